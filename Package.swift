@@ -1,0 +1,54 @@
+// swift-tools-version: 6.0
+// ckpt — read, inspect, convert and verify transformer checkpoints without TensorFlow.
+// Module order (each depends only on those above it): C targets, CkptCore, CkptFormats,
+// CkptMappings, CkptModels, CkptVocab, ckpt (CLI). See ../shared/ARCHITECTURE.md.
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "ckpt",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ckpt", targets: ["ckpt"]),
+        .library(name: "CkptFormats", targets: ["CkptFormats"]),
+        .library(name: "CkptMappings", targets: ["CkptMappings"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config (Debian package names in `providers`).
+        .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c",
+                       providers: [.apt(["libprotobuf-c-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // protobuf-c code generated once from Protos/ by scripts/generate-protos.sh (committed).
+        .target(name: "CTFProto", dependencies: ["CProtobufC"]),
+        // Functions in place of HDF5's macros (H5T_NATIVE_*, H5F_ACC_RDONLY...), which Swift cannot import.
+        .target(name: "CHDF5Shim", dependencies: ["CHDF5"]),
+        // CRC32C with the SSE4.2 / ARMv8 CRC instructions, table fallback.
+        .target(name: "CCRC32C"),
+
+        .target(name: "CkptCore", dependencies: ["CCRC32C", "CZlib"], swiftSettings: strict),
+        .target(name: "CkptFormats", dependencies: ["CkptCore", "CTFProto", "CHDF5Shim", "CZlib"],
+                swiftSettings: strict),
+        .target(name: "CkptMappings", dependencies: ["CkptCore"], swiftSettings: strict,
+                plugins: ["EmbedMappings"]),
+        .executableTarget(name: "ckpt", dependencies: [
+            "CkptCore", "CkptFormats", "CkptMappings",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+
+        // Build-time embedding of Mappings/*.json into the binary (no file looked up at run time).
+        .executableTarget(name: "EmbedMappingsTool", path: "Plugins/EmbedMappingsTool"),
+        .plugin(name: "EmbedMappings", capability: .buildTool(), dependencies: ["EmbedMappingsTool"],
+                path: "Plugins/EmbedMappings"),
+
+        .testTarget(name: "CkptCoreTests", dependencies: ["CkptCore"]),
+        .testTarget(name: "CkptFormatsTests", dependencies: ["CkptCore", "CkptFormats"]),
+        .testTarget(name: "CkptMappingsTests", dependencies: ["CkptCore", "CkptFormats", "CkptMappings"]),
+        .testTarget(name: "CLITests", dependencies: ["ckpt"]),
+    ]
+)

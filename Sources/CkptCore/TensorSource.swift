@@ -1,0 +1,29 @@
+/// A checkpoint opened for reading: it lists tensors without reading their data, and hands out
+/// one tensor's bytes at a time (a view into a mapped file where the format allows).
+public protocol TensorSource: AnyObject {
+    /// The format's short name: `tf`, `keras_h5`, `safetensors`, `npz`.
+    var formatName: String { get }
+    /// The path the user named, resolved to what was opened (prefix, file or folder).
+    var path: String { get }
+    /// Every tensor, in the source's own order.
+    var tensors: [TensorInfo] { get }
+    /// Calls `body` with the tensor's bytes: C order, little-endian, `dtype.itemSize` per element.
+    /// The buffer is valid only during the call. Checksums are verified before `body` runs.
+    func withBytes<R>(of tensor: TensorInfo, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R
+    /// The elements of a `string` tensor, in C order.
+    func strings(of tensor: TensorInfo) throws -> [[UInt8]]
+}
+
+extension TensorSource {
+    public func tensor(named name: String) throws -> TensorInfo {
+        guard let t = tensors.first(where: { $0.name == name }) else {
+            throw CkptError(.tensorNotFound, file: path, tensor: name, "no such tensor")
+        }
+        return t
+    }
+
+    /// The default for formats without string tensors.
+    public func strings(of tensor: TensorInfo) throws -> [[UInt8]] {
+        throw CkptError(.unsupported, file: path, tensor: tensor.name, "\(formatName) holds no string tensors")
+    }
+}

@@ -1,0 +1,45 @@
+import CkptCore
+import Foundation
+
+/// Opens whatever a user points at with the reader its format needs, from the path's shape and
+/// the file's first bytes: a TF bundle (prefix, `.index`, data shard, folder with `checkpoint`),
+/// a Keras HDF5 file, a safetensors file or sharded folder, or an `.npz` archive.
+public enum CheckpointOpener {
+    public static func open(_ path: String) throws -> any TensorSource {
+        if FileSystem.isDirectory(path) {
+            let names = FileSystem.contents(of: path)
+            if names.contains(ShardedSafetensorsReader.indexName) { return try ShardedSafetensorsReader(path: path) }
+            if names.contains("checkpoint") || names.contains(where: { $0.hasSuffix(".index") }) {
+                return try TFBundleReader(path: path)
+            }
+            for ext in [".safetensors", ".h5", ".npz"] {
+                let matches = names.filter { $0.hasSuffix(ext) }
+                if matches.count == 1 { return try open(FileSystem.join(path, matches[0])) }
+            }
+            throw CkptError(.unknownFormat, file: path, "folder holds no checkpoint ckpt reads (TF bundle, .h5, .safetensors, .npz)")
+        }
+        if path.hasSuffix(".index") || path.range(of: #"\.data-[0-9]{5}-of-[0-9]{5}$"#, options: .regularExpression) != nil {
+            return try TFBundleReader(path: path)
+        }
+        if !FileSystem.exists(path) {
+            if FileSystem.exists(BundlePath.indexFile(path)) { return try TFBundleReader(prefix: path) }
+            throw CkptError(.fileNotFound, file: path, "no such file or directory")
+        }
+        if path.hasSuffix(ShardedSafetensorsReader.indexName) { return try ShardedSafetensorsReader(path: path) }
+        let head = try MappedFile(path: path)
+        let first = Array(head.bytes.prefix(8))
+        if first == KerasH5Reader.signature { return try KerasH5Reader(path: path) }
+        if first.starts(with: [0x50, 0x4b, 0x03, 0x04]) || first.starts(with: [0x50, 0x4b, 0x05, 0x06]) {
+            return try NPZReader(path: path)
+        }
+        if path.hasSuffix(".safetensors") { return try SafetensorsReader(path: path) }
+        if path.hasSuffix(".h5") || path.hasSuffix(".hdf5") || path.hasSuffix(".keras") {
+            return try KerasH5Reader(path: path)
+        }
+        if path.hasSuffix(".npz") { return try NPZReader(path: path) }
+        if FileSystem.exists(BundlePath.indexFile(path)) { return try TFBundleReader(prefix: path) }
+        // Last: a safetensors file under another name starts with a small length and '{'.
+        if head.size >= 9, head.bytes[8] == UInt8(ascii: "{") { return try SafetensorsReader(path: path) }
+        throw CkptError(.unknownFormat, file: path, "not a format ckpt reads (TF bundle, Keras HDF5, safetensors, npz)")
+    }
+}

@@ -1,0 +1,83 @@
+import CkptCore
+
+/// A Keras 2 HDF5 weights file, as keras/src/saving/legacy/hdf5_format.py writes it:
+/// `save_weights` files keep the root attributes `layer_names` (and `backend`, `keras_version`),
+/// each layer a group with the attribute `weight_names`, each weight a dataset at that name
+/// inside the layer's group. Full-model files (`model.save`) hold the same under `model_weights`.
+/// Tensor names are the `weight_names` entries (e.g. `Embedding-Token/embeddings:0`).
+public final class KerasH5Reader: TensorSource {
+    public let formatName = "keras_h5"
+    public let path: String
+    public let tensors: [TensorInfo]
+    /// `weights` for save_weights files, `full_model` for model.save files.
+    public let kind: String
+    public let layerNames: [String]
+    public let backend: String?
+    public let kerasVersion: String?
+
+    private let file: HDF5Handle
+    private let root: HDF5Handle
+    /// Tensor name to (layer, dataset path inside the layer group).
+    private let locations: [String: (layer: String, dataset: String)]
+
+    /// The 8-byte HDF5 signature, found at offset 0 (or 512, 1024... after a user block).
+    public static let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]
+
+    public init(path: String) throws {
+        self.path = path
+        let probe = try MappedFile(path: path)
+        guard probe.size >= 8, Array(probe.bytes[0..<8]) == Self.signature else {
+            throw CkptError(.badMagic, file: path, "not an HDF5 file (signature missing)")
+        }
+        file = try HDF5.openFile(path)
+        if HDF5.attributeExists(file, "layer_names") {
+            root = file
+            kind = "weights"
+        } else if HDF5.linkExists(file, "model_weights") {
+            root = try HDF5.openGroup(file, "model_weights", file: path)
+            kind = "full_model"
+        } else {
+            throw CkptError(.unknownFormat, file: path, "HDF5 file without Keras 'layer_names' (not a Keras weights file)")
+        }
+        layerNames = try HDF5.stringAttribute(root, "layer_names", file: path)
+        backend = HDF5.attributeExists(root, "backend") ? try HDF5.stringAttribute(root, "backend", file: path).first : nil
+        kerasVersion = HDF5.attributeExists(root, "keras_version")
+            ? try HDF5.stringAttribute(root, "keras_version", file: path).first : nil
+
+        var infos: [TensorInfo] = []
+        var locations: [String: (layer: String, dataset: String)] = [:]
+        for layer in layerNames {
+            let group = try HDF5.openGroup(root, layer, file: path)
+            let names = HDF5.attributeExists(group, "weight_names")
+                ? try HDF5.stringAttribute(group, "weight_names", file: path) : []
+            for w in names {
+                guard locations[w] == nil else {
+                    throw CkptError(.malformed, file: path, tensor: w, "weight name appears in two layers")
+                }
+                let dset = try HDF5.openDataset(group, w, file: path)
+                let d = try HDF5.describe(dset, file: path, name: w)
+                guard let bytes = ShapeMath.byteCount(d.shape, d.dtype) else {
+                    throw CkptError(.sizeMismatch, file: path, tensor: w, "shape \(ShapeMath.describe(d.shape)) overflows")
+                }
+                infos.append(TensorInfo(name: w, dtype: d.dtype, shape: d.shape, byteCount: bytes))
+                locations[w] = (layer, w)
+            }
+        }
+        tensors = infos
+        self.locations = locations
+    }
+
+    /// The layer a tensor belongs to.
+    public func layer(of tensor: String) -> String? { locations[tensor]?.layer }
+
+    public func withBytes<R>(of tensor: TensorInfo, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        guard let loc = locations[tensor.name] else {
+            throw CkptError(.tensorNotFound, file: path, tensor: tensor.name, "no such weight")
+        }
+        let group = try HDF5.openGroup(root, loc.layer, file: path)
+        let dset = try HDF5.openDataset(group, loc.dataset, file: path)
+        var buffer = [UInt8](repeating: 0, count: tensor.byteCount)
+        try buffer.withUnsafeMutableBytes { try HDF5.read(dset, into: $0, file: path, name: tensor.name) }
+        return try buffer.withUnsafeBytes(body)
+    }
+}

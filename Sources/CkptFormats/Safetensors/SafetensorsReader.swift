@@ -1,0 +1,104 @@
+import CkptCore
+import Foundation
+
+/// A `.safetensors` file: 8-byte little-endian header length, a JSON header, then the tensor
+/// bytes. Validated as strictly as huggingface/safetensors `tensor.rs` (`read_metadata` and
+/// `validate`), in the same order, before any tensor is handed out: header size cap, header in
+/// bounds, UTF-8, JSON object, dtypes, offsets contiguous from 0 with dtype × shape bytes each
+/// (checked arithmetic), last offset equal to the end of the file.
+public final class SafetensorsReader: TensorSource {
+    public let formatName = "safetensors"
+    public let path: String
+    public let tensors: [TensorInfo]
+    /// The header's `__metadata__` (string to string).
+    public let metadata: [String: String]
+
+    /// The library's cap on header size (safetensors `MAX_HEADER_SIZE`).
+    public static let maxHeaderSize = 100_000_000
+
+    private let file: MappedFile
+    private let dataStart: Int
+    private let offsets: [String: Int]
+
+    public init(path: String) throws {
+        self.path = path
+        file = try MappedFile(path: path)
+        func bad(_ kind: CkptError.Kind, _ why: String) -> CkptError { CkptError(kind, file: path, why) }
+        func bad(_ kind: CkptError.Kind, _ tensor: String, _ why: String) -> CkptError {
+            CkptError(kind, file: path, tensor: tensor, why)
+        }
+        var r = ByteReader(file.bytes)
+        guard let n64 = r.uint64LE() else { throw bad(.truncated, "file is \(file.size) bytes, shorter than the 8-byte header length") }
+        guard n64 <= UInt64(Self.maxHeaderSize) else {
+            throw bad(.headerTooLarge, "header length \(n64) exceeds the \(Self.maxHeaderSize)-byte limit")
+        }
+        let n = Int(n64)
+        guard let headerBytes = r.bytes(n) else {
+            throw bad(.truncated, "header length \(n) runs past the end of the file (\(file.size) bytes)")
+        }
+        guard let text = String(validating: headerBytes, as: UTF8.self) else { throw bad(.malformed, "header is not valid UTF-8") }
+        guard text.first == "{" else { throw bad(.malformed, "header does not start with '{'") }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(headerBytes)), let dict = object as? [String: Any] else {
+            throw bad(.malformed, "header is not a JSON object")
+        }
+        dataStart = 8 + n
+        let dataLength = file.size - dataStart
+
+        var meta: [String: String] = [:]
+        var parsed: [(info: TensorInfo, start: Int, end: Int)] = []
+        for (name, value) in dict {
+            if name == "__metadata__" {
+                guard let m = value as? [String: Any] else { throw bad(.malformed, "__metadata__ is not an object") }
+                for (k, v) in m {
+                    guard let s = v as? String else { throw bad(.malformed, "__metadata__ value for '\(k)' is not a string") }
+                    meta[k] = s
+                }
+                continue
+            }
+            guard let t = value as? [String: Any], let code = t["dtype"] as? String,
+                  let shapeAny = t["shape"] as? [Any], let offs = t["data_offsets"] as? [Any], offs.count == 2
+            else { throw bad(.malformed, name, "entry needs dtype, shape and two data_offsets") }
+            guard let dtype = DType.safetensorsCodes[code] else { throw bad(.unknownDType, name, "unknown dtype '\(code)'") }
+            guard let shape = shapeAny.map(Self.integer) as? [Int], let start = Self.integer(offs[0]),
+                  let end = Self.integer(offs[1])
+            else { throw bad(.malformed, name, "shape and data_offsets must be non-negative integers") }
+            guard start <= end else { throw bad(.outOfBounds, name, "data_offsets [\(start), \(end)] run backwards") }
+            guard let bytes = ShapeMath.byteCount(shape, dtype) else {
+                throw bad(.sizeMismatch, name, "shape \(ShapeMath.describe(shape)) overflows")
+            }
+            parsed.append((TensorInfo(name: name, dtype: dtype, shape: shape, byteCount: bytes), start, end))
+        }
+        // Offsets must tile the data region exactly, in order.
+        var expected = 0
+        for p in parsed.sorted(by: { ($0.start, $0.end) < ($1.start, $1.end) }) {
+            guard p.start == expected else {
+                throw bad(.outOfBounds, p.info.name, "data_offsets start at \(p.start), expected \(expected) (gap or overlap)")
+            }
+            guard p.end - p.start == p.info.byteCount else {
+                throw bad(.sizeMismatch, p.info.name,
+                          "holds \(p.end - p.start) bytes, \(p.info.dtype.rawValue) \(ShapeMath.describe(p.info.shape)) needs \(p.info.byteCount)")
+            }
+            expected = p.end
+        }
+        guard expected == dataLength else {
+            throw bad(expected > dataLength ? .truncated : .malformed,
+                      "tensors end at byte \(expected) of the data, but the data holds \(dataLength) bytes")
+        }
+        metadata = meta
+        tensors = parsed.map(\.info).sorted { $0.name < $1.name }
+        offsets = Dictionary(uniqueKeysWithValues: parsed.map { ($0.info.name, $0.start) })
+    }
+
+    /// A non-negative JSON integer (JSONSerialization hands out NSNumber), nil otherwise.
+    private static func integer(_ v: Any) -> Int? {
+        guard let n = v as? Int, n >= 0 else { return nil }
+        return n
+    }
+
+    public func withBytes<R>(of tensor: TensorInfo, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        guard let start = offsets[tensor.name] else {
+            throw CkptError(.tensorNotFound, file: path, tensor: tensor.name, "no such tensor")
+        }
+        return try body(file.slice(offset: dataStart + start, count: tensor.byteCount, tensor: tensor.name))
+    }
+}

@@ -1,0 +1,67 @@
+import CkptCore
+import Foundation
+
+/// A folder of safetensors shards described by `model.safetensors.index.json`
+/// (`{"metadata": {...}, "weight_map": {tensor: shard file}}`, the Hugging Face layout).
+/// Shard names must stay inside the folder: absolute paths and `..` are refused.
+public final class ShardedSafetensorsReader: TensorSource {
+    public let formatName = "safetensors"
+    public let path: String
+    public let tensors: [TensorInfo]
+    public let shardFiles: [String]
+
+    private let owner: [String: SafetensorsReader]
+
+    public static let indexName = "model.safetensors.index.json"
+
+    /// `path` is the folder or the index file itself.
+    public init(path: String) throws {
+        let indexPath = FileSystem.isDirectory(path) ? FileSystem.join(path, Self.indexName) : path
+        let dir = FileSystem.dirname(indexPath)
+        self.path = indexPath
+        let index = try MappedFile(path: indexPath)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(index.bytes)), let dict = object as? [String: Any],
+              let map = dict["weight_map"] as? [String: Any]
+        else { throw CkptError(.malformed, file: indexPath, "not a JSON object with a weight_map") }
+        var byShard: [String: [String]] = [:]
+        for (tensor, file) in map {
+            guard let name = file as? String else {
+                throw CkptError(.malformed, file: indexPath, tensor: tensor, "weight_map value is not a file name")
+            }
+            guard Self.staysInside(name) else {
+                throw CkptError(.invalidName, file: indexPath, tensor: tensor, "shard name '\(name)' leaves the folder")
+            }
+            byShard[name, default: []].append(tensor)
+        }
+        var readers: [String: SafetensorsReader] = [:]
+        var owner: [String: SafetensorsReader] = [:]
+        var infos: [TensorInfo] = []
+        for (name, names) in byShard.sorted(by: { $0.key < $1.key }) {
+            let reader = try SafetensorsReader(path: FileSystem.join(dir, name))
+            readers[name] = reader
+            let have = Dictionary(uniqueKeysWithValues: reader.tensors.map { ($0.name, $0) })
+            for t in names {
+                guard let info = have[t] else {
+                    throw CkptError(.tensorNotFound, file: reader.path, tensor: t, "listed in the weight_map but not in this shard")
+                }
+                owner[t] = reader
+                infos.append(info)
+            }
+        }
+        self.owner = owner
+        shardFiles = readers.keys.sorted()
+        tensors = infos.sorted { $0.name < $1.name }
+    }
+
+    /// A relative path with no `..` component.
+    static func staysInside(_ name: String) -> Bool {
+        !name.isEmpty && !name.hasPrefix("/") && !name.split(separator: "/").contains("..") && !name.contains("\\")
+    }
+
+    public func withBytes<R>(of tensor: TensorInfo, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        guard let r = owner[tensor.name] else {
+            throw CkptError(.tensorNotFound, file: path, tensor: tensor.name, "no such tensor")
+        }
+        return try r.withBytes(of: tensor, body)
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import CkptCore
+
+import Foundation
+
+/// The `ckpt` command: subcommands only. Exit status: 0 success, 1 bad input (a `CkptError`,
+/// one line on stderr), 2 bad usage.
+@main
+struct Ckpt: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ckpt",
+        abstract: "Inspect transformer checkpoints (TF bundles, Keras HDF5, safetensors, npz) without TensorFlow.",
+        version: "0.1.0",
+        subcommands: [Inspect.self])
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as CkptError {
+            Output.error("ckpt: error: \(error)")
+            Foundation.exit(1)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            Output.error(fullMessage(for: error))
+            // ArgumentParser reports usage errors as EX_USAGE (64); ckpt's contract is 2.
+            Foundation.exit(code == .validationFailure ? 2 : code.rawValue)
+        }
+    }
+}
+
+/// Writing to stdout/stderr.
+enum Output {
+    static func error(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import CkptCore
+import CkptFormats
+import CkptMappings
+
+/// `ckpt inspect PATH`: every tensor with dtype, shape and size, the format, the detected
+/// architecture and the totals; `--json` for scripts, `--stats` for value statistics.
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the tensors of a checkpoint with dtype, shape and size, and detect its architecture.")
+
+    @Argument(help: "A TF bundle (prefix, .index, data shard or folder), Keras .h5, .safetensors (file or sharded folder) or .npz.")
+    var path: String
+
+    @Flag(help: "Print JSON: {format, architecture, total_parameters, total_bytes, tensors: [{name, dtype, shape, bytes}]}.")
+    var json = false
+
+    @Flag(help: "Add min/max/mean/std and NaN/Inf counts for each floating-point tensor (reads all data once).")
+    var stats = false
+
+    @Option(help: "Only tensors whose name matches this glob (* and ?).")
+    var filter: String?
+
+    @Flag(help: "Also list format bookkeeping entries, such as TF2's _CHECKPOINTABLE_OBJECT_GRAPH.")
+    var all = false
+
+    func run() throws {
+        let source = try CheckpointOpener.open(path)
+        let report = try InspectReport(source: source, includeBookkeeping: all, filter: filter, withStats: stats)
+        print(json ? report.json() : report.table(), terminator: "")
+    }
+}

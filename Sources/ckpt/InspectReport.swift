@@ -1,0 +1,118 @@
+import CkptCore
+import CkptMappings
+import Foundation
+
+/// What `inspect` shows, gathered once and rendered as a table or JSON.
+struct InspectReport {
+    struct Row {
+        let info: TensorInfo
+        let stats: TensorStatistics?
+    }
+
+    let format: String
+    let path: String
+    let architecture: DetectedArchitecture
+    let rows: [Row]
+    let withStats: Bool
+
+    init(source: any TensorSource, includeBookkeeping: Bool, filter: String?, withStats: Bool) throws {
+        format = source.formatName
+        path = source.path
+        // Detection looks at the whole checkpoint, not just the filtered rows.
+        architecture = ArchitectureDetector().detect(source.tensors.map(\.name))
+        var rows: [Row] = []
+        for t in source.tensors where includeBookkeeping || !t.isBookkeeping {
+            if let filter, !Glob.matches(filter, t.name) { continue }
+            var s: TensorStatistics?
+            if withStats && t.dtype.isFloatingPoint {
+                s = try source.withBytes(of: t) { TensorStatistics.of($0, dtype: t.dtype) }
+            }
+            rows.append(Row(info: t, stats: s))
+        }
+        self.rows = rows
+        self.withStats = withStats
+    }
+
+    var totalParameters: Int { rows.reduce(0) { $0 + $1.info.elementCount } }
+    var totalBytes: Int { rows.reduce(0) { $0 + $1.info.byteCount } }
+
+    var architectureText: String {
+        switch architecture {
+        case .family(let f, let layout): return "\(f) (\(layout) names)"
+        case .ambiguous(let fs): return "ambiguous: \(fs.joined(separator: ", ")) (give --model or a config)"
+        case .unknown: return "unknown"
+        }
+    }
+
+    func table() -> String {
+        var header = ["NAME", "DTYPE", "SHAPE", "PARAMETERS"]
+        if withStats { header += ["MIN", "MAX", "MEAN", "STD", "NAN", "INF"] }
+        var lines: [[String]] = [header]
+        for r in rows {
+            var line = [r.info.name, r.info.dtype.rawValue, ShapeMath.describe(r.info.shape), Self.grouped(r.info.elementCount)]
+            if withStats {
+                if let s = r.stats {
+                    line += [Self.num(s.finiteCount > 0 ? s.min : nil), Self.num(s.finiteCount > 0 ? s.max : nil),
+                             Self.num(s.mean), Self.num(s.std), String(s.nanCount), String(s.infCount)]
+                } else {
+                    line += ["-", "-", "-", "-", "-", "-"]
+                }
+            }
+            lines.append(line)
+        }
+        let widths = header.indices.map { c in lines.map { $0[c].count }.max()! }
+        var out = "format: \(format)\npath: \(path)\narchitecture: \(architectureText)\n\n"
+        for line in lines {
+            let cells = line.enumerated().map { c, cell in
+                c == 0 || c == 1 || c == 2 ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[c] - cell.count) + cell
+            }
+            out += cells.joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
+        }
+        out += "\n\(rows.count) tensors, \(Self.grouped(totalParameters)) parameters, \(Self.bytes(totalBytes))\n"
+        return out
+    }
+
+    func json() -> String {
+        var tensors: [[String: Any]] = []
+        for r in rows {
+            var t: [String: Any] = ["name": r.info.name, "dtype": r.info.dtype.rawValue, "shape": r.info.shape,
+                                    "bytes": r.info.byteCount]
+            if let s = r.stats {
+                t["stats"] = ["min": s.finiteCount > 0 ? s.min : NSNull(), "max": s.finiteCount > 0 ? s.max : NSNull(),
+                              "mean": s.mean ?? NSNull(), "std": s.std ?? NSNull(),
+                              "nan_count": s.nanCount, "inf_count": s.infCount] as [String: Any]
+            }
+            tensors.append(t)
+        }
+        let object: [String: Any] = [
+            "format": format, "path": path, "architecture": architecture.name,
+            "architecture_candidates": architecture.candidates,
+            "total_parameters": totalParameters, "total_bytes": totalBytes, "tensors": tensors,
+        ]
+        let data = try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    static func grouped(_ n: Int) -> String {
+        let s = String(n)
+        var out = ""
+        for (i, c) in s.reversed().enumerated() {
+            if i > 0 && i % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return String(out.reversed())
+    }
+
+    static func bytes(_ n: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var v = Double(n), u = 0
+        while v >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
+        return u == 0 ? "\(n) B" : String(format: "%.1f %@ (%d bytes)", v, units[u], n)
+    }
+
+    static func num(_ v: Double?) -> String {
+        guard let v else { return "-" }
+        return String(format: "%.6g", v)
+    }
+}

@@ -23,8 +23,9 @@ public final class NPZReader: TensorSource {
         let dir = try ZipDirectory(file: file)
         var arrays: [String: Array_] = [:]
         var infos: [TensorInfo] = []
-        for m in dir.members where m.name.hasSuffix(".npy") {
-            let name = String(m.name.dropLast(4))
+        // Every member is an array, as numpy.load sees it: skipping one would hide a tensor.
+        for m in dir.members {
+            let name = m.name.hasSuffix(".npy") ? String(m.name.dropLast(4)) : m.name
             let header = try Self.header(of: m, in: file)
             guard let bytes = ShapeMath.byteCount(header.shape, header.dtype) else {
                 throw CkptError(.sizeMismatch, file: path, tensor: name, "shape \(ShapeMath.describe(header.shape)) overflows")

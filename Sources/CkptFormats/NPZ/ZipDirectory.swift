@@ -46,7 +46,7 @@ struct ZipDirectory {
         var d = ByteReader(dir)
         var members: [Member] = []
         for _ in 0..<count {
-            guard d.uint32LE() == 0x0201_4b50, d.seek(to: d.offset + 6), let _ = d.uint16LE(), let method = d.uint16LE(),
+            guard d.uint32LE() == 0x0201_4b50, d.seek(to: d.offset + 4), let _ = d.uint16LE(), let method = d.uint16LE(),
                   d.seek(to: d.offset + 4), let crc = d.uint32LE(), let csize32 = d.uint32LE(), let usize32 = d.uint32LE(),
                   let nameLen = d.uint16LE(), let extraLen = d.uint16LE(), let commentLen = d.uint16LE(),
                   d.seek(to: d.offset + 8), let local32 = d.uint32LE(), let nameBytes = d.bytes(Int(nameLen)),
@@ -71,8 +71,13 @@ struct ZipDirectory {
                 throw CkptError(.outOfBounds, file: file.path, tensor: name, "member sizes or offset lie past the end of the archive")
             }
             var l = ByteReader(bytes, offset: Int(local))
-            guard l.uint32LE() == 0x0403_4b50, l.seek(to: Int(local) + 26), let ln = l.uint16LE(), let le = l.uint16LE() else {
+            guard l.uint32LE() == 0x0403_4b50, l.seek(to: Int(local) + 26), let ln = l.uint16LE(), let le = l.uint16LE(),
+                  let localName = l.bytes(Int(ln))
+            else {
                 throw CkptError(.malformed, file: file.path, tensor: name, "local file header is missing or truncated")
+            }
+            guard localName.elementsEqual(nameBytes) else {
+                throw CkptError(.malformed, file: file.path, tensor: name, "local file header names another member")
             }
             members.append(Member(name: name, method: method, crc32: crc, compressedSize: Int(csize),
                                   uncompressedSize: Int(usize), dataOffset: Int(local) + 30 + Int(ln) + Int(le)))

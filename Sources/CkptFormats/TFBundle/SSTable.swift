@@ -29,7 +29,7 @@ struct SSTable {
                             "index is \(file.size) bytes, shorter than the \(Self.footerLength)-byte table footer")
         }
         var footer = ByteReader(file.bytes, offset: file.size - Self.footerLength)
-        guard let _ = Self.blockHandle(&footer, file), let index = Self.blockHandle(&footer, file) else {
+        guard let metaindex = Self.blockHandle(&footer, file), let index = Self.blockHandle(&footer, file) else {
             throw CkptError(.malformed, file: file.path, "table footer holds no valid block handles")
         }
         var magicReader = ByteReader(file.bytes, offset: file.size - 8)
@@ -37,6 +37,8 @@ struct SSTable {
             throw CkptError(.badMagic, file: file.path,
                             "not a TensorFlow checkpoint index: table magic number missing at the end of the file")
         }
+        // The metaindex holds nothing TensorFlow uses, but its checksum is verified like any block's.
+        _ = try Self.readBlock(metaindex, in: file, what: "metaindex block")
         let indexEntries = try Self.readBlock(index, in: file, what: "index block")
         var all: [Entry] = []
         for ie in indexEntries {

@@ -1,0 +1,933 @@
+#!/usr/bin/env python3
+"""Generates the test fixtures of ckpt (see Fixtures/README.md).
+
+Usage (from the repository root, with any python3):
+
+    python3 Fixtures/generate.py            # everything
+    python3 Fixtures/generate.py --part NAME  # one part (used internally; see PARTS)
+
+If this interpreter is not the pinned virtual environment, a venv is created (default
+Fixtures/.venv, or $CKPT_FIXTURE_VENV), the pins of Fixtures/requirements.txt are installed
+(bert4keras with --no-deps) and the script re-executes itself inside it.
+
+Everything is deterministic (fixed seeds). Each part runs in its own subprocess because the
+parts need different TensorFlow modes (graph mode for bert4keras and tf.compat.v1.train.Saver,
+eager mode for the TF2 object-based checkpoint) and because Keras' layer-name counters must
+start from zero for every model.
+
+All golden listings are made by TensorFlow / h5py / safetensors / numpy, never by ckpt.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REQUIREMENTS = os.path.join(HERE, "requirements.txt")
+FAMILIES_DIR = os.path.join(HERE, "families")
+SPECIAL_DIR = os.path.join(HERE, "special")
+
+# --------------------------------------------------------------------------------------------
+# Virtual environment bootstrap
+# --------------------------------------------------------------------------------------------
+
+
+def _read_pins():
+    """[(name, version, applies_here)] from requirements.txt (only `==` pins, `sys_platform` markers)."""
+    pins = []
+    with open(REQUIREMENTS) as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            spec, _, marker = line.partition(";")
+            name, _, version = spec.strip().partition("==")
+            applies = True
+            marker = marker.strip()
+            if marker:
+                # tiny evaluator: `sys_platform == "x"` / `sys_platform != "x"`
+                key, op, val = marker.split(None, 2)
+                assert key == "sys_platform" and op in ("==", "!="), marker
+                val = val.strip("'\"")
+                applies = (sys.platform == val) == (op == "==")
+            pins.append((name.strip(), version.strip(), applies))
+    return pins
+
+
+def _venv_dir():
+    return os.path.abspath(os.environ.get("CKPT_FIXTURE_VENV") or os.path.join(HERE, ".venv"))
+
+
+def _venv_python(venv):
+    if os.name == "nt":
+        return os.path.join(venv, "Scripts", "python.exe")
+    return os.path.join(venv, "bin", "python")
+
+
+def _pins_satisfied(python):
+    pins = [(n, v) for n, v, a in _read_pins() if a]
+    code = (
+        "import sys, importlib.metadata as m\n"
+        "bad = []\n"
+        "for n, v in %r:\n"
+        "    try:\n"
+        "        if m.version(n) != v: bad.append(n)\n"
+        "    except m.PackageNotFoundError: bad.append(n)\n"
+        "sys.exit(1 if bad else 0)\n" % (pins,)
+    )
+    return subprocess.run([python, "-c", code]).returncode == 0
+
+
+def _install_pins(python):
+    pins = [(n, v) for n, v, a in _read_pins() if a]
+    normal = ["%s==%s" % (n, v) for n, v in pins if n != "bert4keras"]
+    b4k = ["%s==%s" % (n, v) for n, v in pins if n == "bert4keras"]
+    subprocess.run([python, "-m", "pip", "install", "--upgrade", "pip"], check=False)
+    subprocess.run([python, "-m", "pip", "install"] + normal, check=True)
+    # bert4keras' setup.py pins keras<=2.3.1; it works with keras 2.15 (tf.keras) in graph mode.
+    subprocess.run([python, "-m", "pip", "install", "--no-deps"] + b4k, check=True)
+
+
+def _base_python_for_venv():
+    """An interpreter TensorFlow 2.15 supports (3.9 - 3.11)."""
+    if os.environ.get("CKPT_FIXTURE_PYTHON"):
+        return os.environ["CKPT_FIXTURE_PYTHON"]
+    if (3, 9) <= sys.version_info[:2] <= (3, 11):
+        return sys.executable
+    for cand in ("python3.11", "python3.10", "python3.9"):
+        path = shutil.which(cand)
+        if path:
+            return path
+    sys.exit("generate.py: TensorFlow 2.15 needs Python 3.9-3.11; none found "
+             "(set CKPT_FIXTURE_PYTHON to one)")
+
+
+def ensure_venv():
+    venv = _venv_dir()
+    inside = os.path.realpath(sys.prefix) == os.path.realpath(venv)
+    if inside:
+        if not _pins_satisfied(sys.executable):
+            _install_pins(sys.executable)
+        return
+    if os.environ.get("CKPT_FIXTURE_REEXEC"):
+        sys.exit("generate.py: re-executed but sys.prefix (%s) is not %s" % (sys.prefix, venv))
+    python = _venv_python(venv)
+    if not os.path.exists(python):
+        print("generate.py: creating venv %s" % venv, flush=True)
+        subprocess.run([_base_python_for_venv(), "-m", "venv", venv], check=True)
+    if not _pins_satisfied(python):
+        print("generate.py: installing pins into %s" % venv, flush=True)
+        _install_pins(python)
+    env = dict(os.environ, CKPT_FIXTURE_REEXEC="1")
+    # sys.argv[0]: generate.py itself, or make_bert_base.py which shares this bootstrap
+    os.execve(python, [python, os.path.abspath(sys.argv[0])] + sys.argv[1:], env)
+
+
+# --------------------------------------------------------------------------------------------
+# Shared helpers (run inside the venv)
+# --------------------------------------------------------------------------------------------
+
+
+def setup_tf(graph):
+    """Import TensorFlow the way bert4keras 0.11.5 needs it on TF 2.15."""
+    os.environ["TF_KERAS"] = "1"  # bert4keras: use tf.keras instead of standalone keras
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+    if graph:
+        # bert4keras 0.11.5 is TF1-style code (K.batch_get_value, sessions): graph mode only.
+        tf.compat.v1.disable_eager_execution()
+    import keras  # the keras 2.15 package, which is what tf.keras resolves to on TF 2.15
+
+    tf.keras = keras  # bert4keras' backend does sys.modules['keras'] = tf.keras
+    return tf
+
+
+def np_dtype_name(dtype):
+    import numpy as np
+
+    dt = np.dtype(dtype)
+    if dt.kind in ("O", "S", "U"):
+        return "string"
+    return dt.name  # float16, bfloat16 (ml_dtypes), float32, ..., bool, complex64
+
+
+TF_DTYPE_NAMES = {
+    "half": "float16",
+    "float16": "float16",
+    "bfloat16": "bfloat16",
+    "float": "float32",
+    "float32": "float32",
+    "double": "float64",
+    "float64": "float64",
+    "string": "string",
+    "bool": "bool",
+}
+
+
+def tf_dtype_name(dtype):
+    name = dtype.name
+    return TF_DTYPE_NAMES.get(name, name)  # int8 ... uint64, complex64, complex128 already match
+
+
+def checksum_fields(value, dtype_name):
+    """The checksum convention of README.md."""
+    import numpy as np
+
+    if dtype_name == "string":
+        arr = np.asarray(value, dtype=object).reshape(-1)
+        return {"values_hex": [bytes(x).hex() for x in arr]}
+    arr = np.ascontiguousarray(np.asarray(value))
+    if arr.dtype.byteorder == ">":
+        arr = arr.byteswap().view(arr.dtype.newbyteorder("<"))
+    out = {"crc32": zlib.crc32(arr.tobytes()) & 0xFFFFFFFF}
+    if arr.dtype.kind == "c":
+        out["sum"] = [float(np.sum(arr.real.astype(np.float64))),
+                      float(np.sum(arr.imag.astype(np.float64)))]
+    else:
+        # bool included: sum = number of True elements
+        out["sum"] = float(np.sum(arr.astype(np.float64)))
+    return out
+
+
+def dump_json(path, obj):
+    """JSON with one line per list entry (small diffs, easy to read)."""
+
+    def enc(o, indent):
+        pad = " " * indent
+        if isinstance(o, dict):
+            if not o:
+                return "{}"
+            items = ['%s  %s: %s' % (pad, json.dumps(k), enc(v, indent + 2)) for k, v in o.items()]
+            return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+        if isinstance(o, list) and o and all(isinstance(x, (dict, list)) for x in o):
+            def nested(x):  # a dict that itself holds a list of dicts is expanded too
+                return isinstance(x, dict) and any(
+                    isinstance(v, list) and v and isinstance(v[0], dict) for v in x.values())
+            items = ["%s  %s" % (pad, enc(x, indent + 2) if nested(x) else
+                                 json.dumps(x, separators=(", ", ": "))) for x in o]
+            return "[\n" + ",\n".join(items) + "\n" + pad + "]"
+        return json.dumps(o, separators=(", ", ": "))
+
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(enc(obj, 0) + "\n")
+
+
+def golden_tf(directory, prefix, extra=None):
+    """golden.tf.json: exactly tf.train.list_variables(prefix), in its order."""
+    import tensorflow as tf
+
+    path = os.path.join(directory, prefix)
+    reader = tf.compat.v1.train.NewCheckpointReader(path)
+    dtypes = reader.get_variable_to_dtype_map()
+    variables = []
+    for name, shape in tf.train.list_variables(path):
+        dname = tf_dtype_name(dtypes[name])
+        value = reader.get_tensor(name)
+        entry = {"name": name, "dtype": dname, "shape": list(shape)}
+        if name == "_CHECKPOINTABLE_OBJECT_GRAPH" and len(value) > 8192:
+            entry["string_bytes"] = len(value)
+        else:
+            entry.update(checksum_fields(value, dname))
+        variables.append(entry)
+    data_files = sorted(f for f in os.listdir(directory) if f.startswith(prefix + ".data-"))
+    out = {"format": "tf", "prefix": prefix}
+    if extra:
+        out.update(extra)
+    out["index_file"] = prefix + ".index"
+    out["data_files"] = data_files
+    out["variables"] = variables
+    dump_json(os.path.join(directory, "golden.tf.json"), out)
+    return out
+
+
+def _attr_str(v):
+    if isinstance(v, bytes):
+        return v.decode("utf-8")
+    return str(v)
+
+
+def golden_h5(path, kind):
+    """golden.h5.json beside a Keras HDF5 file, made with h5py."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        root = f["model_weights"] if kind == "full_model" else f
+        attrs = root.attrs
+        backend = _attr_str(attrs.get("backend", f.attrs.get("backend", "")))
+        keras_version = _attr_str(attrs.get("keras_version", f.attrs.get("keras_version", "")))
+        layer_names = [_attr_str(n) for n in attrs["layer_names"]]
+        weights = []
+        for layer in layer_names:
+            g = root[layer]
+            for wname in [_attr_str(n) for n in g.attrs["weight_names"]]:
+                ds = g[wname]
+                value = ds[()]
+                dname = np_dtype_name(ds.dtype)
+                entry = {"name": wname, "layer": layer, "dtype": dname, "shape": list(ds.shape)}
+                entry.update(checksum_fields(value, dname))
+                weights.append(entry)
+        out = {
+            "format": "keras_h5",
+            "file": os.path.basename(path),
+            "kind": kind,
+            "backend": backend,
+            "keras_version": keras_version,
+        }
+        if kind == "full_model":
+            out["root_keys"] = sorted(f.keys())
+            out["root_attrs"] = sorted(f.attrs.keys())
+        out["layer_names"] = layer_names
+        out["weights"] = weights
+    dump_json(os.path.join(os.path.dirname(path), "golden.h5.json"), out)
+    return out
+
+
+def write_checkpoint_state(tf, directory, prefix):
+    """Rewrite the `checkpoint` state file with TF's own writer, but with a relative path and
+    without the wall-clock timestamps TF 2.x puts in it (so the file is deterministic)."""
+    from tensorflow.python.checkpoint import checkpoint_management as cm
+
+    state = os.path.join(directory, "checkpoint")
+    if os.path.exists(state):
+        os.remove(state)
+    cm.update_checkpoint_state_internal(
+        save_dir=directory,
+        model_checkpoint_path=prefix,
+        all_model_checkpoint_paths=[prefix],
+        save_relative_paths=True,
+    )
+
+
+def fresh_dir(path):
+    if os.path.isdir(path):
+        shutil.rmtree(path)
+    os.makedirs(path)
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# Model families (bert4keras, graph mode)
+# --------------------------------------------------------------------------------------------
+
+_BERT_LIKE = dict(
+    vocab_size=64,
+    hidden_size=16,
+    num_hidden_layers=2,
+    num_attention_heads=2,
+    intermediate_size=32,
+    hidden_act="gelu",
+    hidden_dropout_prob=0.1,
+    attention_probs_dropout_prob=0.1,
+    max_position_embeddings=32,
+    type_vocab_size=2,
+    initializer_range=0.02,
+)
+_T5 = dict(
+    vocab_size=64,
+    hidden_size=16,
+    num_hidden_layers=2,
+    num_attention_heads=2,
+    intermediate_size=32,
+    dropout_rate=0.1,
+    relative_attention_num_buckets=32,  # informational: bert4keras hard-codes 32 buckets
+    relative_attention_max_distance=128,  # informational: bert4keras hard-codes 128
+)
+
+# family -> (bert4keras `model=` name, config, build_transformer_model keyword options, why)
+FAMILIES = {
+    "bert": ("bert", dict(_BERT_LIKE),
+             dict(with_pool=True, with_nsp=True, with_mlm=True),
+             "Google's BERT release has bert/pooler, cls/seq_relationship and cls/predictions"),
+    "albert": ("albert", dict(_BERT_LIKE, embedding_size=8, num_hidden_groups=1, inner_group_num=1),
+               dict(with_pool=True, with_nsp=True, with_mlm=True),
+               "Google's ALBERT release has the pooler, cls/predictions and the SOP head "
+               "cls/seq_relationship; embedding_size != hidden_size gives embedding_hidden_mapping_in"),
+    "albert_unshared": ("albert_unshared",
+                        dict(_BERT_LIKE, embedding_size=8, num_hidden_groups=1, inner_group_num=1),
+                        dict(with_pool=True, with_nsp=True, with_mlm=True),
+                        "as albert; every layer maps to the same shared ALBERT names, so the TF "
+                        "checkpoint holds one variable per name with the values of layer 0"),
+    "nezha": ("nezha", dict(_BERT_LIKE, max_relative_position=64, use_relative_position=True),
+              dict(with_pool=True, with_nsp=True, with_mlm=True),
+              "Huawei's NEZHA release is BERT-style (pooler, NSP, MLM); max_relative_position "
+              "is informational (bert4keras hard-codes 64); no absolute position embeddings"),
+    "roformer": ("roformer", dict(_BERT_LIKE),
+                 dict(with_pool=True, with_mlm=True),
+                 "RoFormer (ZhuiyiTechnology) was pretrained with MLM only; pooler kept as in "
+                 "its BERT-derived checkpoint; rotary positions have no weights"),
+    "electra": ("electra", dict(_BERT_LIKE, embedding_size=8),
+                dict(with_discriminator=True),
+                "ELECTRA discriminator release: electra/* plus discriminator_predictions/*; "
+                "embedding_size != hidden_size gives electra/embeddings_project"),
+    "gpt": ("gpt", dict(_BERT_LIKE), dict(),
+            "default (LM head tied to gpt/embeddings/word_embeddings; has segment embeddings)"),
+    "gpt2": ("gpt2", dict(_BERT_LIKE, type_vocab_size=0), dict(),
+             "default (pre-LN, gpt/output/LayerNorm; tied LM head; no segment embeddings)"),
+    "gpt2_ml": ("gpt2_ml", dict(_BERT_LIKE, type_vocab_size=0), dict(),
+                "default (newslm/* names; tied LM head; no segment embeddings)"),
+    "t5.1.0": ("t5.1.0", dict(_T5, hidden_act="relu"), dict(),
+               "encoder-decoder with LM head (with_lm=True, tied to shared/embedding)"),
+    "t5.1.1": ("t5.1.1", dict(_T5, hidden_act=["gelu", "linear"], attention_head_size=6),
+               dict(),
+               "encoder-decoder with untied LM head decoder/logits/kernel; gated-GELU FFN "
+               "(wi_0/wi_1); attention_head_size 6 so heads*head_size (12) != hidden (16) as "
+               "in released T5.1.1 sizes"),
+}
+
+
+def _patch_bert4keras(tf):
+    """Monkey-patch Transformer.save_weights_as_checkpoint for TF 2.15.
+
+    Upstream (bert4keras 0.11.5, models.py) does, inside `with tf.Graph().as_default()`,
+    `K.batch_get_value(layer.trainable_weights)` -- on TF 2.15 that runs in the *new, empty*
+    graph and fails with "The Session graph is empty"; it also uses `tf.Session` and
+    `tf.train.Saver`, which no longer exist in the TF2 namespace. The replacement below is the
+    same algorithm (same mapping, same `self.create_variable` per name, so the family-specific
+    transforms such as the NSP / T5 relative-bias transposes still apply, same Saver) with:
+      1. the values fetched in the model's graph before switching graphs;
+      2. tf.compat.v1.Session / tf.compat.v1.train.Saver;
+      3. a name that was already written is skipped (albert_unshared maps every layer onto the
+         same ALBERT names; upstream would create `..._1` duplicates). Layer 0's values win;
+      4. no .meta graph file, and the `checkpoint` state file is rewritten with a relative path
+         and without timestamps (determinism; the tensor bundle itself is untouched).
+    """
+    from bert4keras import models
+    from bert4keras.backend import K
+
+    def save_weights_as_checkpoint(self, filename, mapping=None, dtype=None):
+        mapping = mapping or self.variable_mapping()
+        mapping = {self.prefixed(k): v for k, v in mapping.items()}
+        mapping = {k: v for k, v in mapping.items() if k in self.layers}
+        fetched = []
+        for layer, variables in mapping.items():
+            values = K.batch_get_value(self.layers[layer].trainable_weights)
+            fetched.append((variables, values))
+        with tf.Graph().as_default():
+            all_variables, all_values, seen = [], [], set()
+            for variables, values in fetched:
+                for name, value in zip(variables, values):
+                    if name in seen:
+                        continue
+                    seen.add(name)
+                    variable, value = self.create_variable(name, value, dtype)
+                    all_variables.append(variable)
+                    all_values.append(value)
+            with tf.compat.v1.Session() as sess:
+                K.batch_set_value(zip(all_variables, all_values))
+                saver = tf.compat.v1.train.Saver()
+                saver.save(sess, filename, write_meta_graph=False, write_state=False)
+
+    models.Transformer.save_weights_as_checkpoint = save_weights_as_checkpoint
+
+
+def randomize_trainable(model, seed):
+    """Fixed-seed small values for every TRAINABLE weight; non-trainable ones (NEZHA's
+    sinusoidal relative-position table) keep their values."""
+    import numpy as np
+    from bert4keras.backend import K
+
+    frozen = [(w.name, K.get_value(w)) for w in model.non_trainable_weights]
+    rng = np.random.RandomState(seed)
+    pairs = []
+    for w in model.trainable_weights:
+        shape = tuple(K.int_shape(w))
+        kind = w.name.split("/")[-1].split(":")[0]
+        noise = rng.standard_normal(shape)
+        if kind == "gamma":  # layer-norm scales: around 1, never exactly 1
+            value = 1.0 + 0.1 * noise
+        elif kind in ("beta", "bias"):  # biases / layer-norm offsets: small, non-zero
+            value = 0.02 * noise + 0.01
+        else:  # kernels, embeddings
+            value = 0.02 * noise
+        pairs.append((w, value.astype(np.float32)))
+    K.batch_set_value(pairs)
+    for (name, before), w in zip(frozen, model.non_trainable_weights):
+        assert np.array_equal(before, K.get_value(w)), name
+    return [w.name for w in model.non_trainable_weights]
+
+
+def build_family_model(tf, family, config_path):
+    from bert4keras.models import build_transformer_model
+
+    model_name, _, options, _ = FAMILIES[family]
+    return build_transformer_model(
+        config_path, model=model_name, return_keras_model=False, **options
+    )
+
+
+def part_family(family):
+    tf = setup_tf(graph=True)
+    _patch_bert4keras(tf)
+    model_name, config, options, why = FAMILIES[family]
+    out = fresh_dir(os.path.join(FAMILIES_DIR, family))
+    config = dict(config, ckpt_family=family)
+    config_path = os.path.join(out, "config.json")
+    with open(config_path, "w", newline="\n") as f:
+        json.dump(config, f, indent=2)
+        f.write("\n")
+    transformer = build_family_model(tf, family, config_path)
+    model = transformer.model
+    frozen = randomize_trainable(model, seed=zlib.crc32(family.encode()) & 0x7FFFFFFF)
+
+    prefix = "model.ckpt"
+    transformer.save_weights_as_checkpoint(os.path.join(out, prefix))
+    write_checkpoint_state(tf, out, prefix)
+    h5_path = os.path.join(out, "model.weights.h5")
+    # Keras 2.13+ routes any path ending in ".weights.h5" to the new Keras-v3 weights layout
+    # (and that needs eager mode). We want the classic Keras 2 HDF5 layout bert4keras users
+    # have (root attrs layer_names/backend/keras_version, per-layer weight_names), which Keras
+    # writes for any other ".h5" name: save under a temporary name, then rename.
+    tmp_path = os.path.join(out, "model.tmp.h5")
+    model.save_weights(tmp_path)
+    os.replace(tmp_path, h5_path)
+
+    mapping = transformer.variable_mapping()
+    used = {k: v for k, v in mapping.items() if k in transformer.layers}
+    golden_tf(out, prefix, extra={
+        "family": family,
+        "bert4keras_model": model_name,
+        "bert4keras_options": options,
+    })
+    golden_h5(h5_path, "weights")
+    # bert4keras' own layer -> TF-name mapping (what variable_mapping() loads from), handy for
+    # the Mappings/ authors; only layers that exist in this model.
+    with open(os.path.join(out, "bert4keras_mapping.json"), "w", newline="\n") as f:
+        json.dump({"family": family, "non_trainable_weights": frozen,
+                   "layers": {k: used[k] for k in sorted(used)}}, f, indent=1)
+        f.write("\n")
+
+
+# --------------------------------------------------------------------------------------------
+# Special checkpoints
+# --------------------------------------------------------------------------------------------
+
+
+def part_keras_full():
+    """Keras full-model HDF5 (model.save) of the bert4keras BERT model (encoder + MLM head).
+    The pooler/NSP heads are left out because the pooler is a Lambda layer, which Keras would
+    serialize as Python bytecode."""
+    tf = setup_tf(graph=True)
+    from bert4keras.models import build_transformer_model
+
+    out = fresh_dir(os.path.join(SPECIAL_DIR, "keras_full"))
+    config = dict(_BERT_LIKE, ckpt_family="bert")
+    config_path = os.path.join(out, "config.json")
+    with open(config_path, "w", newline="\n") as f:
+        json.dump(config, f, indent=2)
+        f.write("\n")
+    model = build_transformer_model(config_path, model="bert", with_mlm=True)
+    randomize_trainable(model, seed=1234)
+    path = os.path.join(out, "model.h5")
+    model.save(path)  # .h5 suffix -> legacy HDF5 full-model format (model_config + model_weights)
+    golden_h5(path, "full_model")
+
+
+def part_optimizer():
+    """BERT checkpoint as Google's pretraining leaves it: weights + adam_m/adam_v + global_step."""
+    import numpy as np
+
+    tf = setup_tf(graph=True)
+    src = os.path.join(FAMILIES_DIR, "bert", "model.ckpt")
+    reader = tf.compat.v1.train.NewCheckpointReader(src)
+    names = [n for n, _ in tf.train.list_variables(src)]
+    out = fresh_dir(os.path.join(SPECIAL_DIR, "optimizer"))
+    rng = np.random.RandomState(7)
+    with tf.Graph().as_default():
+        pairs = []
+        for name in names:
+            value = reader.get_tensor(name)
+            var = tf.compat.v1.get_variable(name, shape=value.shape, dtype=tf.float32,
+                                            initializer=tf.compat.v1.zeros_initializer())
+            m = tf.compat.v1.get_variable(name + "/adam_m", shape=value.shape, dtype=tf.float32,
+                                          trainable=False,
+                                          initializer=tf.compat.v1.zeros_initializer())
+            v = tf.compat.v1.get_variable(name + "/adam_v", shape=value.shape, dtype=tf.float32,
+                                          trainable=False,
+                                          initializer=tf.compat.v1.zeros_initializer())
+            pairs.append((var, value))
+            pairs.append((m, (1e-3 * rng.standard_normal(value.shape)).astype(np.float32)))
+            pairs.append((v, np.square(1e-3 * rng.standard_normal(value.shape)).astype(np.float32)))
+        step = tf.compat.v1.train.get_or_create_global_step()  # int64 scalar "global_step"
+        with tf.compat.v1.Session() as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            for var, value in pairs:
+                var.load(value, sess)
+            step.load(np.int64(1000000), sess)
+            saver = tf.compat.v1.train.Saver()
+            saver.save(sess, os.path.join(out, "model.ckpt"), write_meta_graph=False,
+                       write_state=False)
+    write_checkpoint_state(tf, out, "model.ckpt")
+    golden_tf(out, "model.ckpt")
+
+
+def part_sharded():
+    """Saver(sharded=True) over 3 logical CPU devices -> 3 data files; one partitioned variable."""
+    import numpy as np
+
+    tf = setup_tf(graph=True)
+    out = fresh_dir(os.path.join(SPECIAL_DIR, "sharded"))
+    rng = np.random.RandomState(11)
+    config = tf.compat.v1.ConfigProto(device_count={"CPU": 3})
+    with tf.Graph().as_default():
+        pairs = []
+
+        def var(name, shape, dtype=tf.float32, **kw):
+            v = tf.compat.v1.get_variable(name, shape=shape, dtype=dtype,
+                                          initializer=tf.compat.v1.zeros_initializer(), **kw)
+            return v
+
+        with tf.device("/cpu:0"):
+            a = var("encoder/layer_0/kernel", [8, 6])
+            b = var("encoder/layer_0/bias", [6])
+            pairs += [(a, rng.standard_normal([8, 6])), (b, rng.standard_normal([6]))]
+        with tf.device("/cpu:1"):
+            # [10, 4] split along axis 0 into 3 slices of 4, 3, 3 rows
+            emb = var("embeddings/word_embeddings", [10, 4],
+                      partitioner=tf.compat.v1.fixed_size_partitioner(3))
+            full = rng.standard_normal([10, 4]).astype(np.float32)
+            for part in emb:
+                info = part._get_save_slice_info()
+                sl = tuple(slice(o, o + n) for o, n in zip(info.var_offset, info.var_shape))
+                pairs.append((part, full[sl]))
+            c = var("encoder/layer_1/kernel", [6, 5])
+            pairs.append((c, rng.standard_normal([6, 5])))
+        with tf.device("/cpu:2"):
+            d = var("head/kernel", [5, 3])
+            e = var("head/step", [], dtype=tf.int64)
+            pairs += [(d, rng.standard_normal([5, 3])), (e, np.int64(77))]
+        with tf.compat.v1.Session(config=config) as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            for v, value in pairs:
+                v.load(np.asarray(value).astype(v.dtype.base_dtype.as_numpy_dtype), sess)
+            saver = tf.compat.v1.train.Saver(sharded=True)
+            saver.save(sess, os.path.join(out, "model.ckpt"), write_meta_graph=False,
+                       write_state=False)
+    write_checkpoint_state(tf, out, "model.ckpt")
+    shards = sorted(f for f in os.listdir(out) if f.startswith("model.ckpt.data-"))
+    assert len(shards) >= 2, shards
+    golden_tf(out, "model.ckpt", extra={
+        "partitioned": {"embeddings/word_embeddings": {
+            "full_shape": [10, 4], "axis": 0, "slices": [[0, 4], [4, 3], [7, 3]]}},
+    })
+
+
+LONG_STRING = ("a string element longer than 127 bytes, so its varint length prefix takes two "
+               "bytes in the tensor bundle; " + "0123456789" * 6).encode()
+
+
+def part_dtypes():
+    import numpy as np
+
+    tf = setup_tf(graph=True)
+    out = fresh_dir(os.path.join(SPECIAL_DIR, "dtypes"))
+    rng = np.random.RandomState(5)
+    f = rng.standard_normal
+    values = [
+        ("dtypes/float16", tf.float16, (f([2, 3]) * 4).astype(np.float16)),
+        ("dtypes/bfloat16", tf.bfloat16, (f([2, 3]) * 4).astype(np.float32)),  # cast in TF
+        ("dtypes/float32", tf.float32, f([2, 3]).astype(np.float32)),
+        ("dtypes/float64", tf.float64, f([3]).astype(np.float64)),
+        ("dtypes/int8", tf.int8, np.array([-128, -1, 0, 1, 127], np.int8)),
+        ("dtypes/int16", tf.int16, np.array([-32768, -2, 3, 32767], np.int16)),
+        ("dtypes/int32", tf.int32, np.array([[-2147483648, -1], [7, 2147483647]], np.int32)),
+        ("dtypes/int64", tf.int64, np.array([-(2 ** 63), -5, 2 ** 40 + 3, 2 ** 63 - 1], np.int64)),
+        ("dtypes/uint8", tf.uint8, np.array([0, 1, 128, 255], np.uint8)),
+        ("dtypes/uint16", tf.uint16, np.array([0, 1, 65535], np.uint16)),
+        ("dtypes/uint32", tf.uint32, np.array([0, 1, 4294967295], np.uint32)),
+        ("dtypes/uint64", tf.uint64, np.array([0, 1, 2 ** 64 - 1], np.uint64)),
+        ("dtypes/bool", tf.bool, np.array([True, False, False, True, True])),
+        ("dtypes/complex64", tf.complex64, np.array([1 + 2j, -0.5 - 0.25j], np.complex64)),
+        ("dtypes/complex128", tf.complex128, np.array([3 - 1j], np.complex128)),
+        ("dtypes/string", tf.string, np.array(
+            [b"hello", b"", "h\u00e9llo w\u00f6rld \u4e2d\u6587 \U0001F600".encode("utf-8"),
+             LONG_STRING, b"\x00\xffbinary"], dtype=object)),
+        ("dtypes/string_matrix", tf.string, np.array([[b"a", b"bc"], [b"", b"def"]], dtype=object)),
+        ("dtypes/string_scalar", tf.string, np.array(b"just one string", dtype=object)),
+        ("dtypes/scalar_float32", tf.float32, np.array(3.25, np.float32)),
+        ("dtypes/scalar_int64", tf.int64, np.array(-42, np.int64)),
+        ("dtypes/empty_0x3", tf.float32, np.zeros([0, 3], np.float32)),
+        ("dtypes/empty_string", tf.string, np.zeros([0], dtype=object)),
+    ]
+    with tf.Graph().as_default():
+        for name, dtype, value in values:
+            init = tf.constant(value, dtype=tf.float32 if dtype == tf.bfloat16 else dtype)
+            if dtype == tf.bfloat16:
+                init = tf.cast(init, tf.bfloat16)
+            tf.compat.v1.Variable(init, name=name, dtype=dtype)
+        with tf.compat.v1.Session() as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            saver = tf.compat.v1.train.Saver()
+            saver.save(sess, os.path.join(out, "model.ckpt"), write_meta_graph=False,
+                       write_state=False)
+    write_checkpoint_state(tf, out, "model.ckpt")
+    golden_tf(out, "model.ckpt")
+
+
+def part_tf2_object():
+    """TF2 object-based checkpoint (eager): tf.train.Checkpoint(...).save()."""
+    import numpy as np
+
+    tf = setup_tf(graph=False)
+    import keras
+
+    out = fresh_dir(os.path.join(SPECIAL_DIR, "tf2_object"))
+    rng = np.random.RandomState(3)
+    layer = keras.layers.Dense(4, name="dense")
+    layer.build((None, 3))
+    layer.kernel.assign(rng.standard_normal([3, 4]).astype(np.float32))
+    layer.bias.assign(rng.standard_normal([4]).astype(np.float32))
+    model = tf.Module()
+    model.layer = layer  # -> "model/layer/kernel/.ATTRIBUTES/VARIABLE_VALUE"
+    model.table = tf.Variable(rng.standard_normal([5, 2]).astype(np.float32), name="table")
+    # One Adam step with fixed gradients: adds .OPTIMIZER_SLOT/... m and v slot variables.
+    optimizer = keras.optimizers.legacy.Adam(learning_rate=0.01)
+    grads = [tf.constant(rng.standard_normal(v.shape).astype(np.float32))
+             for v in (layer.kernel, layer.bias)]
+    optimizer.apply_gradients(zip(grads, [layer.kernel, layer.bias]))
+    step = tf.Variable(42, dtype=tf.int64)
+    ckpt = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step)
+    written = ckpt.save(os.path.join(out, "ckpt"))  # -> <out>/ckpt-1 (+ save_counter)
+    prefix = os.path.basename(written)
+    write_checkpoint_state(tf, out, prefix)
+    golden_tf(out, prefix, extra={"written_by": "tf.train.Checkpoint.save"})
+
+
+def _bert_tf_weights():
+    import tensorflow as tf
+
+    src = os.path.join(FAMILIES_DIR, "bert", "model.ckpt")
+    reader = tf.compat.v1.train.NewCheckpointReader(src)
+    return {name: reader.get_tensor(name) for name, _ in tf.train.list_variables(src)}
+
+
+def golden_safetensors(directory, files, golden_name, extra=None):
+    import ml_dtypes  # noqa: F401  (registers numpy bfloat16 so safe_open can return BF16)
+    from safetensors import safe_open
+
+    tensors, metadata = [], None
+    for fname in files:
+        with safe_open(os.path.join(directory, fname), framework="np") as f:
+            md = f.metadata()
+            metadata = md if metadata is None else metadata
+            assert md == metadata, (md, metadata)
+            for name in f.keys():
+                value = f.get_tensor(name)
+                dname = np_dtype_name(value.dtype)
+                entry = {"name": name, "dtype": dname, "shape": list(value.shape)}
+                if len(files) > 1:
+                    entry["file"] = fname
+                entry.update(checksum_fields(value, dname))
+                tensors.append(entry)
+    tensors.sort(key=lambda e: e["name"])
+    out = {"format": "safetensors"}
+    if extra:
+        out.update(extra)
+    out["files"] = list(files)
+    out["metadata"] = metadata or {}
+    out["tensors"] = tensors
+    dump_json(os.path.join(directory, golden_name), out)
+
+
+def part_safetensors():
+    import ml_dtypes
+    import numpy as np
+
+    setup_tf(graph=False)
+    from safetensors.numpy import save_file
+
+    out = fresh_dir(os.path.join(SPECIAL_DIR, "safetensors"))
+    weights = _bert_tf_weights()  # bert fixture, under its TF names, float32
+    weights["bert/embeddings/token_type_embeddings"] = \
+        weights["bert/embeddings/token_type_embeddings"].astype(np.float16)  # F16
+    weights["bert/embeddings/position_embeddings"] = \
+        weights["bert/embeddings/position_embeddings"].astype(ml_dtypes.bfloat16)  # BF16
+    weights["bert/embeddings/position_ids"] = np.arange(
+        _BERT_LIKE["max_position_embeddings"], dtype=np.int64)[None, :]  # I64
+    metadata = {"format": "pt"}
+    save_file(weights, os.path.join(out, "model.safetensors"), metadata=metadata)
+    golden_safetensors(out, ["model.safetensors"], "golden.safetensors.json")
+
+    # Hugging Face style sharded folder: sorted names split in two by bytes.
+    sharded = os.path.join(out, "sharded")
+    os.makedirs(sharded)
+    names = sorted(weights)
+    total = sum(weights[n].nbytes for n in names)
+    shards, acc = ([], []), 0
+    for n in names:
+        shards[0 if acc < total / 2 else 1].append(n)
+        acc += weights[n].nbytes
+    files = ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]
+    weight_map = {}
+    for fname, shard in zip(files, shards):
+        save_file({n: weights[n] for n in shard}, os.path.join(sharded, fname), metadata=metadata)
+        weight_map.update({n: fname for n in shard})
+    index = {"metadata": {"total_size": total},
+             "weight_map": {n: weight_map[n] for n in sorted(weight_map)}}
+    with open(os.path.join(sharded, "model.safetensors.index.json"), "w", newline="\n") as f:
+        json.dump(index, f, indent=2)
+        f.write("\n")
+    golden_safetensors(sharded, files, "golden.safetensors.json",
+                       extra={"index": "model.safetensors.index.json", "total_size": total})
+
+
+class _FixedZipTime:
+    """Stand-in for the `time` module inside zipfile while numpy writes .npz files: zipfile
+    stamps every member with the current local time; we pin it to 1980-01-01 00:00:00 so the
+    archives are byte-for-byte reproducible. Everything else is numpy's own writer."""
+
+    import time as _time
+
+    def time(self):
+        return 315532800.0
+
+    def localtime(self, secs=None):
+        return self._time.gmtime(315532800)
+
+    def __getattr__(self, name):
+        return getattr(self._time, name)
+
+
+def golden_npz(directory, files):
+    import numpy as np
+    import zipfile
+
+    result = []
+    for fname, compressed in files:
+        path = os.path.join(directory, fname)
+        with zipfile.ZipFile(path) as z:
+            headers = {}
+            for info in z.infolist():
+                with z.open(info) as fp:
+                    version = np.lib.format.read_magic(fp)
+                    if version == (1, 0):
+                        shape, fortran, dtype = np.lib.format.read_array_header_1_0(fp)
+                    else:
+                        shape, fortran, dtype = np.lib.format.read_array_header_2_0(fp)
+                headers[info.filename[:-4] if info.filename.endswith(".npy") else info.filename] = (
+                    version, fortran, info.compress_type)
+        arrays = []
+        with np.load(path) as npz:
+            for name in npz.files:
+                value = npz[name]
+                dname = np_dtype_name(value.dtype)
+                version, fortran, ctype = headers[name]
+                entry = {"name": name, "dtype": dname, "shape": list(value.shape),
+                         "fortran_order": bool(fortran), "npy_version": list(version),
+                         "zip_method": "deflate" if ctype == zipfile.ZIP_DEFLATED else "stored"}
+                entry.update(checksum_fields(value, dname))
+                arrays.append(entry)
+        result.append({"format": "npz", "file": fname, "compressed": compressed, "arrays": arrays})
+    dump_json(os.path.join(directory, "golden.npz.json"),
+              {"format": "npz", "files": result})
+
+
+def part_npz():
+    import numpy as np
+    import zipfile
+
+    out = fresh_dir(os.path.join(SPECIAL_DIR, "npz"))
+    rng = np.random.RandomState(9)
+    arrays = {
+        "weights": rng.standard_normal([3, 4]).astype(np.float32),
+        "ids": np.array([0, 5, -7, 2 ** 40], np.int64),
+        "mask": np.array([[True, False, True], [False, False, True]]),
+        "scalar": np.array(2.5, np.float64),
+        "fortran": np.asfortranarray(np.arange(15, dtype=np.float32).reshape(3, 5) / 4),
+        "half": np.array([1.5, -2.0, 65504.0], np.float16),
+    }
+    assert arrays["fortran"].flags.f_contiguous and not arrays["fortran"].flags.c_contiguous
+    saved = zipfile.time
+    zipfile.time = _FixedZipTime()
+    try:
+        np.savez_compressed(os.path.join(out, "model.npz"), **arrays)
+        np.savez(os.path.join(out, "uncompressed.npz"), **arrays)
+    finally:
+        zipfile.time = saved
+    golden_npz(out, [("model.npz", True), ("uncompressed.npz", False)])
+
+
+PARTS = {
+    **{"family:" + fam: (lambda fam=fam: part_family(fam)) for fam in FAMILIES},
+    "keras_full": part_keras_full,
+    "sharded": part_sharded,
+    "dtypes": part_dtypes,
+    "tf2_object": part_tf2_object,
+    "npz": part_npz,
+    # these read Fixtures/families/bert, so they run after it
+    "optimizer": part_optimizer,
+    "safetensors": part_safetensors,
+}
+PHASES = [
+    [p for p in PARTS if p not in ("optimizer", "safetensors")],
+    ["optimizer", "safetensors"],
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Driver
+# --------------------------------------------------------------------------------------------
+
+
+def run_parts(parts, jobs):
+    import concurrent.futures as cf
+
+    env = dict(os.environ, PYTHONHASHSEED="0", TF_CPP_MIN_LOG_LEVEL="2",
+               TF_ENABLE_ONEDNN_OPTS="0", CUDA_VISIBLE_DEVICES="")
+
+    def run(part):
+        p = subprocess.run([sys.executable, os.path.abspath(__file__), "--part", part],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        return part, p.returncode, p.stdout
+
+    failed = []
+    with cf.ThreadPoolExecutor(max_workers=jobs) as pool:
+        for part, rc, output in pool.map(run, parts):
+            print("  %-24s %s" % (part, "ok" if rc == 0 else "FAILED (exit %d)" % rc), flush=True)
+            if rc != 0:
+                failed.append(part)
+                sys.stdout.write(output[-6000:])
+    return failed
+
+
+def main(argv):
+    if len(argv) >= 2 and argv[0] == "--part":
+        if os.path.realpath(sys.prefix) != os.path.realpath(_venv_dir()):
+            ensure_venv()  # re-executes inside the venv
+        PARTS[argv[1]]()
+        return 0
+    if argv:
+        print(__doc__)
+        print("parts:", ", ".join(PARTS))
+        return 2
+    ensure_venv()
+    jobs = int(os.environ.get("CKPT_FIXTURE_JOBS") or max(1, min(4, os.cpu_count() or 1)))
+    # Everything under families/ and special/ is owned by this script and rewritten.
+    for d in (FAMILIES_DIR, SPECIAL_DIR):
+        if os.path.isdir(d):
+            shutil.rmtree(d)
+        os.makedirs(d)
+    print("generate.py: python %s, %d parallel jobs" % (sys.executable, jobs), flush=True)
+    for phase in PHASES:
+        failed = run_parts(phase, jobs)
+        if failed:
+            print("generate.py: failed parts: %s" % ", ".join(failed))
+            return 1
+    total = 0
+    for root, _, files in os.walk(HERE):
+        if ".venv" in root.split(os.sep) or "__pycache__" in root:
+            continue
+        total += sum(os.path.getsize(os.path.join(root, f)) for f in files)
+    print("generate.py: done; Fixtures/ holds %.2f MB" % (total / 1e6))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,129 @@
+import Foundation
+import XCTest
+
+/// Runs the built `ckpt` binary as a user would and checks its output against the goldens
+/// TensorFlow wrote (Fixtures/generate.py), and its exit statuses.
+final class CLITests: XCTestCase {
+    static let fixtures: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Fixtures/families").path) {
+                return url.appendingPathComponent("Fixtures").path
+            }
+        }
+        fatalError("Fixtures/ not found")
+    }()
+
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    func ckpt(_ args: String...) throws -> Run {
+        let binary = Bundle.main.bundleURL.appendingPathComponent("ckpt")
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    func json(_ s: String) throws -> [String: Any] {
+        try XCTUnwrap(JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any])
+    }
+
+    func tfGoldens() -> [String] {
+        let e = FileManager.default.enumerator(atPath: Self.fixtures)!
+        var out: [String] = []
+        while let p = e.nextObject() as? String {
+            if !p.hasPrefix(".venv"), p.hasSuffix("golden.tf.json") { out.append(Self.fixtures + "/" + p) }
+        }
+        return out.sorted()
+    }
+
+    /// `inspect --json` of every fixture checkpoint lists exactly what tf.train.list_variables
+    /// listed (names, shapes; dtypes from TF's reader); bookkeeping only with --all.
+    func testInspectListsExactlyTensorFlowsVariables() throws {
+        let goldens = tfGoldens()
+        XCTAssertGreaterThanOrEqual(goldens.count, 15)
+        for g in goldens {
+            let golden = try json(String(contentsOfFile: g, encoding: .utf8))
+            let vars = golden["variables"] as! [[String: Any]]
+            let dir = (g as NSString).deletingLastPathComponent
+            for all in [false, true] {
+                let r = all ? try ckpt("inspect", "--json", "--all", dir) : try ckpt("inspect", "--json", dir)
+                XCTAssertEqual(r.status, 0, r.stderr)
+                let tensors = try json(r.stdout)["tensors"] as! [[String: Any]]
+                let expected = vars.filter { all || !($0["name"] as! String).hasPrefix("_CHECKPOINTABLE_") }
+                XCTAssertEqual(tensors.map { $0["name"] as! String }, expected.map { $0["name"] as! String }, g)
+                XCTAssertEqual(tensors.map { $0["shape"] as! [Int] }, expected.map { $0["shape"] as! [Int] }, g)
+                XCTAssertEqual(tensors.map { $0["dtype"] as! String }, expected.map { $0["dtype"] as! String }, g)
+            }
+        }
+    }
+
+    /// --stats: NumPy's sum of each tensor (golden) equals ckpt's mean × count.
+    func testStatsAgreeWithNumPysSums() throws {
+        let golden = try json(String(contentsOfFile: Self.fixtures + "/families/bert/golden.tf.json", encoding: .utf8))
+        let sums = Dictionary(uniqueKeysWithValues: (golden["variables"] as! [[String: Any]]).map {
+            ($0["name"] as! String, ($0["sum"] as! NSNumber).doubleValue)
+        })
+        let r = try ckpt("inspect", "--json", "--stats", Self.fixtures + "/families/bert")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for t in try json(r.stdout)["tensors"] as! [[String: Any]] {
+            let stats = t["stats"] as! [String: Any]
+            let count = (t["shape"] as! [Int]).reduce(1, *)
+            let mean = (stats["mean"] as! NSNumber).doubleValue
+            XCTAssertEqual(mean * Double(count), sums[t["name"] as! String]!, accuracy: 1e-4, t["name"] as! String)
+            XCTAssertLessThanOrEqual((stats["min"] as! NSNumber).doubleValue, mean)
+            XCTAssertEqual(stats["nan_count"] as? Int, 0)
+        }
+    }
+
+    func testTableShowsFormatArchitectureAndTotals() throws {
+        let r = try ckpt("inspect", Self.fixtures + "/families/bert/model.weights.h5")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("format: keras_h5"))
+        XCTAssertTrue(r.stdout.contains("architecture: bert"))
+        XCTAssertTrue(r.stdout.contains("Embedding-Token/embeddings:0"))
+        let f = try ckpt("inspect", "--json", "--filter", "*LayerNorm*", Self.fixtures + "/families/bert")
+        let names = (try json(f.stdout)["tensors"] as! [[String: Any]]).map { $0["name"] as! String }
+        XCTAssertFalse(names.isEmpty)
+        XCTAssertTrue(names.allSatisfy { $0.contains("LayerNorm") })
+    }
+
+    func testBadInputExitsOneWithOneLineNamingTheFile() throws {
+        let missing = "/nonexistent/model.ckpt"
+        let r = try ckpt("inspect", missing)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains(missing), r.stderr)
+
+        let dir = NSTemporaryDirectory() + "ckpt-cli-" + UUID().uuidString
+        try FileManager.default.copyItem(atPath: Self.fixtures + "/families/bert", toPath: dir)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let index = dir + "/model.ckpt.index"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: index))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: index))
+        let t = try ckpt("inspect", dir)
+        XCTAssertEqual(t.status, 1)
+        XCTAssertEqual(t.stderr.split(separator: "\n").count, 1, t.stderr)
+        XCTAssertTrue(t.stderr.contains(index), t.stderr)
+        XCTAssertFalse(t.stderr.contains("Fatal error"), t.stderr)
+    }
+
+    func testUsageErrorsExitTwo() throws {
+        XCTAssertEqual(try ckpt("inspect").status, 2)
+        XCTAssertEqual(try ckpt("inspect", "--no-such-flag", "x").status, 2)
+        XCTAssertEqual(try ckpt("no-such-command").status, 2)
+        XCTAssertEqual(try ckpt("--help").status, 0)
+    }
+}

@@ -1,0 +1,32 @@
+import CkptCore
+import XCTest
+
+final class ChecksumTests: XCTestCase {
+    /// The check values of the CRC catalogue (CRC-32C/ISCSI and CRC-32/ISO-HDLC of "123456789").
+    func testCatalogueCheckValues() {
+        let digits = Array("123456789".utf8)
+        XCTAssertEqual(Checksum.crc32c(digits), 0xE306_9283)
+        XCTAssertEqual(digits.withUnsafeBytes { Checksum.crc32($0) }, 0xCBF4_3926)
+    }
+
+    /// Unaligned starts and lengths around the 8-byte stride agree with extending byte by byte.
+    func testAnySplitGivesTheSameCRC() {
+        let bytes = (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+        let whole = Checksum.crc32c(bytes)
+        for cut in [0, 1, 3, 7, 8, 9, 63, 64, 65, 299, 300] {
+            let a = Checksum.crc32c(Array(bytes[..<cut]))
+            XCTAssertEqual(Checksum.crc32c(Array(bytes[cut...]), extending: a), whole, "cut at \(cut)")
+        }
+        var bytewise: UInt32 = 0
+        for b in bytes { bytewise = Checksum.crc32c([b], extending: bytewise) }
+        XCTAssertEqual(bytewise, whole)
+    }
+
+    /// LevelDB's masking (crc32c.h: rotate right 15, add 0xa282ead8) and its inverse.
+    func testMaskRoundTrip() {
+        for v: UInt32 in [0, 1, 0xE306_9283, 0xFFFF_FFFF] {
+            XCTAssertEqual(Checksum.unmask(Checksum.mask(v)), v)
+        }
+        XCTAssertEqual(Checksum.mask(0), 0xa282_ead8)
+    }
+}

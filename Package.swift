@@ -41,6 +41,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
 
+        // Throughput benchmarks, run in release: swift run -c release ckpt-bench crc32c
+        .executableTarget(name: "ckpt-bench", dependencies: ["CkptCore", "CkptFormats"], path: "Benchmarks/ckpt-bench"),
+
         // Build-time embedding of Mappings/*.json into the binary (no file looked up at run time).
         .executableTarget(name: "EmbedMappingsTool", path: "Plugins/EmbedMappingsTool"),
         .plugin(name: "EmbedMappings", capability: .buildTool(), dependencies: ["EmbedMappingsTool"],

@@ -26,6 +26,37 @@ final class TFBundleBadInputTests: XCTestCase {
         }
     }
 
+    /// Every fixture bundle: index and each data shard cut at many offsets, then a byte flipped
+    /// in each data shard: opening or reading fails with a CkptError, never a crash.
+    func testEveryFixtureBundleCutOrFlippedIsAnError() throws {
+        for golden in Fixtures.goldens(named: "golden.tf.json") {
+            let json = try Fixtures.json(golden)
+            let source = (golden as NSString).deletingLastPathComponent
+            let copy = try Fixtures.scratchCopy(of: source)
+            defer { try? FileManager.default.removeItem(atPath: copy) }
+            let prefix = copy + "/" + (json["prefix"] as! String)
+            let files = [json["index_file"] as! String] + (json["data_files"] as! [String])
+            for name in files {
+                let path = copy + "/" + name
+                let original = Damage.read(path)
+                for cut in stride(from: 0, to: original.count, by: max(1, original.count / 25)) {
+                    Damage.write(Array(original[..<cut]), to: path)
+                    _ = Damage.expectError("\(name) cut at \(cut)") { try Damage.readAll(TFBundleReader(prefix: prefix)) }
+                }
+                if name.hasSuffix(".index") || original.isEmpty {
+                    Damage.write(original, to: path)
+                    continue
+                }
+                var flipped = original
+                flipped[original.count / 2] ^= 0x20
+                Damage.write(flipped, to: path)
+                let e = Damage.expectError("\(name) flipped") { try Damage.readAll(TFBundleReader(prefix: prefix)) }
+                XCTAssertEqual(e?.kind, .checksumMismatch, "\(name)")
+                Damage.write(original, to: path)
+            }
+        }
+    }
+
     func testDataShardTruncatedIsOutOfBounds() throws {
         let original = Damage.read(data)
         for cut in stride(from: 0, to: original.count, by: max(1, original.count / 40)) {

@@ -83,6 +83,9 @@ public final class TFBundleReader: TensorSource {
             throw CkptError(.malformed, file: indexPath, tensor: name, "invalid shape \(entry.shape)")
         }
         let shape = entry.shape.map { Int($0) }
+        guard ShapeMath.elementCount(shape) != nil else {
+            throw CkptError(.sizeMismatch, file: indexPath, tensor: name, "shape \(ShapeMath.describe(shape)) overflows")
+        }
         let bytes: Int
         if dtype == .string {
             bytes = Int(clamping: entry.size)

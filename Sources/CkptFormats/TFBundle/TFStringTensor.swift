@@ -11,7 +11,8 @@ enum TFStringTensor {
         guard count > 0 else { return [] }
         var r = ByteReader(bytes)
         var lengths: [Int] = []
-        lengths.reserveCapacity(count)
+        // Every length takes at least one byte: a count larger than the bytes is caught below.
+        lengths.reserveCapacity(min(count, bytes.count))
         var crc: UInt32 = 0
         var total = 0
         for _ in 0..<count {
@@ -35,7 +36,7 @@ enum TFStringTensor {
             throw bad(.sizeMismatch, "string lengths add up to \(total) bytes, entry holds \(r.remaining)")
         }
         var out: [[UInt8]] = []
-        out.reserveCapacity(count)
+        out.reserveCapacity(lengths.count)
         for n in lengths {
             let b = r.bytes(n)!
             crc = Checksum.crc32c(b, extending: crc)

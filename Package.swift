@@ -49,9 +49,11 @@ let package = Package(
         .plugin(name: "EmbedMappings", capability: .buildTool(), dependencies: ["EmbedMappingsTool"],
                 path: "Plugins/EmbedMappings"),
 
+        // Fixture paths and golden comparisons shared by the test targets.
+        .target(name: "CkptTestSupport", dependencies: ["CkptCore"], path: "Tests/CkptTestSupport"),
         .testTarget(name: "CkptCoreTests", dependencies: ["CkptCore"]),
-        .testTarget(name: "CkptFormatsTests", dependencies: ["CkptCore", "CkptFormats"]),
-        .testTarget(name: "CkptMappingsTests", dependencies: ["CkptCore", "CkptFormats", "CkptMappings"]),
-        .testTarget(name: "CLITests", dependencies: ["ckpt"]),
+        .testTarget(name: "CkptFormatsTests", dependencies: ["CkptCore", "CkptFormats", "CkptTestSupport"]),
+        .testTarget(name: "CkptMappingsTests", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["ckpt", "CkptTestSupport"]),
     ]
 )

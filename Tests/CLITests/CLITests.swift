@@ -1,19 +1,11 @@
 import Foundation
+import CkptTestSupport
 import XCTest
 
 /// Runs the built `ckpt` binary as a user would and checks its output against the goldens
 /// TensorFlow wrote (Fixtures/generate.py), and its exit statuses.
 final class CLITests: XCTestCase {
-    static let fixtures: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.path != "/" {
-            url.deleteLastPathComponent()
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Fixtures/families").path) {
-                return url.appendingPathComponent("Fixtures").path
-            }
-        }
-        fatalError("Fixtures/ not found")
-    }()
+    static let fixtures = Fixtures.root
 
     struct Run {
         let status: Int32
@@ -40,19 +32,10 @@ final class CLITests: XCTestCase {
         try XCTUnwrap(JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any])
     }
 
-    func tfGoldens() -> [String] {
-        let e = FileManager.default.enumerator(atPath: Self.fixtures)!
-        var out: [String] = []
-        while let p = e.nextObject() as? String {
-            if !p.hasPrefix(".venv"), p.hasSuffix("golden.tf.json") { out.append(Self.fixtures + "/" + p) }
-        }
-        return out.sorted()
-    }
-
     /// `inspect --json` of every fixture checkpoint lists exactly what tf.train.list_variables
     /// listed (names, shapes; dtypes from TF's reader); bookkeeping only with --all.
     func testInspectListsExactlyTensorFlowsVariables() throws {
-        let goldens = tfGoldens()
+        let goldens = Fixtures.goldens(named: "golden.tf.json")
         XCTAssertGreaterThanOrEqual(goldens.count, 15)
         for g in goldens {
             let golden = try json(String(contentsOfFile: g, encoding: .utf8))

@@ -1,6 +1,7 @@
 import CkptCore
 @testable import CkptFormats
 import Foundation
+import CkptTestSupport
 import XCTest
 
 /// Helpers that damage copies of the fixtures in controlled ways.

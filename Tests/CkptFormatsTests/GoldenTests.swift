@@ -1,6 +1,7 @@
 import CkptCore
 @testable import CkptFormats
 import Foundation
+import CkptTestSupport
 import XCTest
 
 /// Every reader against the listings TensorFlow, h5py, safetensors and NumPy made of the same files.

@@ -1,6 +1,7 @@
 import CkptCore
 @testable import CkptFormats
 import Foundation
+import CkptTestSupport
 import XCTest
 
 /// Damaged and hostile safetensors, HDF5 and npz files.

@@ -1,6 +1,7 @@
 import CkptCore
 @testable import CkptFormats
 import Foundation
+import CkptTestSupport
 import XCTest
 
 /// Damaged bundles: every case must end in a typed error naming the file, never a crash or hang.

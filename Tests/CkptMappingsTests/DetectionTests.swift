@@ -2,22 +2,13 @@ import CkptCore
 import CkptFormats
 @testable import CkptMappings
 import Foundation
+import CkptTestSupport
 import XCTest
 
 final class DetectionTests: XCTestCase {
-    static let fixtures: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.path != "/" {
-            url.deleteLastPathComponent()
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Fixtures/families").path) {
-                return url.appendingPathComponent("Fixtures").path
-            }
-        }
-        fatalError("Fixtures/ not found")
-    }()
+    static let fixtures = Fixtures.root
 
-    static let families = ["bert", "albert", "albert_unshared", "nezha", "roformer", "electra", "gpt", "gpt2", "gpt2_ml",
-                           "t5.1.0", "t5.1.1"]
+    static let families = Fixtures.families
 
     func testEveryFamilyHasOneTableWithAUniqueName() {
         let names = MappingTable.builtIn.map(\.family)

@@ -4,8 +4,8 @@ import XCTest
 
 /// Locates the committed fixtures and the goldens that TensorFlow, h5py, safetensors and NumPy
 /// wrote beside them (Fixtures/generate.py). Nothing here is computed by ckpt.
-enum Fixtures {
-    static let root: String = {
+public enum Fixtures {
+    public static let root: String = {
         var url = URL(fileURLWithPath: #filePath)
         while url.path != "/" {
             url.deleteLastPathComponent()
@@ -15,13 +15,13 @@ enum Fixtures {
         fatalError("Fixtures/ not found above \(#filePath)")
     }()
 
-    static let families = ["bert", "albert", "albert_unshared", "nezha", "roformer", "electra", "gpt", "gpt2", "gpt2_ml",
+    public static let families = ["bert", "albert", "albert_unshared", "nezha", "roformer", "electra", "gpt", "gpt2", "gpt2_ml",
                            "t5.1.0", "t5.1.1"]
 
-    static func path(_ relative: String) -> String { root + "/" + relative }
+    public static func path(_ relative: String) -> String { root + "/" + relative }
 
     /// Every file named `name` under Fixtures/, sorted.
-    static func goldens(named name: String) -> [String] {
+    public static func goldens(named name: String) -> [String] {
         let e = FileManager.default.enumerator(atPath: root)!
         var out: [String] = []
         while let p = e.nextObject() as? String {
@@ -30,13 +30,13 @@ enum Fixtures {
         return out.sorted()
     }
 
-    static func json(_ path: String) throws -> [String: Any] {
+    public static func json(_ path: String) throws -> [String: Any] {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         return try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 
     /// A scratch copy of a fixture folder, to damage in tests.
-    static func scratchCopy(of folder: String) throws -> String {
+    public static func scratchCopy(of folder: String) throws -> String {
         let dst = NSTemporaryDirectory() + "ckpt-test-" + UUID().uuidString
         try FileManager.default.copyItem(atPath: folder, toPath: dst)
         return dst
@@ -44,14 +44,14 @@ enum Fixtures {
 }
 
 /// One tensor as a golden listing describes it.
-struct GoldenTensor {
-    let name: String
-    let dtype: String
-    let shape: [Int]
-    let crc32: UInt32?
-    let valuesHex: [String]?
+public struct GoldenTensor {
+    public let name: String
+    public let dtype: String
+    public let shape: [Int]
+    public let crc32: UInt32?
+    public let valuesHex: [String]?
 
-    init(_ d: [String: Any]) {
+    public init(_ d: [String: Any]) {
         name = d["name"] as! String
         dtype = d["dtype"] as! String
         shape = d["shape"] as! [Int]
@@ -61,12 +61,12 @@ struct GoldenTensor {
 }
 
 extension Array where Element == UInt8 {
-    var hex: String { map { String(format: "%02x", $0) }.joined() }
+    public var hex: String { map { String(format: "%02x", $0) }.joined() }
 }
 
 /// Checks every tensor of `source` against the golden list: names in order, dtypes, shapes and
 /// the CRC32 of the bytes (or the string values).
-func assertMatchesGolden(_ source: any TensorSource, _ golden: [GoldenTensor], file: StaticString = #filePath, line: UInt = #line) throws {
+public func assertMatchesGolden(_ source: any TensorSource, _ golden: [GoldenTensor], file: StaticString = #filePath, line: UInt = #line) throws {
     XCTAssertEqual(source.tensors.map(\.name), golden.map(\.name), "names differ for \(source.path)", file: file, line: line)
     let byName = Dictionary(uniqueKeysWithValues: source.tensors.map { ($0.name, $0) })
     for g in golden {

@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "CkptCore", dependencies: ["CCRC32C", "CZlib"], swiftSettings: strict),
         .target(name: "CkptFormats", dependencies: ["CkptCore", "CTFProto", "CHDF5Shim", "CZlib"],
                 swiftSettings: strict),
-        .target(name: "CkptMappings", dependencies: ["CkptCore"], swiftSettings: strict,
+        .target(name: "CkptMappings", dependencies: ["CkptCore", "CkptFormats"], swiftSettings: strict,
                 plugins: ["EmbedMappings"]),
         .executableTarget(name: "ckpt", dependencies: [
             "CkptCore", "CkptFormats", "CkptMappings",

@@ -49,6 +49,16 @@ public final class MappedFile: @unchecked Sendable {
     /// The whole file.
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: size) }
 
+    /// Drops the pages of `offset..<offset+count` from this process (madvise MADV_DONTNEED): a
+    /// private read-only mapping re-reads them from the page cache if touched again.
+    public func discard(offset: Int, count: Int) {
+        guard let base, count > 0, offset >= 0, offset < size else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = offset / page * page
+        let end = min(size, offset + count)
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
+    }
+
     /// `count` bytes at `offset`, or an `outOfBounds` error (checked arithmetic: both come from headers).
     public func slice(offset: Int, count: Int, tensor: String? = nil) throws -> UnsafeRawBufferPointer {
         let (end, overflow) = offset.addingReportingOverflow(count)

@@ -9,13 +9,26 @@ public struct TensorInfo: Sendable, Equatable {
     public let byteCount: Int
     /// Format bookkeeping rather than model state (TF2's `_CHECKPOINTABLE_OBJECT_GRAPH`).
     public let isBookkeeping: Bool
+    /// Where the format groups weights (a Keras layer) and the weight's position in the group:
+    /// Keras weight names carry global counters (`dense_7`), so mappings address `LAYER#k`.
+    public let group: String?
+    public let indexInGroup: Int?
 
-    public init(name: String, dtype: DType, shape: [Int], byteCount: Int, isBookkeeping: Bool = false) {
+    public init(name: String, dtype: DType, shape: [Int], byteCount: Int, isBookkeeping: Bool = false,
+                group: String? = nil, indexInGroup: Int? = nil) {
         self.name = name
         self.dtype = dtype
         self.shape = shape
         self.byteCount = byteCount
         self.isBookkeeping = isBookkeeping
+        self.group = group
+        self.indexInGroup = indexInGroup
+    }
+
+    /// `LAYER#k` for grouped weights, else nil.
+    public var groupKey: String? {
+        guard let group, let indexInGroup else { return nil }
+        return "\(group)#\(indexInGroup)"
     }
 
     /// Number of elements (1 for a scalar).

@@ -12,6 +12,11 @@ public protocol TensorSource: AnyObject {
     func withBytes<R>(of tensor: TensorInfo, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R
     /// The elements of a `string` tensor, in C order.
     func strings(of tensor: TensorInfo) throws -> [[UInt8]]
+    /// Hints that the tensor's bytes are no longer needed, so mapped pages can leave this
+    /// process's resident set while a long stream goes on (the page cache keeps them).
+    func discard(_ tensor: TensorInfo)
+    /// Format-level key/value metadata (safetensors `__metadata__`), empty when the format has none.
+    var metadata: [String: String] { get }
 }
 
 extension TensorSource {
@@ -21,6 +26,9 @@ extension TensorSource {
         }
         return t
     }
+
+    public func discard(_ tensor: TensorInfo) {}
+    public var metadata: [String: String] { [:] }
 
     /// The default for formats without string tensors.
     public func strings(of tensor: TensorInfo) throws -> [[UInt8]] {

@@ -5,7 +5,7 @@ public enum DetectedArchitecture: Equatable, Sendable {
     case family(String, layout: String)
     /// Several families fit the names (NEZHA and RoFormer share every TF name): the config or
     /// `--model` must decide.
-    case ambiguous([String])
+    case ambiguous([String], layout: String)
     case unknown
 
     /// `bert`, `ambiguous`, `unknown`.
@@ -17,17 +17,25 @@ public enum DetectedArchitecture: Equatable, Sendable {
         }
     }
 
+    public var layout: String? {
+        switch self {
+        case .family(_, let l), .ambiguous(_, let l): return l
+        case .unknown: return nil
+        }
+    }
+
     public var candidates: [String] {
         switch self {
         case .family(let f, _): return [f]
-        case .ambiguous(let fs): return fs
+        case .ambiguous(let fs, _): return fs
         case .unknown: return []
         }
     }
 }
 
-/// Finds the family of a checkpoint from its tensor names alone, by the signatures in the
-/// mapping tables. No table is special-cased here: a family is added by adding its file.
+/// Finds the family of a checkpoint from its tensor names, by the signatures in the mapping
+/// tables (and, for the `native` and `hf` layouts, by which family's rules cover the names). No
+/// family is special-cased here: a family is added by adding its file.
 public struct ArchitectureDetector: Sendable {
     public let tables: [MappingTable]
 
@@ -35,6 +43,7 @@ public struct ArchitectureDetector: Sendable {
         self.tables = tables
     }
 
+    /// `names` are the source's names, with Keras weights also under their `LAYER#k` keys.
     public func detect(_ names: [String]) -> DetectedArchitecture {
         let present = Set(names)
         var hits: [(family: String, layout: String)] = []
@@ -44,11 +53,28 @@ public struct ArchitectureDetector: Sendable {
                 break
             }
         }
+        if hits.isEmpty { hits = coverageMatches(present) }
         switch hits.count {
         case 0: return .unknown
         case 1: return .family(hits[0].family, layout: hits[0].layout)
-        default: return .ambiguous(hits.map(\.family).sorted())
+        default:
+            // Families ambiguous in one layout (the first found); others would be a table defect.
+            return .ambiguous(hits.map(\.family).sorted(), layout: hits[0].layout)
         }
+    }
+
+    /// Narrows an ambiguous result with the config: a family whose config signature matches.
+    public func decide(_ detected: DetectedArchitecture, config: ModelConfig?) -> DetectedArchitecture {
+        guard case .ambiguous(let families, let layout) = detected, let config else { return detected }
+        if let named = config.string("ckpt_family"), families.contains(named) { return .family(named, layout: layout) }
+        let fitting = families.filter { f in
+            guard let sig = MappingTable.named(f, among: tables)?.configSignature else { return false }
+            let keysFit = sig.keys.map { $0.contains { config.has($0) } } ?? true
+            let valuesFit = sig.values.map { $0.allSatisfy { config.string($0.key) == $0.value } } ?? true
+            return keysFit && valuesFit
+        }
+        if fitting.count == 1 { return .family(fitting[0], layout: layout) }
+        return detected
     }
 
     static func matches(_ sig: MappingTable.Signature, _ present: Set<String>) -> Bool {
@@ -57,5 +83,23 @@ public struct ArchitectureDetector: Sendable {
             return present.contains { Glob.matches(pattern, $0) }
         }
         return sig.require.allSatisfy(has) && !(sig.forbid ?? []).contains(where: has)
+    }
+
+    /// For layouts without signatures (`native`, `hf`): families whose required layer-0 and
+    /// global names are all present, keeping those that account for the most of the names.
+    private func coverageMatches(_ present: Set<String>) -> [(family: String, layout: String)] {
+        var scored: [(family: String, layout: String, covered: Int)] = []
+        for table in tables {
+            for layout in ["native", "hf"] {
+                let names = table.rules.compactMap { rule -> (String, Bool)? in
+                    let t = layout == "native" ? rule.native : rule.layouts[layout]?.template
+                    return t.map { (LayerTemplate.expand($0, layer: 0), rule.optional) }
+                }
+                guard names.contains(where: { !$0.1 }), names.allSatisfy({ $0.1 || present.contains($0.0) }) else { continue }
+                scored.append((table.family, layout, names.filter { present.contains($0.0) }.count))
+            }
+        }
+        guard let best = scored.map(\.covered).max() else { return [] }
+        return scored.filter { $0.covered == best }.map { ($0.family, $0.layout) }
     }
 }

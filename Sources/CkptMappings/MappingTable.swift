@@ -1,34 +1,157 @@
 import CkptCore
 import Foundation
 
-/// One model family's table from `Mappings/<family>.json`, compiled into the binary.
-///
-/// For now it holds what architecture detection needs: per layout (`tf`, `keras`, `native`,
-/// `hf`), the names a checkpoint of this family must hold (`require`) and must not hold
-/// (`forbid`). Names may use `*` and `?` as in shell globs.
+/// One model family's table from `Mappings/<family>.json`, compiled into the binary (or given
+/// with `--mapping FILE`). See docs/mappings.md for the format.
 public struct MappingTable: Sendable, Decodable {
+    /// Names a checkpoint of this family must hold (`require`) and must not hold (`forbid`) in one
+    /// naming layout; `*` and `?` are globs.
     public struct Signature: Sendable, Decodable {
         public let require: [String]
         public let forbid: [String]?
+    }
+
+    /// Config keys or values that identify the family when names cannot (NEZHA vs RoFormer).
+    public struct ConfigSignature: Sendable, Decodable {
+        public let keys: [String]?
+        public let values: [String: String]?
     }
 
     public let family: String
     public let description: String
     /// Layout name to the signature of that layout.
     public let detect: [String: Signature]
+    public let configSignature: ConfigSignature?
+    public let rules: [MappingRule]
+    /// Per layout, source tensors that are derived rather than learned (NEZHA's sinusoidal
+    /// relative-position table in bert4keras' Keras files): dropped, and reported as such.
+    public let derived: [String: [String]]?
+    /// Hugging Face names that transformers ties to another weight (not written, as
+    /// `save_pretrained` does not write them either).
+    public let hfTied: [String: String]?
+    /// How to write transformers' `config.json` for this family.
+    public let hfConfig: HFConfigTemplate?
+
+    enum CodingKeys: String, CodingKey {
+        case family, description, detect, rules, derived
+        case configSignature = "config_signature"
+        case hfTied = "hf_tied"
+        case hfConfig = "hf_config"
+    }
 
     /// Every table compiled in, sorted by family.
-    public static let builtIn: [MappingTable] = {
-        let decoder = JSONDecoder()
-        return EmbeddedMappings.files.keys.sorted().map { name in
-            do {
-                return try decoder.decode(MappingTable.self, from: Data(EmbeddedMappings.files[name]!.utf8))
-            } catch {
-                // The tables are part of the source; a broken one is a build defect the tests catch.
-                fatalError("Mappings/\(name) is not a valid mapping table: \(error)")
-            }
+    public static let builtIn: [MappingTable] = EmbeddedMappings.files.keys.sorted().map { name in
+        do {
+            return try MappingTable.parse(Data(EmbeddedMappings.files[name]!.utf8), origin: "Mappings/\(name)")
+        } catch {
+            // The tables are part of the source; a broken one is a build defect the tests catch.
+            fatalError("\(error)")
         }
-    }()
+    }
 
-    public static func named(_ family: String) -> MappingTable? { builtIn.first { $0.family == family } }
+    public static func parse(_ data: Data, origin: String) throws -> MappingTable {
+        do {
+            return try JSONDecoder().decode(MappingTable.self, from: data)
+        } catch {
+            throw CkptError(.malformed, file: origin, "not a valid mapping table: \(error)")
+        }
+    }
+
+    public static func named(_ family: String, among tables: [MappingTable] = builtIn) -> MappingTable? {
+        tables.first { $0.family == family }
+    }
+
+    /// Layouts this table names tensors in (besides `native`).
+    public var layouts: Set<String> { Set(rules.flatMap { $0.layouts.keys }) }
+}
+
+/// One weight: its canonical (native) name and its name and transform in each layout.
+public struct MappingRule: Sendable, Decodable {
+    public let native: String
+    /// `tf`, `openai`, `keras`, `hf`... to the name in that layout.
+    public let layouts: [String: LayoutName]
+    /// The axis of the native tensor indexed by the vocabulary (pruning).
+    public let vocabAxis: Int?
+    /// Heads and poolers: a checkpoint may lack them.
+    public let optional: Bool
+
+    struct Key: CodingKey {
+        let stringValue: String
+        init(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        native = try c.decode(String.self, forKey: Key(stringValue: "native"))
+        vocabAxis = try c.decodeIfPresent(Int.self, forKey: Key(stringValue: "vocab_axis"))
+        optional = try c.decodeIfPresent(Bool.self, forKey: Key(stringValue: "optional")) ?? false
+        var layouts: [String: LayoutName] = [:]
+        for k in c.allKeys where !["native", "vocab_axis", "optional"].contains(k.stringValue) {
+            layouts[k.stringValue] = try c.decode(LayoutName.self, forKey: k)
+        }
+        self.layouts = layouts
+    }
+}
+
+/// A weight's name in one layout and how its values relate to the native tensor: read from the
+/// layout, `squeeze` drops a leading size-1 axis, `part` takes part `index` of `count` equal parts
+/// along `axis` (fused q/k/v), `transpose` swaps the two axes of a matrix.
+public struct LayoutName: Sendable, Decodable, Equatable {
+    public struct Part: Sendable, Equatable {
+        public let index: Int
+        public let count: Int
+        public let axis: Int
+    }
+
+    public let template: String
+    public let transpose: Bool
+    public let squeeze: Int?
+    public let part: Part?
+
+    enum CodingKeys: String, CodingKey { case name, transpose, squeeze, part }
+
+    public init(template: String, transpose: Bool = false, squeeze: Int? = nil, part: Part? = nil) {
+        self.template = template
+        self.transpose = transpose
+        self.squeeze = squeeze
+        self.part = part
+    }
+
+    public init(from decoder: any Decoder) throws {
+        if let s = try? decoder.singleValueContainer().decode(String.self) {
+            self.init(template: s)
+            return
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        var part: Part?
+        if let p = try c.decodeIfPresent([Int].self, forKey: .part) {
+            guard p.count == 3, p[1] > 0, p[0] >= 0, p[0] < p[1], p[2] >= 0 else {
+                throw DecodingError.dataCorruptedError(forKey: .part, in: c, debugDescription: "part is [index, count, axis]")
+            }
+            part = Part(index: p[0], count: p[1], axis: p[2])
+        }
+        self.init(template: try c.decode(String.self, forKey: .name),
+                  transpose: try c.decodeIfPresent(Bool.self, forKey: .transpose) ?? false,
+                  squeeze: try c.decodeIfPresent(Int.self, forKey: .squeeze), part: part)
+    }
+
+    /// True when names and bytes are the same as the native tensor's layout.
+    public var isIdentity: Bool { !transpose && squeeze == nil && part == nil }
+}
+
+/// Layer-index templates: `{i}`, or `{i:02}` / `{i:03}` for zero-padded indexes.
+public enum LayerTemplate {
+    public static func hasIndex(_ template: String) -> Bool { template.contains("{i") }
+
+    public static func expand(_ template: String, layer: Int) -> String {
+        guard hasIndex(template) else { return template }
+        var out = template
+        for width in [2, 3, 4] {
+            let s = String(layer)
+            out = out.replacingOccurrences(of: "{i:0\(width)}", with: String(repeating: "0", count: max(0, width - s.count)) + s)
+        }
+        return out.replacingOccurrences(of: "{i}", with: String(layer))
+    }
 }

@@ -39,7 +39,7 @@ struct InspectReport {
     var architectureText: String {
         switch architecture {
         case .family(let f, let layout): return "\(f) (\(layout) names)"
-        case .ambiguous(let fs): return "ambiguous: \(fs.joined(separator: ", ")) (give --model or a config)"
+        case .ambiguous(let fs, _): return "ambiguous: \(fs.joined(separator: ", ")) (give --model or a config)"
         case .unknown: return "unknown"
         }
     }

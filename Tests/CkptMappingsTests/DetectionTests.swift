@@ -28,7 +28,7 @@ final class DetectionTests: XCTestCase {
     /// ALBERT_Unshared is loaded from ALBERT's release, so those are reported as such.
     func testTFCheckpointsAreDetectedFromReleaseNames() throws {
         let expected: [String: DetectedArchitecture] = [
-            "nezha": .ambiguous(["nezha", "roformer"]), "roformer": .ambiguous(["nezha", "roformer"]),
+            "nezha": .ambiguous(["nezha", "roformer"], layout: "tf"), "roformer": .ambiguous(["nezha", "roformer"], layout: "tf"),
             "albert_unshared": .family("albert", layout: "tf"),
         ]
         for family in Self.families {

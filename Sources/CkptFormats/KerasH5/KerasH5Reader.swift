@@ -50,7 +50,7 @@ public final class KerasH5Reader: TensorSource {
             let group = try HDF5.openGroup(root, layer, file: path)
             let names = HDF5.attributeExists(group, "weight_names")
                 ? try HDF5.stringAttribute(group, "weight_names", file: path) : []
-            for w in names {
+            for (k, w) in names.enumerated() {
                 guard locations[w] == nil else {
                     throw CkptError(.malformed, file: path, tensor: w, "weight name appears in two layers")
                 }
@@ -59,7 +59,7 @@ public final class KerasH5Reader: TensorSource {
                 guard let bytes = ShapeMath.byteCount(d.shape, d.dtype) else {
                     throw CkptError(.sizeMismatch, file: path, tensor: w, "shape \(ShapeMath.describe(d.shape)) overflows")
                 }
-                infos.append(TensorInfo(name: w, dtype: d.dtype, shape: d.shape, byteCount: bytes))
+                infos.append(TensorInfo(name: w, dtype: d.dtype, shape: d.shape, byteCount: bytes, group: layer, indexInGroup: k))
                 locations[w] = (layer, w)
             }
         }

@@ -95,6 +95,10 @@ public final class SafetensorsReader: TensorSource {
         return n
     }
 
+    public func discard(_ tensor: TensorInfo) {
+        if let start = offsets[tensor.name] { file.discard(offset: dataStart + start, count: tensor.byteCount) }
+    }
+
     public func withBytes<R>(of tensor: TensorInfo, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         guard let start = offsets[tensor.name] else {
             throw CkptError(.tensorNotFound, file: path, tensor: tensor.name, "no such tensor")

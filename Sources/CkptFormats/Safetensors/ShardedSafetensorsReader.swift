@@ -11,6 +11,7 @@ public final class ShardedSafetensorsReader: TensorSource {
     public let shardFiles: [String]
 
     private let owner: [String: SafetensorsReader]
+    private let shardReaders: [SafetensorsReader]
 
     public static let indexName = "model.safetensors.index.json"
 
@@ -50,6 +51,7 @@ public final class ShardedSafetensorsReader: TensorSource {
         }
         self.owner = owner
         shardFiles = readers.keys.sorted()
+        shardReaders = shardFiles.map { readers[$0]! }
         tensors = infos.sorted { $0.name < $1.name }
     }
 
@@ -57,6 +59,11 @@ public final class ShardedSafetensorsReader: TensorSource {
     static func staysInside(_ name: String) -> Bool {
         !name.isEmpty && !name.hasPrefix("/") && !name.split(separator: "/").contains("..") && !name.contains("\\")
     }
+
+    /// The `__metadata__` of the first shard (the index's own metadata holds only sizes).
+    public var metadata: [String: String] { shardReaders.first?.metadata ?? [:] }
+
+    public func discard(_ tensor: TensorInfo) { owner[tensor.name]?.discard(tensor) }
 
     public func withBytes<R>(of tensor: TensorInfo, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         guard let r = owner[tensor.name] else {

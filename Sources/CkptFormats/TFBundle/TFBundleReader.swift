@@ -198,6 +198,11 @@ public final class TFBundleReader: TensorSource {
         }
     }
 
+    public func discard(_ tensor: TensorInfo) {
+        guard let entry = entries[Array(tensor.name.utf8)], entry.slices.isEmpty, let file = shards[Int(entry.shardID)] else { return }
+        file.discard(offset: Int(clamping: entry.offset), count: Int(clamping: entry.size))
+    }
+
     public func strings(of tensor: TensorInfo) throws -> [[UInt8]] {
         guard tensor.dtype == .string else {
             throw CkptError(.unsupported, file: indexPath, tensor: tensor.name, "not a string tensor")

@@ -1,0 +1,107 @@
+import CkptCore
+import Foundation
+
+/// One tensor of a safetensors file to be written.
+public struct SafetensorsEntry: Sendable {
+    public let name: String
+    public let dtype: DType
+    public let shape: [Int]
+
+    public init(name: String, dtype: DType, shape: [Int]) {
+        self.name = name
+        self.dtype = dtype
+        self.shape = shape
+    }
+
+    public var byteCount: Int { ShapeMath.byteCount(shape, dtype) ?? 0 }
+}
+
+/// Writes a `.safetensors` file as the tensors stream past: the header (every name, dtype, shape
+/// and offset) is known up front from the plan, so data is appended in order and never held.
+/// The header is padded with spaces to a multiple of 8 bytes, as the safetensors library does.
+public final class SafetensorsWriter {
+    public let path: String
+    private let file: OutputFile
+    private let expectedDataBytes: Int
+    private var dataBytes = 0
+
+    public init(path: String, entries: [SafetensorsEntry], metadata: [String: String]) throws {
+        self.path = path
+        for e in entries where e.dtype.safetensorsCode == nil {
+            throw CkptError(.unsupported, file: path, tensor: e.name, "safetensors has no dtype for \(e.dtype.rawValue)")
+        }
+        let header = Self.header(entries, metadata: metadata)
+        file = try OutputFile(path: path)
+        var prefix = withUnsafeBytes(of: UInt64(header.count).littleEndian, Array.init)
+        prefix += header
+        try file.write(prefix)
+        expectedDataBytes = entries.reduce(0) { $0 + $1.byteCount }
+    }
+
+    public static func header(_ entries: [SafetensorsEntry], metadata: [String: String]) -> [UInt8] {
+        var object: [String: Any] = [:]
+        if !metadata.isEmpty { object["__metadata__"] = metadata }
+        var offset = 0
+        for e in entries {
+            object[e.name] = ["dtype": e.dtype.safetensorsCode!, "shape": e.shape, "data_offsets": [offset, offset + e.byteCount]] as [String: Any]
+            offset += e.byteCount
+        }
+        var bytes = Array(try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+        while bytes.count % 8 != 0 { bytes.append(0x20) }
+        return bytes
+    }
+
+    /// Appends the next bytes of tensor data (tensors in entry order, each possibly in pieces).
+    public func append(_ bytes: UnsafeRawBufferPointer) throws {
+        guard dataBytes + bytes.count <= expectedDataBytes else {
+            throw CkptError(.sizeMismatch, file: path, "more tensor data than the header declares")
+        }
+        try file.write(bytes)
+        dataBytes += bytes.count
+    }
+
+    public func finish() throws {
+        guard dataBytes == expectedDataBytes else {
+            throw CkptError(.sizeMismatch, file: path, "wrote \(dataBytes) bytes of tensor data, header declares \(expectedDataBytes)")
+        }
+        try file.close()
+    }
+
+    /// Splits tensors, in order, into shards of at most `maxBytes` of data (a larger tensor gets a
+    /// shard of its own), as transformers' `shard_checkpoint` does.
+    public static func shards(_ entries: [SafetensorsEntry], maxBytes: Int?) -> [[SafetensorsEntry]] {
+        guard let maxBytes else { return [entries] }
+        var shards: [[SafetensorsEntry]] = [[]]
+        var size = 0
+        for e in entries {
+            if !shards[shards.count - 1].isEmpty && size + e.byteCount > maxBytes {
+                shards.append([])
+                size = 0
+            }
+            shards[shards.count - 1].append(e)
+            size += e.byteCount
+        }
+        return shards
+    }
+
+    /// `model.safetensors`, or `model-0000k-of-0000n.safetensors` when sharded.
+    public static func shardName(_ k: Int, of n: Int) -> String {
+        guard n > 1 else { return "model.safetensors" }
+        func pad(_ v: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, 5 - s.count)) + s }
+        return "model-\(pad(k + 1))-of-\(pad(n)).safetensors"
+    }
+
+    /// The Hugging Face index of a sharded checkpoint.
+    public static func index(_ shards: [[SafetensorsEntry]]) -> [UInt8] {
+        var map: [String: String] = [:]
+        var total = 0
+        for (k, shard) in shards.enumerated() {
+            for e in shard {
+                map[e.name] = shardName(k, of: shards.count)
+                total += e.byteCount
+            }
+        }
+        let object: [String: Any] = ["metadata": ["total_size": total], "weight_map": map]
+        return Array(try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) + [0x0a]
+    }
+}

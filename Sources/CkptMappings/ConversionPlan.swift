@@ -1,0 +1,264 @@
+import CkptCore
+
+/// Where one output tensor's values come from: one source tensor, or the parts of one.
+public struct PlannedInput: Sendable {
+    public let source: TensorInfo
+    /// How the source layout relates to the native tensor.
+    public let fromSource: LayoutName
+    /// The native tensor's shape.
+    public let nativeShape: [Int]
+    /// How the target layout relates to the native tensor.
+    public let toTarget: LayoutName
+}
+
+/// One tensor to write.
+public struct PlannedOutput: Sendable {
+    public let name: String
+    public let nativeName: String?
+    public let dtype: DType
+    public let shape: [Int]
+    /// Several inputs when the target fuses native tensors (`part`), in part order.
+    public let inputs: [PlannedInput]
+    /// The vocabulary axis in the output's own orientation.
+    public let vocabAxis: Int?
+
+    public var byteCount: Int { ShapeMath.byteCount(shape, dtype) ?? 0 }
+
+    /// Bytes can go from source to output untouched.
+    public var isPassThrough: Bool {
+        inputs.count == 1 && inputs[0].fromSource.isIdentity && inputs[0].toTarget.isIdentity && inputs[0].source.dtype == dtype
+            && inputs[0].source.shape == shape
+    }
+}
+
+/// A tensor of the source that will not be written, and why.
+public struct DroppedTensor: Sendable {
+    public enum Reason: String, Sendable {
+        case optimizerSlot = "optimizer slot"
+        case bookkeeping = "format bookkeeping"
+        case derived = "derived from the config"
+        case noTargetName = "no name in the target layout"
+    }
+
+    public let tensor: TensorInfo
+    public let reason: Reason
+}
+
+/// What a conversion will do, computed from names and shapes alone before any data is read.
+public struct ConversionPlan: Sendable {
+    public let family: String
+    public let sourceLayout: String
+    public let targetLayout: String
+    public let layerCount: Int
+    public let outputs: [PlannedOutput]
+    public let dropped: [DroppedTensor]
+    /// Source tensors kept under their own names (`--allow-unmapped`).
+    public let unmapped: [TensorInfo]
+}
+
+/// Options of a conversion that change the plan.
+public struct PlanOptions: Sendable {
+    public var targetLayout = "native"
+    /// Cast floating-point tensors to this dtype (nil: keep).
+    public var dtype: DType?
+    public var keepOptimizer = false
+    public var allowUnmapped = false
+
+    public init() {}
+}
+
+/// Builds the plan: expands the family's rules over the layers, finds each rule's source tensor,
+/// checks shapes, and accounts for every source tensor (mapped, dropped with a reason, or an error).
+public struct ConversionPlanner {
+    public let table: MappingTable
+    public let sourceLayout: String
+    public let layerCount: Int
+    public let sourcePath: String
+
+    public init(table: MappingTable, sourceLayout: String, layerCount: Int, sourcePath: String) {
+        self.table = table
+        self.sourceLayout = sourceLayout
+        self.layerCount = layerCount
+        self.sourcePath = sourcePath
+    }
+
+    /// The number of layers the source holds, from the largest layer index its names use.
+    public static func inferLayerCount(table: MappingTable, layout: String, names: Set<String>) -> Int {
+        var count = 0
+        for rule in table.rules {
+            guard let t = (layout == "native" ? rule.native : rule.layouts[layout]?.template), LayerTemplate.hasIndex(t) else { continue }
+            var i = 0
+            while i < 100_000 && names.contains(LayerTemplate.expand(t, layer: i)) { i += 1 }
+            count = max(count, i)
+        }
+        return count
+    }
+
+    public func plan(_ tensors: [TensorInfo], options: PlanOptions) throws -> ConversionPlan {
+        func fail(_ kind: CkptError.Kind, _ tensor: String?, _ why: String) -> CkptError {
+            CkptError(kind, file: sourcePath, tensor: tensor, why)
+        }
+        let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let byGroupKey = Dictionary(tensors.compactMap { t in t.groupKey.map { ($0, t) } }, uniquingKeysWith: { a, _ in a })
+        func lookup(_ name: String) -> TensorInfo? {
+            sourceLayout == "keras" ? (byGroupKey[name] ?? byName[name]) : byName[name]
+        }
+        let identity = LayoutName(template: "")
+
+        // 1. Every rule, expanded over the layers, bound to its source tensor.
+        var bound: [(rule: MappingRule, layer: Int?, input: PlannedInput)] = []
+        var used = Set<String>()
+        var missing: [String] = []
+        for rule in table.rules {
+            let fromSource: LayoutName
+            if sourceLayout == "native" {
+                fromSource = LayoutName(template: rule.native)
+            } else if let l = rule.layouts[sourceLayout] {
+                fromSource = l
+            } else {
+                continue
+            }
+            let layered = LayerTemplate.hasIndex(rule.native) || LayerTemplate.hasIndex(fromSource.template)
+            for layer in layered ? Array(0..<layerCount) : [0] {
+                let sourceName = LayerTemplate.expand(fromSource.template, layer: layer)
+                guard let t = lookup(sourceName) else {
+                    if !rule.optional { missing.append(sourceName) }
+                    continue
+                }
+                let nativeShape = try Self.nativeShape(of: t, through: fromSource, file: sourcePath)
+                used.insert(t.name)
+                let toTarget: LayoutName
+                if options.targetLayout == "native" {
+                    toTarget = identity
+                } else if let l = rule.layouts[options.targetLayout] {
+                    toTarget = l
+                } else {
+                    toTarget = LayoutName(template: "")  // resolved below as "no target name"
+                }
+                bound.append((rule, layered ? layer : nil, PlannedInput(source: t, fromSource: fromSource, nativeShape: nativeShape, toTarget: toTarget)))
+            }
+        }
+        // Rules whose every copy is missing in an optional group are fine; required ones are not.
+        guard missing.isEmpty else {
+            throw fail(.tensorNotFound, missing.first, "\(missing.count) tensor(s) the \(table.family) family needs are missing: "
+                + missing.prefix(5).joined(separator: ", "))
+        }
+
+        // 2. Outputs: one per target name; parts of one fused target are merged in part order.
+        var outputs: [PlannedOutput] = []
+        var dropped: [DroppedTensor] = []
+        var fused: [String: [(part: Int, native: String, input: PlannedInput, rule: MappingRule)]] = [:]
+        var order: [String] = []
+        for b in bound {
+            let native = b.layer.map { LayerTemplate.expand(b.rule.native, layer: $0) } ?? b.rule.native
+            let targetName: String
+            if options.targetLayout == "native" {
+                targetName = native
+            } else if let l = b.rule.layouts[options.targetLayout] {
+                targetName = LayerTemplate.expand(l.template, layer: b.layer ?? 0)
+            } else {
+                dropped.append(DroppedTensor(tensor: b.input.source, reason: .noTargetName))
+                continue
+            }
+            if fused[targetName] == nil { order.append(targetName) }
+            fused[targetName, default: []].append((b.input.toTarget.part?.index ?? 0, native, b.input, b.rule))
+        }
+        for name in order {
+            let parts = fused[name]!.sorted { $0.part < $1.part }
+            let first = parts[0]
+            let count = first.input.toTarget.part?.count ?? 1
+            guard parts.count == count, parts.map(\.part) == Array(0..<count) else {
+                throw fail(.malformed, name, parts.count == 1 || count == 1
+                    ? "two source tensors map to this target name" : "fused target needs \(count) parts, found \(parts.count)")
+            }
+            let dtype = Self.outputDType(first.input.source.dtype, options.dtype)
+            let shape = try Self.targetShape(parts.map(\.input), file: sourcePath, name: name)
+            let vocabAxis = first.rule.vocabAxis.map { axis -> Int in
+                first.input.toTarget.transpose ? 1 - axis : axis
+            }
+            outputs.append(PlannedOutput(name: name, nativeName: count == 1 ? first.native : nil, dtype: dtype, shape: shape,
+                                         inputs: parts.map(\.input), vocabAxis: vocabAxis))
+        }
+
+        // 3. Everything else in the source: dropped with a reason, kept, or an error.
+        let derived = Set(table.derived?[sourceLayout] ?? [])
+        var unmapped: [TensorInfo] = []
+        var unknown: [String] = []
+        for t in tensors where !used.contains(t.name) {
+            if t.isBookkeeping {
+                dropped.append(DroppedTensor(tensor: t, reason: .bookkeeping))
+            } else if derived.contains(t.name) || (t.groupKey.map(derived.contains) ?? false) {
+                dropped.append(DroppedTensor(tensor: t, reason: .derived))
+            } else if OptimizerSlots.isSlot(t.name) {
+                if options.keepOptimizer { unmapped.append(t) } else { dropped.append(DroppedTensor(tensor: t, reason: .optimizerSlot)) }
+            } else if options.allowUnmapped {
+                unmapped.append(t)
+            } else {
+                unknown.append(t.name)
+            }
+        }
+        guard unknown.isEmpty else {
+            throw fail(.malformed, unknown.first, "\(unknown.count) tensor(s) match no \(table.family) rule (\(sourceLayout) names): "
+                + unknown.prefix(5).joined(separator: ", ") + "; --allow-unmapped keeps them under their own names")
+        }
+        for t in unmapped {
+            guard !outputs.contains(where: { $0.name == t.name }) else {
+                throw fail(.malformed, t.name, "an unmapped tensor has the name of a mapped output")
+            }
+            let dtype = Self.outputDType(t.dtype, options.dtype)
+            outputs.append(PlannedOutput(name: t.name, nativeName: nil, dtype: dtype, shape: t.shape,
+                                         inputs: [PlannedInput(source: t, fromSource: identity, nativeShape: t.shape, toTarget: identity)],
+                                         vocabAxis: nil))
+        }
+        return ConversionPlan(family: table.family, sourceLayout: sourceLayout, targetLayout: options.targetLayout,
+                              layerCount: layerCount, outputs: outputs, dropped: dropped, unmapped: unmapped)
+    }
+
+    static func outputDType(_ source: DType, _ requested: DType?) -> DType {
+        guard let requested, DTypeCast.canCast(source, to: requested) else { return source }
+        return requested
+    }
+
+    /// The native shape of a source tensor read through `layout` (squeeze, part, transpose).
+    static func nativeShape(of t: TensorInfo, through layout: LayoutName, file: String) throws -> [Int] {
+        var shape = t.shape
+        func bad(_ why: String) -> CkptError {
+            CkptError(.sizeMismatch, file: file, tensor: t.name, "shape \(ShapeMath.describe(t.shape)): \(why)")
+        }
+        if let axis = layout.squeeze {
+            guard axis < shape.count, shape[axis] == 1 else { throw bad("expected size 1 on axis \(axis)") }
+            shape.remove(at: axis)
+        }
+        if let p = layout.part {
+            guard p.axis < shape.count, shape[p.axis] % p.count == 0 else {
+                throw bad("axis \(p.axis) does not split into \(p.count) equal parts")
+            }
+            shape[p.axis] /= p.count
+        }
+        if layout.transpose {
+            guard shape.count == 2 else { throw bad("expected a matrix to transpose") }
+            shape.reverse()
+        }
+        return shape
+    }
+
+    /// The target shape from the native shapes of its parts (transpose, concatenate, unsqueeze).
+    static func targetShape(_ parts: [PlannedInput], file: String, name: String) throws -> [Int] {
+        let l = parts[0].toTarget
+        var shape = parts[0].nativeShape
+        if l.transpose {
+            guard shape.count == 2 else {
+                throw CkptError(.sizeMismatch, file: file, tensor: name, "expected a matrix to transpose, found \(ShapeMath.describe(shape))")
+            }
+            shape.reverse()
+        }
+        if let p = l.part {
+            guard parts.allSatisfy({ $0.nativeShape == parts[0].nativeShape }), p.axis < shape.count else {
+                throw CkptError(.sizeMismatch, file: file, tensor: name, "fused parts differ in shape")
+            }
+            shape[p.axis] *= p.count
+        }
+        if let axis = l.squeeze { shape.insert(1, at: min(axis, shape.count)) }
+        return shape
+    }
+}

@@ -1,0 +1,124 @@
+import CkptCore
+import CkptFormats
+import Foundation
+
+/// Everything `convert` decides before writing: the family (detected, decided by the config, or
+/// given), the source layout, the layer count (config, checked against the names), and the plan.
+public struct ConversionSetup {
+    public let source: any TensorSource
+    public let config: ModelConfig?
+    public let table: MappingTable
+    public let plan: ConversionPlan
+
+    /// - Parameters:
+    ///   - model: a family name, or nil / "auto" to detect it.
+    ///   - configPath: an explicit config file; else one is looked for beside the source.
+    ///   - extraTables: user tables (`--mapping`), consulted with the built-in ones.
+    public init(sourcePath: String, model: String?, configPath: String?, extraTables: [MappingTable] = [],
+                options: PlanOptions) throws {
+        source = try CheckpointOpener.open(sourcePath)
+        let folder = FileSystem.isDirectory(sourcePath) ? sourcePath : FileSystem.dirname(source.path)
+        config = try configPath.map { try ModelConfig(path: $0) } ?? ModelConfig.find(besides: folder)
+        let tables = extraTables + MappingTable.builtIn.filter { t in !extraTables.contains { $0.family == t.family } }
+        let names = source.tensors.map(\.name) + source.tensors.compactMap(\.groupKey)
+        let detector = ArchitectureDetector(tables: tables)
+
+        var family: String
+        var layout: String
+        if let model, model != "auto" {
+            guard let t = MappingTable.named(model, among: tables) else {
+                throw CkptError(.unsupported, file: source.path,
+                                "unknown family '\(model)' (known: \(tables.map(\.family).sorted().joined(separator: ", ")))")
+            }
+            family = t.family
+            layout = Self.bestLayout(t, names: Set(names))
+        } else {
+            let familyHint = source.metadata["ckpt_family"]
+            switch detector.decide(detector.detect(names), config: config) {
+            case .family(let f, let l):
+                family = f
+                layout = l
+            case .ambiguous(let fs, let l):
+                if let hint = familyHint, fs.contains(hint) {
+                    family = hint
+                    layout = l
+                } else {
+                    throw CkptError(.unsupported, file: source.path,
+                                    "the names fit several families (\(fs.joined(separator: ", "))); give --model or a config that says which")
+                }
+            case .unknown:
+                throw CkptError(.unknownFormat, file: source.path, "no model family fits these tensor names; give --model")
+            }
+        }
+        if source.metadata["ckpt_layout"] == "native" { layout = "native" }
+        table = MappingTable.named(family, among: tables)!
+
+        let inferred = ConversionPlanner.inferLayerCount(table: table, layout: layout, names: Set(names))
+        var layers = inferred
+        if let config, let n = config.layerCount {
+            // ALBERT keeps one shared layer whatever the depth: its names carry no layer count.
+            if inferred > 0 && n != inferred && Self.hasLayeredSourceNames(table, layout: layout) {
+                throw CkptError(.sizeMismatch, file: config.path,
+                                "config says \(n) layers, the checkpoint holds \(inferred)")
+            }
+            layers = n
+        }
+        let planner = ConversionPlanner(table: table, sourceLayout: layout, layerCount: layers, sourcePath: source.path)
+        plan = try planner.plan(source.tensors, options: options)
+        try Self.checkAgainstConfig(plan, config: config, file: source.path)
+    }
+
+    /// Whether the source layout names layers with an index (ALBERT's shared layer does not).
+    static func hasLayeredSourceNames(_ table: MappingTable, layout: String) -> Bool {
+        table.rules.contains { rule in
+            let t = layout == "native" ? rule.native : rule.layouts[layout]?.template
+            return t.map(LayerTemplate.hasIndex) ?? false
+        }
+    }
+
+    /// The layout whose layer-0 names cover the most source names.
+    static func bestLayout(_ table: MappingTable, names: Set<String>) -> String {
+        var best = ("native", -1)
+        for layout in ["native"] + table.layouts.sorted() {
+            let covered = table.rules.filter { rule in
+                let t = layout == "native" ? rule.native : rule.layouts[layout]?.template
+                return t.map { names.contains(LayerTemplate.expand($0, layer: 0)) } ?? false
+            }.count
+            if covered > best.1 { best = (layout, covered) }
+        }
+        return best.0
+    }
+
+    /// Shapes that contradict the config: vocabulary rows and hidden size, naming the tensor.
+    static func checkAgainstConfig(_ plan: ConversionPlan, config: ModelConfig?, file: String) throws {
+        guard let config else { return }
+        for out in plan.outputs {
+            guard let native = out.nativeName, let input = out.inputs.first else { continue }
+            let shape = input.nativeShape
+            if native == "embeddings.token.weight", let v = config.int("vocab_size", "n_vocab"), shape.first != v {
+                throw CkptError(.sizeMismatch, file: file, tensor: input.source.name,
+                                "config vocab_size is \(v), the token embedding has \(shape.first ?? 0) rows")
+            }
+            if native.hasSuffix(".attention.query.weight"), let h = config.int("hidden_size", "d_model", "n_embd"), shape.first != h {
+                throw CkptError(.sizeMismatch, file: file, tensor: input.source.name,
+                                "config hidden size is \(h), the query kernel takes \(shape.first ?? 0) inputs")
+            }
+        }
+    }
+}
+
+
+/// Byte sizes as users write them: `500MB`, `5GB` (powers of 1000), `2GiB` (powers of 1024), `1234`.
+public enum ByteSize {
+    public static func parse(_ text: String) -> Int? {
+        let t = text.trimmingCharacters(in: .whitespaces).uppercased()
+        let units: [(String, Double)] = [("KIB", 1024), ("MIB", 1_048_576), ("GIB", 1_073_741_824), ("TIB", 1_099_511_627_776),
+                                         ("KB", 1e3), ("MB", 1e6), ("GB", 1e9), ("TB", 1e12), ("K", 1e3), ("M", 1e6), ("G", 1e9), ("B", 1)]
+        for (u, f) in units where t.hasSuffix(u) {
+            guard let v = Double(t.dropLast(u.count).trimmingCharacters(in: .whitespaces)), v > 0, v * f < 9e18 else { return nil }
+            return Int(v * f)
+        }
+        guard let v = Int(t), v > 0 else { return nil }
+        return v
+    }
+}

@@ -1,0 +1,86 @@
+import CkptCore
+import CkptFormats
+import Foundation
+
+/// What `convert` did.
+public struct ConversionResult: Sendable {
+    public let outputPath: String
+    public let files: [String]
+    public let tensorsWritten: Int
+    public let bytesWritten: Int
+    public let dropped: [DroppedTensor]
+    public let seconds: Double
+}
+
+/// Options of the writing stage.
+public struct WriteOptions: Sendable {
+    public var force = false
+    /// Shard when the data exceeds this many bytes (nil: one file).
+    public var maxShardSize: Int?
+    public var metadata: [String: String] = [:]
+    /// `config.json` to write beside the weights.
+    public var config: [String: JSONValue]?
+    /// Files copied from beside the source (vocabularies).
+    public var extraFiles: [String] = []
+
+    public init() {}
+}
+
+/// Runs a plan: streams every output tensor from the source into safetensors shard(s) in a
+/// temporary folder, adds the index, config and vocabulary, and renames the folder into place.
+public enum Converter {
+    public static func run(_ plan: ConversionPlan, source: any TensorSource, to outputPath: String, options: WriteOptions,
+                           progress: ((Int, Int) -> Void)? = nil) throws -> ConversionResult {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let folder = try AtomicDirectory(path: outputPath, force: options.force)
+        let outputs = plan.outputs.sorted { $0.name < $1.name }
+        let entries = outputs.map { SafetensorsEntry(name: $0.name, dtype: $0.dtype, shape: $0.shape) }
+        let shards = SafetensorsWriter.shards(entries, maxBytes: options.maxShardSize)
+        let byName = Dictionary(uniqueKeysWithValues: outputs.map { ($0.name, $0) })
+        var files: [String] = []
+        var done = 0, bytes = 0
+        let totalBytes = entries.reduce(0) { $0 + $1.byteCount }
+        for (k, shard) in shards.enumerated() {
+            let name = SafetensorsWriter.shardName(k, of: shards.count)
+            let writer = try SafetensorsWriter(path: folder.file(name), entries: shard, metadata: options.metadata)
+            for e in shard {
+                try TensorAssembly.produce(byName[e.name]!, from: source) { try writer.append($0) }
+                done += 1
+                bytes += e.byteCount
+                progress?(bytes, totalBytes)
+            }
+            try writer.finish()
+            files.append(name)
+        }
+        if shards.count > 1 {
+            try write(SafetensorsWriter.index(shards), to: folder.file("model.safetensors.index.json"))
+            files.append("model.safetensors.index.json")
+        }
+        if let config = options.config {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            try write(Array(try encoder.encode(JSONValue.object(config))) + [0x0a], to: folder.file("config.json"))
+            files.append("config.json")
+        }
+        for path in options.extraFiles {
+            let name = FileSystem.basename(path)
+            guard !files.contains(name) else { continue }
+            try write(Array(try MappedFile(path: path).bytes), to: folder.file(name))
+            files.append(name)
+        }
+        try folder.commit()
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return ConversionResult(outputPath: folder.finalPath, files: files, tensorsWritten: done, bytesWritten: bytes,
+                                dropped: plan.dropped, seconds: seconds)
+    }
+
+    private static func write(_ bytes: [UInt8], to path: String) throws {
+        let f = try OutputFile(path: path)
+        try f.write(bytes)
+        try f.close()
+    }
+
+    /// Vocabulary files found beside a source, copied into the output.
+    public static let vocabularyNames = ["vocab.txt", "spiece.model", "sentencepiece.model", "vocab.json", "merges.txt",
+                                         "encoder.json", "vocab.bpe"]
+}

@@ -1,0 +1,146 @@
+import CkptCore
+
+/// Produces a planned output's bytes from the source: untouched when the plan allows (a view of
+/// the mapped source), else through part extraction, transposes, fusion and a dtype cast, one
+/// tensor in memory at a time. Bytes are handed to `sink` in order, possibly in several pieces.
+public enum TensorAssembly {
+    /// Elements converted per piece when only the dtype changes, to keep memory flat.
+    static let castChunk = 1 << 20
+
+    public static func produce(_ output: PlannedOutput, from source: any TensorSource,
+                               into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let sourceDType = output.inputs[0].source.dtype
+        defer { for input in output.inputs { source.discard(input.source) } }
+        if output.inputs.count == 1, output.inputs[0].fromSource.isIdentity, output.inputs[0].toTarget.isIdentity {
+            try source.withBytes(of: output.inputs[0].source) { bytes in
+                if sourceDType == output.dtype { return try sink(bytes) }
+                try castInChunks(bytes, from: sourceDType, to: output.dtype, sink)
+            }
+            return
+        }
+        let item = sourceDType.itemSize!
+        var out = [UInt8](repeating: 0, count: output.shape.reduce(1, *) * item)
+        try out.withUnsafeMutableBytes { dst in
+            for (k, input) in output.inputs.enumerated() {
+                try source.withBytes(of: input.source) { src in
+                    let native = toNative(src, input: input, item: item)
+                    native.withUnsafeBytes { n in place(n, input: input, index: k, into: dst, item: item) }
+                }
+            }
+        }
+        try out.withUnsafeBytes { bytes in
+            if sourceDType == output.dtype { return try sink(bytes) }
+            try castInChunks(bytes, from: sourceDType, to: output.dtype, sink)
+        }
+    }
+
+    static func castInChunks(_ bytes: UnsafeRawBufferPointer, from: DType, to: DType,
+                             _ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let inItem = from.itemSize!, outItem = to.itemSize!
+        let n = bytes.count / inItem
+        var buffer = [UInt8](repeating: 0, count: min(n, castChunk) * outItem)
+        var start = 0
+        while start < n {
+            let count = min(castChunk, n - start)
+            try buffer.withUnsafeMutableBytes { b in
+                let piece = UnsafeMutableRawBufferPointer(rebasing: b[0..<(count * outItem)])
+                DTypeCast.convert(UnsafeRawBufferPointer(rebasing: bytes[(start * inItem)..<((start + count) * inItem)]),
+                                  from: from, into: piece, to: to)
+                try sink(UnsafeRawBufferPointer(piece))
+            }
+            start += count
+        }
+    }
+
+    /// Source bytes to native bytes: squeeze (no data change), part, transpose.
+    static func toNative(_ src: UnsafeRawBufferPointer, input: PlannedInput, item: Int) -> [UInt8] {
+        var shape = input.source.shape
+        if let axis = input.fromSource.squeeze { shape.remove(at: axis) }
+        var bytes = Array(src)
+        if let p = input.fromSource.part {
+            bytes = bytes.withUnsafeBytes { extractPart(p, of: $0, shape: shape, item: item) }
+            shape[p.axis] /= p.count
+        }
+        if input.fromSource.transpose {
+            bytes = bytes.withUnsafeBytes { transpose($0, rows: shape[0], cols: shape[1], item: item) }
+        }
+        return bytes
+    }
+
+    /// Native bytes into the output: transpose, then into part `index` of the fused tensor.
+    static func place(_ native: UnsafeRawBufferPointer, input: PlannedInput, index: Int,
+                      into dst: UnsafeMutableRawBufferPointer, item: Int) {
+        func put(_ bytes: UnsafeRawBufferPointer, shape: [Int]) {
+            if let p = input.toTarget.part {
+                insertPart(p, index: index, from: bytes, partShape: shape, into: dst, item: item)
+            } else {
+                dst.copyMemory(from: bytes)
+            }
+        }
+        let shape = input.nativeShape
+        if input.toTarget.transpose {
+            transpose(native, rows: shape[0], cols: shape[1], item: item).withUnsafeBytes { put($0, shape: shape.reversed()) }
+        } else {
+            put(native, shape: shape)
+        }
+    }
+
+    /// Part `p.index` of `p.count` equal parts along `p.axis`, as a dense tensor.
+    static func extractPart(_ p: LayoutName.Part, of src: UnsafeRawBufferPointer, shape: [Int], item: Int) -> [UInt8] {
+        let outer = shape[..<p.axis].reduce(1, *)
+        let rest = shape[(p.axis + 1)...].reduce(1, *)
+        let run = shape[p.axis] / p.count * rest * item
+        let stride = shape[p.axis] * rest * item
+        var out = [UInt8](repeating: 0, count: outer * run)
+        out.withUnsafeMutableBytes { dst in
+            for o in 0..<outer {
+                (dst.baseAddress! + o * run).copyMemory(from: src.baseAddress! + o * stride + p.index * run, byteCount: run)
+            }
+        }
+        return out
+    }
+
+    /// The inverse of `extractPart`: writes one part into its place in the fused tensor.
+    static func insertPart(_ p: LayoutName.Part, index: Int, from src: UnsafeRawBufferPointer, partShape: [Int],
+                           into dst: UnsafeMutableRawBufferPointer, item: Int) {
+        let outer = partShape[..<p.axis].reduce(1, *)
+        let run = partShape[p.axis...].reduce(1, *) * item
+        let stride = run * p.count
+        for o in 0..<outer {
+            (dst.baseAddress! + o * stride + index * run).copyMemory(from: src.baseAddress! + o * run, byteCount: run)
+        }
+    }
+
+    /// Matrix transpose in tiles, so both sides are walked in cache-sized blocks.
+    static func transpose(_ src: UnsafeRawBufferPointer, rows: Int, cols: Int, item: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: rows * cols * item)
+        out.withUnsafeMutableBytes { dst in
+            switch item {
+            case 1: tiled(src.bindMemory(to: UInt8.self), dst.bindMemory(to: UInt8.self), rows, cols)
+            case 2: tiled(src.bindMemory(to: UInt16.self), dst.bindMemory(to: UInt16.self), rows, cols)
+            case 4: tiled(src.bindMemory(to: UInt32.self), dst.bindMemory(to: UInt32.self), rows, cols)
+            case 8: tiled(src.bindMemory(to: UInt64.self), dst.bindMemory(to: UInt64.self), rows, cols)
+            default:
+                for r in 0..<rows { for c in 0..<cols {
+                    (dst.baseAddress! + (c * rows + r) * item).copyMemory(from: src.baseAddress! + (r * cols + c) * item, byteCount: item)
+                } }
+            }
+        }
+        return out
+    }
+
+    private static func tiled<T>(_ s: UnsafeBufferPointer<T>, _ d: UnsafeMutableBufferPointer<T>, _ rows: Int, _ cols: Int) {
+        let tile = 32
+        var r0 = 0
+        while r0 < rows {
+            var c0 = 0
+            while c0 < cols {
+                for r in r0..<min(r0 + tile, rows) {
+                    for c in c0..<min(c0 + tile, cols) { d[c * rows + r] = s[r * cols + c] }
+                }
+                c0 += tile
+            }
+            r0 += tile
+        }
+    }
+}

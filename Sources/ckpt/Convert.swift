@@ -1,0 +1,81 @@
+import ArgumentParser
+import CkptCore
+import CkptFormats
+import CkptMappings
+import Foundation
+
+/// `ckpt convert SRC --to OUTDIR`: a checkpoint in any format ckpt reads, renamed through the
+/// family's table into safetensors (native canonical names, or Hugging Face's), streamed and atomic.
+struct Convert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Convert a checkpoint into safetensors with canonical (native) or Hugging Face names.")
+
+    @Argument(help: "Anything `ckpt inspect` reads.")
+    var source: String
+
+    @Option(name: .customLong("to"), help: "Output folder (created atomically).")
+    var output: String
+
+    @Option(help: "Model family, or auto to detect it from the names (and the config when they are ambiguous).")
+    var model = "auto"
+
+    @Option(help: "The model's JSON config (default: bert_config.json, config.json... beside the source).")
+    var config: String?
+
+    @Option(help: "Naming of the output: native (canonical names, TF orientation) or hf (Hugging Face transformers).")
+    var layout: Layout = .native
+
+    @Option(help: "Cast floating-point tensors: keep, float32, float16, bfloat16 (round to nearest even).")
+    var dtype: DTypeChoice = .keep
+
+    @Option(help: "Split into shards of at most this size (e.g. 500MB, 2GiB), with model.safetensors.index.json.")
+    var maxShardSize: String?
+
+    @Flag(help: "Keep optimizer slots and step counters (dropped by default).")
+    var keepOptimizer = false
+
+    @Flag(help: "Keep tensors that no rule maps, under their own names (an error by default).")
+    var allowUnmapped = false
+
+    @Flag(help: "Replace an existing, non-empty output folder.")
+    var force = false
+
+    @Flag(help: "Print the summary as JSON on stdout.")
+    var json = false
+
+    @Option(help: "An extra mapping table (JSON, as in Mappings/); may be repeated.")
+    var mapping: [String] = []
+
+    enum Layout: String, ExpressibleByArgument, CaseIterable { case native, hf }
+    enum DTypeChoice: String, ExpressibleByArgument, CaseIterable { case keep, float32, float16, bfloat16 }
+
+    func validate() throws {
+        if let s = maxShardSize, ByteSize.parse(s) == nil {
+            throw ValidationError("--max-shard-size '\(s)' is not a size (e.g. 500MB, 2GiB, 1000000)")
+        }
+    }
+
+    func run() throws {
+        var planOptions = PlanOptions()
+        planOptions.targetLayout = layout.rawValue
+        planOptions.dtype = dtype == .keep ? nil : DType(rawValue: dtype.rawValue)
+        planOptions.keepOptimizer = keepOptimizer
+        planOptions.allowUnmapped = allowUnmapped
+        let tables = try mapping.map { try MappingTable.parse(Data(MappedFile(path: $0).bytes), origin: $0) }
+        let setup = try ConversionSetup(sourcePath: source, model: model, configPath: config, extraTables: tables,
+                                        options: planOptions)
+
+        var write = WriteOptions()
+        write.force = force
+        write.maxShardSize = maxShardSize.flatMap(ByteSize.parse)
+        write.metadata = OutputConfig.metadata(setup)
+        write.config = try OutputConfig.config(setup)
+        write.extraFiles = OutputConfig.vocabularyFiles(besides: source, opened: setup.source.path)
+        let progress = ProgressLine()
+        let result = try Converter.run(setup.plan, source: setup.source, to: output, options: write, progress: progress.update)
+        progress.finish()
+        let summary = ConvertSummary(setup: setup, result: result)
+        if json { print(summary.json()) }
+        Output.error(summary.text())
+    }
+}

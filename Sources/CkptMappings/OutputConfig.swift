@@ -64,3 +64,15 @@ public struct HFConfigTemplate: Sendable, Decodable {
         return out
     }
 }
+
+extension ConversionSetup {
+    /// Write options with this conversion's metadata, config and the vocabulary files beside
+    /// `sourcePath`: what `convert` writes next to the weights.
+    public func standardWriteOptions(sourcePath: String) throws -> WriteOptions {
+        var w = WriteOptions()
+        w.metadata = OutputConfig.metadata(self)
+        w.config = try OutputConfig.config(self)
+        w.extraFiles = OutputConfig.vocabularyFiles(besides: sourcePath, opened: source.path)
+        return w
+    }
+}

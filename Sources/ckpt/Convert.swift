@@ -65,12 +65,9 @@ struct Convert: ParsableCommand {
         let setup = try ConversionSetup(sourcePath: source, model: model, configPath: config, extraTables: tables,
                                         options: planOptions)
 
-        var write = WriteOptions()
+        var write = try setup.standardWriteOptions(sourcePath: source)
         write.force = force
         write.maxShardSize = maxShardSize.flatMap(ByteSize.parse)
-        write.metadata = OutputConfig.metadata(setup)
-        write.config = try OutputConfig.config(setup)
-        write.extraFiles = OutputConfig.vocabularyFiles(besides: source, opened: setup.source.path)
         let progress = ProgressLine()
         let result = try Converter.run(setup.plan, source: setup.source, to: output, options: write, progress: progress.update)
         progress.finish()

@@ -24,7 +24,9 @@ public enum OutputConfig {
             guard let hf = setup.table.hfConfig else {
                 throw CkptError(.unsupported, file: setup.source.path, "the \(setup.plan.family) family has no Hugging Face layout")
             }
-            return try hf.build(from: setup.config, layers: setup.plan.layerCount, file: setup.source.path)
+            let shapes = Dictionary(setup.plan.outputs.compactMap { o in o.nativeName.map { ($0, o.inputs[0].nativeShape) } },
+                                    uniquingKeysWith: { a, _ in a })
+            return try hf.build(from: setup.config, layers: setup.plan.layerCount, nativeShapes: shapes, file: setup.source.path)
         }
         values["ckpt_family"] = .string(setup.plan.family)
         if values["num_hidden_layers"] == nil { values["num_hidden_layers"] = .number(Double(setup.plan.layerCount)) }
@@ -38,28 +40,54 @@ public enum OutputConfig {
     }
 }
 
-/// How a family's transformers `config.json` is built: fixed values, and keys read from the
-/// source config under any of several names (Google, bert4keras, OpenAI, mesh-tf).
+/// How a family's transformers `config.json` is built. For each key, in order: the source config
+/// under any of several names (Google, bert4keras, OpenAI, mesh-tf), a dimension of a native
+/// tensor (`from_shape`: [name, axis]), a default, or a quotient of two keys already set
+/// (`quotients`, e.g. T5's d_kv = d_model / num_heads); else an error naming the key.
 public struct HFConfigTemplate: Sendable, Decodable {
     public let constants: [String: JSONValue]
-    /// transformers key to the source keys that may hold it, first found wins.
     public let keys: [String: [String]]
-    /// transformers key to a value used when the source has none of its keys.
+    public let fromShape: [String: ShapeRef]?
     public let defaults: [String: JSONValue]?
+    public let quotients: [String: [String]]?
 
-    func build(from config: ModelConfig?, layers: Int, file: String) throws -> [String: JSONValue] {
+    public struct ShapeRef: Sendable, Decodable {
+        public let tensor: String
+        public let axis: Int
+
+        public init(from decoder: any Decoder) throws {
+            var c = try decoder.unkeyedContainer()
+            tensor = try c.decode(String.self)
+            axis = try c.decode(Int.self)
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case constants, keys, defaults, quotients
+        case fromShape = "from_shape"
+    }
+
+    func build(from config: ModelConfig?, layers: Int, nativeShapes: [String: [Int]], file: String) throws -> [String: JSONValue] {
         var out = constants
-        for (key, sources) in keys {
+        for (key, sources) in keys.sorted(by: { $0.key < $1.key }) {
             if let v = sources.lazy.compactMap({ config?.values[$0] }).first {
                 out[key] = v
-            } else if let d = defaults?[key] {
-                out[key] = d
+            } else if let ref = fromShape?[key], let shape = nativeShapes[ref.tensor], ref.axis < shape.count {
+                out[key] = .number(Double(shape[ref.axis]))
             } else if sources.contains("num_hidden_layers") {
                 out[key] = .number(Double(layers))
-            } else {
+            } else if let d = defaults?[key] {
+                out[key] = d
+            } else if quotients?[key] == nil {
                 throw CkptError(.malformed, file: config?.path ?? file,
                                 "config has none of \(sources.joined(separator: ", ")) for the Hugging Face key '\(key)'")
             }
+        }
+        for (key, pair) in quotients ?? [:] where out[key] == nil {
+            guard pair.count == 2, case .number(let a)? = out[pair[0]], case .number(let b)? = out[pair[1]], b > 0 else {
+                throw CkptError(.malformed, file: config?.path ?? file, "cannot derive the Hugging Face key '\(key)'")
+            }
+            out[key] = .number((a / b).rounded(.down))
         }
         return out
     }

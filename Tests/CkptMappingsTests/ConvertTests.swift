@@ -137,3 +137,23 @@ final class ConvertTests: XCTestCase {
         for (k, v) in a { XCTAssertEqual(v.1, b[k]?.1, k) }
     }
 }
+
+extension ConvertTests {
+    /// --dtype: every floating tensor is cast (by the cast NumPy's goldens check), others untouched.
+    func testDTypeCastAppliesToFloatingTensors() throws {
+        var options = PlanOptions()
+        options.dtype = .bfloat16
+        let (setup, out) = try convert(Fixtures.path("families/bert"), to: "bf16", options: options)
+        let source = setup.source
+        for (name, (info, bytes)) in try tensors(out) {
+            XCTAssertEqual(info.dtype, .bfloat16, name)
+            let src = setup.plan.outputs.first { $0.name == name }!.inputs[0].source
+            let expected = try source.withBytes(of: src) { s -> [UInt8] in
+                var e = [UInt8](repeating: 0, count: s.count / 2)
+                e.withUnsafeMutableBytes { DTypeCast.convert(s, from: .float32, into: $0, to: .bfloat16) }
+                return e
+            }
+            XCTAssertEqual(bytes, expected, name)
+        }
+    }
+}

@@ -30,8 +30,10 @@ let package = Package(
         .target(name: "CHDF5Shim", dependencies: ["CHDF5"]),
         // CRC32C with the SSE4.2 / ARMv8 CRC instructions, table fallback.
         .target(name: "CCRC32C"),
+        // System calls Swift's Glibc module leaves out (copy_file_range).
+        .target(name: "CSystem"),
 
-        .target(name: "CkptCore", dependencies: ["CCRC32C", "CZlib"], swiftSettings: strict),
+        .target(name: "CkptCore", dependencies: ["CCRC32C", "CZlib", "CSystem"], swiftSettings: strict),
         .target(name: "CkptFormats", dependencies: ["CkptCore", "CTFProto", "CHDF5Shim", "CZlib"],
                 swiftSettings: strict),
         .target(name: "CkptMappings", dependencies: ["CkptCore", "CkptFormats"], swiftSettings: strict,

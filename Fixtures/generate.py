@@ -10,12 +10,17 @@ If this interpreter is not the pinned virtual environment, a venv is created (de
 Fixtures/.venv, or $CKPT_FIXTURE_VENV), the pins of Fixtures/requirements.txt are installed
 (bert4keras with --no-deps) and the script re-executes itself inside it.
 
+The Hugging Face goldens (parts "hf:*") run in a second venv (default Fixtures/.venv-hf, or
+$CKPT_FIXTURE_HF_VENV) with the pins of Fixtures/requirements-hf.txt (transformers, torch,
+TensorFlow), created the same way. CKPT_SKIP_HF=1 skips them (and that venv).
+
 Everything is deterministic (fixed seeds). Each part runs in its own subprocess because the
 parts need different TensorFlow modes (graph mode for bert4keras and tf.compat.v1.train.Saver,
 eager mode for the TF2 object-based checkpoint) and because Keras' layer-name counters must
 start from zero for every model.
 
-All golden listings are made by TensorFlow / h5py / safetensors / numpy, never by ckpt.
+All golden listings are made by TensorFlow / h5py / safetensors / numpy / transformers, never
+by ckpt.
 """
 
 import json
@@ -27,18 +32,31 @@ import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REQUIREMENTS = os.path.join(HERE, "requirements.txt")
+REQUIREMENTS_HF = os.path.join(HERE, "requirements-hf.txt")
 FAMILIES_DIR = os.path.join(HERE, "families")
 SPECIAL_DIR = os.path.join(HERE, "special")
 
 # --------------------------------------------------------------------------------------------
 # Virtual environment bootstrap
+#
+# Two venvs: the main one (bert4keras + TF 2.15, requirements.txt) for every part except the
+# Hugging Face goldens, and the "hf" one (transformers + torch + TF 2.15, requirements-hf.txt)
+# for the parts named "hf:*". transformers 4.46 needs newer packages than bert4keras' world, so
+# they are kept apart.
 # --------------------------------------------------------------------------------------------
 
+VENVS = {
+    # kind: (env var overriding the location, default location, requirements file)
+    "main": ("CKPT_FIXTURE_VENV", os.path.join(HERE, ".venv"), REQUIREMENTS),
+    "hf": ("CKPT_FIXTURE_HF_VENV", os.path.join(HERE, ".venv-hf"), REQUIREMENTS_HF),
+}
 
-def _read_pins():
-    """[(name, version, applies_here)] from requirements.txt (only `==` pins, `sys_platform` markers)."""
+
+def _read_pins(requirements=REQUIREMENTS):
+    """[(name, version, applies_here)] from a requirements file (only `==` pins, `sys_platform`
+    markers)."""
     pins = []
-    with open(REQUIREMENTS) as f:
+    with open(requirements) as f:
         for line in f:
             line = line.split("#", 1)[0].strip()
             if not line:
@@ -57,8 +75,9 @@ def _read_pins():
     return pins
 
 
-def _venv_dir():
-    return os.path.abspath(os.environ.get("CKPT_FIXTURE_VENV") or os.path.join(HERE, ".venv"))
+def _venv_dir(kind="main"):
+    env, default, _ = VENVS[kind]
+    return os.path.abspath(os.environ.get(env) or default)
 
 
 def _venv_python(venv):
@@ -67,61 +86,79 @@ def _venv_python(venv):
     return os.path.join(venv, "bin", "python")
 
 
-def _pins_satisfied(python):
-    pins = [(n, v) for n, v, a in _read_pins() if a]
+def _pins_satisfied(python, requirements=REQUIREMENTS):
+    pins = [(n, v) for n, v, a in _read_pins(requirements) if a]
+    # A local version label is ignored, as pip does for `==X.Y.Z`: torch 2.13.0+cpu satisfies
+    # torch==2.13.0.
     code = (
         "import sys, importlib.metadata as m\n"
         "bad = []\n"
         "for n, v in %r:\n"
         "    try:\n"
-        "        if m.version(n) != v: bad.append(n)\n"
+        "        if m.version(n).split('+')[0] != v: bad.append(n)\n"
         "    except m.PackageNotFoundError: bad.append(n)\n"
         "sys.exit(1 if bad else 0)\n" % (pins,)
     )
     return subprocess.run([python, "-c", code]).returncode == 0
 
 
-def _install_pins(python):
-    pins = [(n, v) for n, v, a in _read_pins() if a]
+def _install_pins(python, requirements=REQUIREMENTS):
+    pins = [(n, v) for n, v, a in _read_pins(requirements) if a]
     normal = ["%s==%s" % (n, v) for n, v in pins if n != "bert4keras"]
     b4k = ["%s==%s" % (n, v) for n, v in pins if n == "bert4keras"]
     subprocess.run([python, "-m", "pip", "install", "--upgrade", "pip"], check=False)
     subprocess.run([python, "-m", "pip", "install"] + normal, check=True)
-    # bert4keras' setup.py pins keras<=2.3.1; it works with keras 2.15 (tf.keras) in graph mode.
-    subprocess.run([python, "-m", "pip", "install", "--no-deps"] + b4k, check=True)
+    if b4k:
+        # bert4keras' setup.py pins keras<=2.3.1; it works with keras 2.15 (tf.keras) in graph
+        # mode.
+        subprocess.run([python, "-m", "pip", "install", "--no-deps"] + b4k, check=True)
 
 
-def _base_python_for_venv():
-    """An interpreter TensorFlow 2.15 supports (3.9 - 3.11)."""
+def _base_python_for_venv(kind="main"):
+    """An interpreter TensorFlow 2.15 supports (3.9 - 3.11; the hf venv's torch needs >= 3.10)."""
     if os.environ.get("CKPT_FIXTURE_PYTHON"):
         return os.environ["CKPT_FIXTURE_PYTHON"]
-    if (3, 9) <= sys.version_info[:2] <= (3, 11):
+    low = (3, 10) if kind == "hf" else (3, 9)
+    if low <= sys.version_info[:2] <= (3, 11):
         return sys.executable
-    for cand in ("python3.11", "python3.10", "python3.9"):
+    for cand in ("python3.11", "python3.10", "python3.9")[: 2 if kind == "hf" else 3]:
         path = shutil.which(cand)
         if path:
             return path
-    sys.exit("generate.py: TensorFlow 2.15 needs Python 3.9-3.11; none found "
-             "(set CKPT_FIXTURE_PYTHON to one)")
+    sys.exit("generate.py: the %s venv needs Python %d.%d-3.11 (TensorFlow 2.15); none found "
+             "(set CKPT_FIXTURE_PYTHON to one)" % ((kind,) + low))
 
 
-def ensure_venv():
-    venv = _venv_dir()
-    inside = os.path.realpath(sys.prefix) == os.path.realpath(venv)
-    if inside:
-        if not _pins_satisfied(sys.executable):
-            _install_pins(sys.executable)
-        return
-    if os.environ.get("CKPT_FIXTURE_REEXEC"):
-        sys.exit("generate.py: re-executed but sys.prefix (%s) is not %s" % (sys.prefix, venv))
+def _inside(kind):
+    return os.path.realpath(sys.prefix) == os.path.realpath(_venv_dir(kind))
+
+
+def prepare_venv(kind="main"):
+    """Create the venv of `kind` if missing and install its pins; return its python."""
+    venv = _venv_dir(kind)
+    requirements = VENVS[kind][2]
     python = _venv_python(venv)
     if not os.path.exists(python):
         print("generate.py: creating venv %s" % venv, flush=True)
-        subprocess.run([_base_python_for_venv(), "-m", "venv", venv], check=True)
-    if not _pins_satisfied(python):
-        print("generate.py: installing pins into %s" % venv, flush=True)
-        _install_pins(python)
-    env = dict(os.environ, CKPT_FIXTURE_REEXEC="1")
+        subprocess.run([_base_python_for_venv(kind), "-m", "venv", venv], check=True)
+    if not _pins_satisfied(python, requirements):
+        print("generate.py: installing pins of %s into %s"
+              % (os.path.basename(requirements), venv), flush=True)
+        _install_pins(python, requirements)
+    return python
+
+
+def ensure_venv(kind="main"):
+    """Make sure this process runs inside the venv of `kind` (re-executing if needed)."""
+    if _inside(kind):
+        if not _pins_satisfied(sys.executable, VENVS[kind][2]):
+            _install_pins(sys.executable, VENVS[kind][2])
+        return
+    if os.environ.get("CKPT_FIXTURE_REEXEC") == kind:
+        sys.exit("generate.py: re-executed but sys.prefix (%s) is not %s"
+                 % (sys.prefix, _venv_dir(kind)))
+    python = prepare_venv(kind)
+    env = dict(os.environ, CKPT_FIXTURE_REEXEC=kind)
     # sys.argv[0]: generate.py itself, or make_bert_base.py which shares this bootstrap
     os.execve(python, [python, os.path.abspath(sys.argv[0])] + sys.argv[1:], env)
 
@@ -188,12 +225,17 @@ def checksum_fields(value, dtype_name):
     if arr.dtype.byteorder == ">":
         arr = arr.byteswap().view(arr.dtype.newbyteorder("<"))
     out = {"crc32": zlib.crc32(arr.tobytes()) & 0xFFFFFFFF}
+
+    def fsum(a):  # a NaN / infinite sum is written as null (JSON has no NaN or Infinity)
+        with np.errstate(invalid="ignore", over="ignore"):
+            total = float(np.sum(a.astype(np.float64)))
+        return total if np.isfinite(total) else None
+
     if arr.dtype.kind == "c":
-        out["sum"] = [float(np.sum(arr.real.astype(np.float64))),
-                      float(np.sum(arr.imag.astype(np.float64)))]
+        out["sum"] = [fsum(arr.real), fsum(arr.imag)]
     else:
         # bool included: sum = number of True elements
-        out["sum"] = float(np.sum(arr.astype(np.float64)))
+        out["sum"] = fsum(arr)
     return out
 
 
@@ -854,6 +896,516 @@ def part_npz():
     golden_npz(out, [("model.npz", True), ("uncompressed.npz", False)])
 
 
+# --------------------------------------------------------------------------------------------
+# OpenAI-named GPT-2 checkpoint (main venv, graph mode)
+# --------------------------------------------------------------------------------------------
+
+GPT2_OPENAI_DIR = os.path.join(SPECIAL_DIR, "gpt2_openai")
+
+
+def gpt2_openai_tensors(load, n_layer):
+    """OpenAI's GPT-2 TF release names/shapes, built from the bert4keras gpt2 fixture.
+
+    `load(name)` returns a `gpt/...` tensor of Fixtures/families/gpt2. bert4keras' GPT2 (0.11.5,
+    models.py: GPT2 -> GPT -> BERT.variable_mapping) is a pre-LN GPT-2 without segment
+    embeddings, and its Dense kernels are [in, out] like OpenAI's conv1d `w` [1, in, out]
+    (y = x @ w + b), so this is a pure relayout (no transpose, no arithmetic):
+
+      model/wte                 = gpt/embeddings/word_embeddings                    [vocab, n_embd]
+      model/wpe                 = gpt/embeddings/position_embeddings                [n_ctx, n_embd]
+      model/h{i}/ln_1/{g,b}     = gpt/transformer/layer_{i}/attention/input/LayerNorm/{gamma,beta}
+                                  (bert4keras 'Transformer-i-MultiHeadSelfAttention-Norm')
+      model/h{i}/attn/c_attn/w  = concat([self/query/kernel, self/key/kernel, self/value/kernel],
+                                  axis=-1)[None]                          [1, n_embd, 3*n_embd]
+      model/h{i}/attn/c_attn/b  = concat([self/query/bias, self/key/bias, self/value/bias])
+                                  (heads are contiguous column blocks in both: head h of q is
+                                  columns h*hd:(h+1)*hd, as OpenAI's split_heads reshapes)
+      model/h{i}/attn/c_proj/w  = attention/output/dense/kernel[None]       [1, n_embd, n_embd]
+      model/h{i}/attn/c_proj/b  = attention/output/dense/bias
+      model/h{i}/ln_2/{g,b}     = gpt/transformer/layer_{i}/input/LayerNorm/{gamma,beta}
+                                  (bert4keras 'Transformer-i-FeedForward-Norm'; GPT2's mapping
+                                  renames output/LayerNorm -> input/LayerNorm)
+      model/h{i}/mlp/c_fc/w     = intermediate/dense/kernel[None]           [1, n_embd, inter]
+      model/h{i}/mlp/c_fc/b     = intermediate/dense/bias
+      model/h{i}/mlp/c_proj/w   = output/dense/kernel[None]                 [1, inter, n_embd]
+      model/h{i}/mlp/c_proj/b   = output/dense/bias
+      model/ln_f/{g,b}          = gpt/output/LayerNorm/{gamma,beta}  (bert4keras 'Output-Norm')
+
+    The LM head is tied to wte in both (no bias), so it has no tensor of its own.
+    """
+    import numpy as np
+
+    out = {
+        "model/wte": load("gpt/embeddings/word_embeddings"),
+        "model/wpe": load("gpt/embeddings/position_embeddings"),
+        "model/ln_f/g": load("gpt/output/LayerNorm/gamma"),
+        "model/ln_f/b": load("gpt/output/LayerNorm/beta"),
+    }
+    for i in range(n_layer):
+        src = "gpt/transformer/layer_%d/" % i
+        dst = "model/h%d/" % i
+        qkv = ["attention/self/%s/" % x for x in ("query", "key", "value")]
+        out.update({
+            dst + "ln_1/g": load(src + "attention/input/LayerNorm/gamma"),
+            dst + "ln_1/b": load(src + "attention/input/LayerNorm/beta"),
+            dst + "attn/c_attn/w": np.concatenate(
+                [load(src + p + "kernel") for p in qkv], axis=-1)[None],
+            dst + "attn/c_attn/b": np.concatenate([load(src + p + "bias") for p in qkv], axis=-1),
+            dst + "attn/c_proj/w": load(src + "attention/output/dense/kernel")[None],
+            dst + "attn/c_proj/b": load(src + "attention/output/dense/bias"),
+            dst + "ln_2/g": load(src + "input/LayerNorm/gamma"),
+            dst + "ln_2/b": load(src + "input/LayerNorm/beta"),
+            dst + "mlp/c_fc/w": load(src + "intermediate/dense/kernel")[None],
+            dst + "mlp/c_fc/b": load(src + "intermediate/dense/bias"),
+            dst + "mlp/c_proj/w": load(src + "output/dense/kernel")[None],
+            dst + "mlp/c_proj/b": load(src + "output/dense/bias"),
+        })
+    return out
+
+
+def part_gpt2_openai():
+    """The gpt2 family's weights under OpenAI's original GPT-2 TF release names (Saver)."""
+    tf = setup_tf(graph=True)
+    src = os.path.join(FAMILIES_DIR, "gpt2", "model.ckpt")
+    with open(os.path.join(FAMILIES_DIR, "gpt2", "config.json")) as f:
+        config = json.load(f)
+    assert config["type_vocab_size"] == 0  # no segment embeddings: nothing to drop or fold
+    used = set()
+
+    def load(name):
+        used.add(name)
+        return tf.train.load_variable(src, name)
+
+    tensors = gpt2_openai_tensors(load, config["num_hidden_layers"])
+    unused = {n for n, _ in tf.train.list_variables(src)} - used
+    assert not unused, unused  # every gpt/... tensor is used exactly by the relayout
+    out = fresh_dir(GPT2_OPENAI_DIR)
+    with tf.Graph().as_default():
+        pairs = []
+        for name in sorted(tensors):
+            value = tensors[name]
+            var = tf.compat.v1.get_variable(name, shape=value.shape, dtype=tf.float32,
+                                            initializer=tf.compat.v1.zeros_initializer())
+            pairs.append((var, value))
+        with tf.compat.v1.Session() as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            for var, value in pairs:
+                var.load(value, sess)
+            saver = tf.compat.v1.train.Saver()
+            saver.save(sess, os.path.join(out, "model.ckpt"), write_meta_graph=False,
+                       write_state=False)
+    write_checkpoint_state(tf, out, "model.ckpt")
+    # OpenAI's hparams.json has exactly these keys, in this order. It cannot express the
+    # fixture's intermediate size (32 != 4 * n_embd); take it from mlp/c_fc/w's shape.
+    hparams = {"n_vocab": config["vocab_size"], "n_ctx": config["max_position_embeddings"],
+               "n_embd": config["hidden_size"], "n_head": config["num_attention_heads"],
+               "n_layer": config["num_hidden_layers"]}
+    with open(os.path.join(out, "hparams.json"), "w", newline="\n") as f:
+        json.dump(hparams, f, indent=2)
+        f.write("\n")
+    golden_tf(out, "model.ckpt", extra={"derived_from": "families/gpt2"})
+
+
+# --------------------------------------------------------------------------------------------
+# Cast goldens (float32 -> float16 / bfloat16), numpy + ml_dtypes
+# --------------------------------------------------------------------------------------------
+
+
+def cast_cases():
+    """[(float32 bit pattern, case label)]: ~200 values around the float16 / bfloat16 rounding
+    edges. Built from bit patterns so every tie is exact."""
+    import numpy as np
+
+    cases = []
+
+    def bits(x):
+        return int(np.array(x, np.float32).view(np.uint32))
+
+    def add(b, label, both_signs=False):
+        cases.append((b & 0xFFFFFFFF, label))
+        if both_signs:
+            cases.append((b ^ 0x80000000, "-" + label))
+
+    # specials
+    add(0x00000000, "+0")
+    add(0x80000000, "-0")
+    add(0x7F800000, "+inf")
+    add(0xFF800000, "-inf")
+    add(0x7FC00000, "NaN (quiet)")
+    add(0xFFC00000, "-NaN (quiet)")
+    add(0x7FC00001, "NaN (quiet, payload 1)")
+    add(0x7F800001, "NaN (signalling, payload 1)")
+    add(0x7FBFFFFF, "NaN (signalling, all payload bits)")
+    for v in (1.0, 0.5, 2.0, 3.140625, 1.5, 0.1, 1.0 / 3.0, 65504.0, 1e-3):
+        add(bits(v), "exact or plain %r" % v, both_signs=True)
+
+    # float16: 10 mantissa bits -> 13 float32 mantissa bits dropped; a tie has them = 0x1000.
+    # The kept LSB is float32 mantissa bit 13: even -> a tie rounds down, odd -> up.
+    for e in (-14, -5, 0, 7, 15):
+        base = bits(2.0 ** e)
+        for m_hi, parity in ((0x000, "even"), (0x001, "odd"), (0x2AA, "even"), (0x3FF, "odd")):
+            if e == 15 and m_hi == 0x3FF:
+                continue  # that tie (65520) is in the overflow group
+            tie = base | (m_hi << 13) | 0x1000
+            label = "f16 tie 2^%d, kept lsb %s" % (e, parity)
+            add(tie, label, both_signs=(m_hi in (0x000, 0x001)))
+            add(tie - 1, "below " + label)
+            add(tie + 1, "above " + label)
+
+    # bfloat16: 7 mantissa bits -> 16 dropped; a tie has them = 0x8000, kept LSB is bit 16.
+    for e in (-126, -40, 0, 40, 127):
+        base = bits(2.0 ** e)
+        for m_hi, parity in ((0x00, "even"), (0x01, "odd"), (0x55, "odd"), (0x7E, "even")):
+            tie = base | (m_hi << 16) | 0x8000
+            label = "bf16 tie 2^%d, kept lsb %s" % (e, parity)
+            add(tie, label, both_signs=(m_hi in (0x00, 0x01)))
+            add(tie - 1, "below " + label)
+            add(tie + 1, "above " + label)
+
+    # float16 subnormals (k * 2^-24, k < 1024) and the underflow edge.
+    for k in (1, 2, 3, 511, 512, 1023):
+        add(bits(k * 2.0 ** -24), "f16 subnormal %d*2^-24" % k, both_signs=(k == 1))
+    for k2, what in ((1, "tie 2^-25 -> 0"), (3, "tie 3*2^-25 -> 2*2^-24"),
+                     (5, "tie 5*2^-25 -> 2*2^-24"), (7, "tie 7*2^-25 -> 4*2^-24"),
+                     (2047, "tie 2047*2^-25 -> min normal 2^-14")):
+        b = bits(k2 * 2.0 ** -25)
+        add(b, "f16 subnormal " + what, both_signs=(k2 == 1))
+        add(b - 1, "below f16 subnormal " + what)
+        add(b + 1, "above f16 subnormal " + what)
+    add(bits(2.0 ** -26), "f16 underflow 2^-26 -> 0")
+    add(bits(2.0 ** -14), "f16 min normal 2^-14")
+
+    # bfloat16 subnormals = float32 subnormals with the low 16 bits cleared.
+    for b, what in ((0x00010000, "bf16 min subnormal"), (0x007F0000, "bf16 max subnormal"),
+                    (0x00008000, "bf16 subnormal tie -> 0"),
+                    (0x00018000, "bf16 subnormal tie 1.5 ulp -> 2"),
+                    (0x00028000, "bf16 subnormal tie 2.5 ulp -> 2"),
+                    (0x007F8000, "bf16 subnormal tie -> min normal"),
+                    (0x00000001, "f32 min subnormal"), (0x007FFFFF, "f32 max subnormal"),
+                    (0x00800000, "f32 / bf16 min normal"), (0x00400000, "f32 subnormal 2^-127")):
+        add(b, what, both_signs=(b in (0x00010000, 0x00008000)))
+        if b & 0xFFFF == 0x8000:
+            add(b - 1, "below " + what)
+            add(b + 1, "above " + what)
+
+    # float16 overflow (max finite 65504; 65520 is the tie to 2^16 -> inf) and bfloat16 / f32 top.
+    for v, what in ((65519.0, "f16 65519 -> 65504"), (65520.0, "f16 tie 65520 -> inf"),
+                    (65536.0, "f16 overflow 65536"), (1e5, "f16 overflow 1e5"),
+                    (1e10, "f16 overflow 1e10")):
+        add(bits(v), what, both_signs=True)
+    add(bits(65520.0) - 1, "below f16 tie 65520 -> 65504")
+    add(bits(65520.0) + 1, "above f16 tie 65520 -> inf")
+    add(0x7F7F0000, "bf16 max finite")
+    add(0x7F7F7FFF, "below bf16 overflow tie -> bf16 max")
+    add(0x7F7F8000, "bf16 overflow tie -> inf", both_signs=True)
+    add(0x7F7FFFFF, "f32 max", both_signs=True)
+
+    # large and tiny plain values
+    for v in (1e-30, 1e-20, 1e-8, 1e-6, 1e6, 1e20, 1e30, 3e38):
+        add(bits(v), "plain %r" % v, both_signs=(v in (1e-8, 1e30)))
+
+    # fixed-seed normals at mixed scales
+    rng = np.random.RandomState(2024)
+    for x in (rng.standard_normal(24) * 10.0 ** rng.randint(-9, 9, 24)).astype(np.float32):
+        add(bits(x), "random")
+    return cases
+
+
+def part_cast():
+    import ml_dtypes
+    import numpy as np
+    import zipfile
+
+    out = fresh_dir(os.path.join(SPECIAL_DIR, "cast"))
+    cases = cast_cases()
+    f32 = np.array([b for b, _ in cases], np.uint32).view(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow to inf and NaNs are the point
+        f16 = f32.astype(np.float16)
+        bf16 = f32.astype(ml_dtypes.bfloat16).view(np.uint16)
+    saved = zipfile.time
+    zipfile.time = _FixedZipTime()
+    try:
+        np.savez(os.path.join(out, "values.npz"), f32=f32, f16=f16, bf16=bf16)
+    finally:
+        zipfile.time = saved
+    golden_npz(out, [("values.npz", False)])
+    dump_json(os.path.join(out, "cases.json"), {
+        "what": "f32 -> f16 (numpy astype) and f32 -> bf16 (ml_dtypes astype), round to nearest "
+                "even; bit patterns as hex",
+        "numpy": np.__version__, "ml_dtypes": ml_dtypes.__version__,
+        "cases": [{"index": i, "case": label, "f32": "%08x" % b,
+                   "f16": "%04x" % int(f16[i:i + 1].view(np.uint16)[0]),
+                   "bf16": "%04x" % int(bf16[i])} for i, (b, label) in enumerate(cases)],
+    })
+
+
+# --------------------------------------------------------------------------------------------
+# Hugging Face goldens (hf venv: transformers + torch + TF; parts "hf:<name>")
+# --------------------------------------------------------------------------------------------
+
+_BERT_KEYS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
+              "intermediate_size", "hidden_act", "hidden_dropout_prob",
+              "attention_probs_dropout_prob", "max_position_embeddings", "type_vocab_size",
+              "initializer_range")
+
+
+def _hf_config_bert_like(cfg, extra=()):
+    # Google's bert_config.json keys are BertConfig's (transformers' conversion scripts do
+    # BertConfig.from_json_file); ALBERT/ELECTRA/RoFormer share them plus embedding_size etc.
+    return {k: cfg[k] for k in _BERT_KEYS + tuple(extra) if k in cfg}
+
+
+def _hf_config_gpt2(cfg):
+    # bert4keras' gpt2: erf GELU (bert4keras "gelu" = gelu_erf), LayerNorm epsilon 1e-5.
+    # n_inner is set because the fixture's intermediate size (32) is not 4 * n_embd.
+    return dict(vocab_size=cfg["vocab_size"], n_positions=cfg["max_position_embeddings"],
+                n_embd=cfg["hidden_size"], n_layer=cfg["num_hidden_layers"],
+                n_head=cfg["num_attention_heads"], n_inner=cfg["intermediate_size"],
+                activation_function="gelu", resid_pdrop=cfg["hidden_dropout_prob"],
+                embd_pdrop=cfg["hidden_dropout_prob"],
+                attn_pdrop=cfg["attention_probs_dropout_prob"], layer_norm_epsilon=1e-5,
+                initializer_range=cfg["initializer_range"])
+
+
+def _hf_config_t5(cfg, feed_forward_proj, tie):
+    return dict(vocab_size=cfg["vocab_size"], d_model=cfg["hidden_size"],
+                d_kv=cfg.get("attention_head_size",
+                             cfg["hidden_size"] // cfg["num_attention_heads"]),
+                d_ff=cfg["intermediate_size"], num_layers=cfg["num_hidden_layers"],
+                num_decoder_layers=cfg["num_hidden_layers"], num_heads=cfg["num_attention_heads"],
+                relative_attention_num_buckets=cfg["relative_attention_num_buckets"],
+                relative_attention_max_distance=cfg["relative_attention_max_distance"],
+                dropout_rate=cfg["dropout_rate"], feed_forward_proj=feed_forward_proj,
+                tie_word_embeddings=tie, is_encoder_decoder=True, decoder_start_token_id=0,
+                pad_token_id=0, eos_token_id=1)
+
+
+# name -> (directory of the TF checkpoint, transformers config class, model class, loader
+#          function (module, name), extra loader kwargs, config.hf.json builder)
+HF_MODELS = {
+    "bert": ("families/bert", "BertConfig", "BertForPreTraining",
+             ("transformers.models.bert.modeling_bert", "load_tf_weights_in_bert"), {},
+             lambda c: _hf_config_bert_like(c)),
+    "albert": ("families/albert", "AlbertConfig", "AlbertForPreTraining",
+               ("transformers.models.albert.modeling_albert", "load_tf_weights_in_albert"), {},
+               lambda c: _hf_config_bert_like(
+                   c, ("embedding_size", "num_hidden_groups", "inner_group_num"))),
+    "electra": ("families/electra", "ElectraConfig", "ElectraForPreTraining",
+                ("transformers.models.electra.modeling_electra", "load_tf_weights_in_electra"),
+                {"discriminator_or_generator": "discriminator"},
+                lambda c: _hf_config_bert_like(c, ("embedding_size",))),
+    "roformer": ("families/roformer", "RoFormerConfig", "RoFormerForMaskedLM",
+                 ("transformers.models.roformer.modeling_roformer",
+                  "load_tf_weights_in_roformer"), {},
+                 lambda c: _hf_config_bert_like(c)),
+    "gpt2": ("special/gpt2_openai", "GPT2Config", "GPT2LMHeadModel",
+             ("transformers.models.gpt2.modeling_gpt2", "load_tf_weights_in_gpt2"), {},
+             None),  # built from families/gpt2/config.json, see part_hf
+    "t5.1.0": ("families/t5.1.0", "T5Config", "T5ForConditionalGeneration",
+               ("transformers.models.t5.modeling_t5", "load_tf_weights_in_t5"), {},
+               lambda c: _hf_config_t5(c, "relu", True)),
+    "t5.1.1": ("families/t5.1.1", "T5Config", "T5ForConditionalGeneration",
+               ("transformers.models.t5.modeling_t5", "load_tf_weights_in_t5"), {},
+               lambda c: _hf_config_t5(c, "gated-gelu", False)),
+}
+
+
+class _HfSkipPooler:
+    """Minimal workaround for load_tf_weights_in_roformer (transformers 4.46.3) crashing on
+    the fixture's `bert/pooler/dense/*` (kept from bert4keras' with_pool): RoFormerModel has no
+    pooler, and the loader's `except AttributeError: continue` only skips one path component,
+    so `roformer/pooler/dense/bias` ends on the RoFormerModel itself and `pointer.shape` raises
+    AttributeError ("'RoFormerModel' object has no attribute 'shape'"). While the loader runs,
+    tf.train.list_variables hides `bert/pooler/*` from it (the tensors stay in the checkpoint
+    and are listed as "tf_unused" in the golden). Everything else loads unpatched."""
+
+    def __init__(self, tf):
+        self.tf = tf
+
+    def __enter__(self):
+        self.saved = self.tf.train.list_variables
+        saved = self.saved
+        self.tf.train.list_variables = lambda path: [
+            (n, s) for n, s in saved(path) if not n.startswith("bert/pooler/")]
+
+    def __exit__(self, *exc):
+        self.tf.train.list_variables = self.saved
+
+
+def _hf_build_and_load(name, seed, tf_prefix, config):
+    """Instantiate the model with torch.manual_seed(seed), run the transformers loader on the TF
+    checkpoint; return (model, state dict before loading (clones + data_ptrs), log records)."""
+    import contextlib
+    import importlib
+    import io
+    import logging
+
+    import tensorflow as tf
+    import torch
+    import transformers
+
+    _, _, model_cls, (loader_mod, loader_fn), loader_kwargs, _ = HF_MODELS[name]
+    torch.manual_seed(seed)
+    model = getattr(transformers, model_cls)(config)
+    model.eval()
+    before = {k: (v.data_ptr(), v.detach().clone())
+              for k, v in model.state_dict(keep_vars=True).items()}
+
+    records = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            records.append((record.levelname, record.getMessage()))
+
+    handler = Collect(level=logging.DEBUG)
+    root = logging.getLogger("transformers")
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    transformers.logging.disable_default_handler()  # collected, not echoed
+    stdout = io.StringIO()  # the ALBERT / ELECTRA loaders print() instead of logging
+    guard = _HfSkipPooler(tf) if name == "roformer" else contextlib.nullcontext()
+    try:
+        with guard, contextlib.redirect_stdout(stdout):
+            loader = getattr(importlib.import_module(loader_mod), loader_fn)
+            # load_tf_weights_in_gpt2 walks names from a GPT2Model (`h`, `wte`, ...), as
+            # transformers' convert_gpt2_original_tf_checkpoint_to_pytorch uses it; on
+            # GPT2LMHeadModel it fails ("no attribute 'h'"), so it gets the base model
+            # (model.transformer). lm_head.weight is tied to transformer.wte.weight.
+            target = model.transformer if name == "gpt2" else model
+            loader(target, config, tf_prefix, **loader_kwargs)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+        transformers.logging.enable_default_handler()
+    # What from_pretrained(from_tf=True) does after the loader (no-op here: the loaders assign
+    # `param.data`, which keeps tied Parameter objects tied).
+    model.tie_weights()
+    records += [("PRINT", line) for line in stdout.getvalue().splitlines()]
+    return model, before, records
+
+
+def _tf_match(value, tf_values):
+    """The TF variable this HF tensor was copied from, and how: 'identity' (same shape),
+    'reshape' (same C-order values, other shape) or 'transpose' (2-D, value == tf.T)."""
+    import numpy as np
+
+    found = []
+    for tf_name, tv in tf_values.items():
+        if tv.size != value.size:
+            continue
+        if tv.shape == value.shape and np.array_equal(tv, value):
+            found.append((tf_name, "identity"))
+        elif tv.ndim == 2 and tv.T.shape == value.shape and np.array_equal(tv.T, value):
+            found.append((tf_name, "transpose"))  # before reshape: [n, 1] -> [1, n] is both
+        elif np.array_equal(tv.reshape(-1), value.reshape(-1)):
+            found.append((tf_name, "reshape"))
+    return found
+
+
+def part_hf(name):
+    import numpy as np
+    import tensorflow as tf
+    import torch
+    import transformers
+    from safetensors.torch import save_file
+
+    torch.set_num_threads(1)
+    tf.get_logger().setLevel("ERROR")
+    rel_dir, config_cls, model_cls, (_, loader_fn), _, make_config = HF_MODELS[name]
+    directory = os.path.join(HERE, rel_dir)
+    tf_prefix = os.path.join(directory, "model.ckpt")
+    if name == "gpt2":
+        with open(os.path.join(FAMILIES_DIR, "gpt2", "config.json")) as f:
+            fixture_config = json.load(f)
+        config_kwargs = _hf_config_gpt2(fixture_config)
+    else:
+        with open(os.path.join(directory, "config.json")) as f:
+            fixture_config = json.load(f)
+        config_kwargs = make_config(fixture_config)
+    config = getattr(transformers, config_cls)(**config_kwargs)
+    config.architectures = [model_cls]
+    # what save_pretrained writes: non-default keys + model_type/architectures/version, sorted
+    config.to_json_file(os.path.join(directory, "config.hf.json"), use_diff=True)
+
+    model, before, records = _hf_build_and_load(name, 0, tf_prefix, config)
+    other, _, _ = _hf_build_and_load(name, 1, tf_prefix, config)  # cross-check, other seed
+    sd = model.state_dict(keep_vars=True)
+    other_sd = other.state_dict()
+
+    # Ties: state_dict names that are the same Parameter/buffer object; the first name in
+    # state_dict order is the owner.
+    owner_of, tied = {}, {}
+    for k, v in sd.items():
+        if id(v) in owner_of:
+            tied[k] = owner_of[id(v)]
+        else:
+            owner_of[id(v)] = k
+    reader = tf.compat.v1.train.NewCheckpointReader(tf_prefix)
+    tf_values = {n: reader.get_tensor(n) for n, _ in tf.train.list_variables(tf_prefix)}
+
+    tensors, not_loaded, seed_dependent, used_tf = [], [], [], set()
+    for k, v in sd.items():
+        ptr0, value0 = before[k]
+        # "Loaded" = the loader replaced the tensor (`param.data = ...` changes data_ptr) or
+        # changed its value in place, compared with the same instance right before loading.
+        loaded = v.data_ptr() != ptr0 or not torch.equal(v.detach(), value0)
+        value = v.detach().cpu().contiguous().numpy()
+        if loaded:
+            assert torch.equal(v.detach(), other_sd[k]), k  # loaded values do not depend on seed
+        else:
+            not_loaded.append(k)
+            if not torch.equal(v.detach(), other_sd[k]):
+                seed_dependent.append(k)
+        dname = np_dtype_name(value.dtype)
+        entry = {"name": k, "dtype": dname, "shape": list(value.shape)}
+        entry.update(checksum_fields(value, dname))
+        entry["loaded_from_tf"] = bool(loaded)
+        if loaded:
+            found = _tf_match(value, tf_values)
+            assert len(found) == 1, (k, found)
+            entry["tf_name"], entry["tf_transform"] = found[0]
+            used_tf.add(found[0][0])
+        if k in tied:
+            entry["tied_to"] = tied[k]
+        tensors.append(entry)
+
+    st_path = os.path.join(directory, "golden.hf.safetensors")
+    # clone: tied names share storage (save_file refuses that) and the loaders' transposes
+    # leave non-contiguous tensors
+    save_file({k: v.detach().clone().contiguous() for k, v in sd.items()}, st_path,
+              metadata={"format": "pt"})
+    os.chmod(st_path, 0o644)  # save_file creates it 0600
+
+    def keep(level, msg):  # the per-tensor chatter is in "tensors" already
+        if level == "PRINT" and msg in tf_values:  # the ALBERT loader print()s every name
+            return False
+        return not msg.startswith(("Loading TF weight", "Initialize PyTorch weight",
+                                   "Transposing numpy weight", "Converting TensorFlow checkpoint"))
+
+    out = {
+        "format": "hf",
+        "model_class": model_cls,
+        "loader": "transformers.%s" % loader_fn,
+        "transformers_version": transformers.__version__,
+        "tf_checkpoint": "model.ckpt",
+        "config": "config.hf.json",
+        "file": "golden.hf.safetensors",
+        "seed": 0,
+        "tensors": tensors,
+        "tied": tied,
+        "not_loaded": not_loaded,
+        "not_loaded_seed_dependent": seed_dependent,
+        "tf_unused": sorted(set(tf_values) - used_tf),
+        "loader_log": [[lvl, msg.replace(HERE + os.sep, "")] for lvl, msg in records
+                       if keep(lvl, msg)],
+    }
+    if name == "roformer":
+        out["patched"] = "tf.train.list_variables hides bert/pooler/* from the loader " \
+                         "(it crashes on them; RoFormerModel has no pooler)"
+    dump_json(os.path.join(directory, "golden.hf.json"), out)
+
+
 PARTS = {
     **{"family:" + fam: (lambda fam=fam: part_family(fam)) for fam in FAMILIES},
     "keras_full": part_keras_full,
@@ -861,14 +1413,25 @@ PARTS = {
     "dtypes": part_dtypes,
     "tf2_object": part_tf2_object,
     "npz": part_npz,
-    # these read Fixtures/families/bert, so they run after it
+    "cast": part_cast,
+    # these read Fixtures/families/bert (gpt2_openai: families/gpt2), so they run after it
     "optimizer": part_optimizer,
     "safetensors": part_safetensors,
+    "gpt2_openai": part_gpt2_openai,
+    # Hugging Face goldens: run in the hf venv, after everything above (they read the family
+    # checkpoints and special/gpt2_openai, and write beside them)
+    **{"hf:" + name: (lambda name=name: part_hf(name)) for name in HF_MODELS},
 }
+PHASE2 = ("optimizer", "safetensors", "gpt2_openai")
 PHASES = [
-    [p for p in PARTS if p not in ("optimizer", "safetensors")],
-    ["optimizer", "safetensors"],
+    [p for p in PARTS if p not in PHASE2 and not p.startswith("hf:")],
+    list(PHASE2),
+    [p for p in PARTS if p.startswith("hf:")],
 ]
+
+
+def _part_venv(part):
+    return "hf" if part.startswith("hf:") else "main"
 
 
 # --------------------------------------------------------------------------------------------
@@ -880,10 +1443,12 @@ def run_parts(parts, jobs):
     import concurrent.futures as cf
 
     env = dict(os.environ, PYTHONHASHSEED="0", TF_CPP_MIN_LOG_LEVEL="2",
-               TF_ENABLE_ONEDNN_OPTS="0", CUDA_VISIBLE_DEVICES="")
+               TF_ENABLE_ONEDNN_OPTS="0", CUDA_VISIBLE_DEVICES="", HF_HUB_OFFLINE="1")
 
     def run(part):
-        p = subprocess.run([sys.executable, os.path.abspath(__file__), "--part", part],
+        kind = _part_venv(part)
+        python = sys.executable if _inside(kind) else _venv_python(_venv_dir(kind))
+        p = subprocess.run([python, os.path.abspath(__file__), "--part", part],
                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         return part, p.returncode, p.stdout
 
@@ -897,10 +1462,27 @@ def run_parts(parts, jobs):
     return failed
 
 
+HF_OUTPUTS = ("config.hf.json", "golden.hf.json", "golden.hf.safetensors")
+
+
+def _collect_hf_outputs():
+    """{path: bytes} of the files the hf:* parts write (beside their TF checkpoints)."""
+    kept = {}
+    for name in HF_MODELS:
+        directory = os.path.join(HERE, HF_MODELS[name][0])
+        for fname in HF_OUTPUTS:
+            path = os.path.join(directory, fname)
+            if os.path.exists(path):
+                with open(path, "rb") as f:
+                    kept[path] = f.read()
+    return kept
+
+
 def main(argv):
     if len(argv) >= 2 and argv[0] == "--part":
-        if os.path.realpath(sys.prefix) != os.path.realpath(_venv_dir()):
-            ensure_venv()  # re-executes inside the venv
+        kind = _part_venv(argv[1])
+        if not _inside(kind):
+            ensure_venv(kind)  # re-executes inside the venv
         PARTS[argv[1]]()
         return 0
     if argv:
@@ -908,7 +1490,13 @@ def main(argv):
         print("parts:", ", ".join(PARTS))
         return 2
     ensure_venv()
+    skip_hf = os.environ.get("CKPT_SKIP_HF", "") not in ("", "0")
+    if not skip_hf:
+        prepare_venv("hf")  # before anything is deleted: fail early if it cannot be set up
     jobs = int(os.environ.get("CKPT_FIXTURE_JOBS") or max(1, min(4, os.cpu_count() or 1)))
+    # With CKPT_SKIP_HF the Hugging Face outputs of an earlier run are kept as they are (they
+    # only depend on the TF checkpoints, which are deterministic).
+    kept_hf = _collect_hf_outputs() if skip_hf else {}
     # Everything under families/ and special/ is owned by this script and rewritten.
     for d in (FAMILIES_DIR, SPECIAL_DIR):
         if os.path.isdir(d):
@@ -916,13 +1504,20 @@ def main(argv):
         os.makedirs(d)
     print("generate.py: python %s, %d parallel jobs" % (sys.executable, jobs), flush=True)
     for phase in PHASES:
+        if skip_hf and all(p.startswith("hf:") for p in phase):
+            for path, data in kept_hf.items():
+                with open(path, "wb") as f:
+                    f.write(data)
+            print("generate.py: CKPT_SKIP_HF set; hf:* parts not run, %d earlier Hugging Face "
+                  "output files kept" % len(kept_hf), flush=True)
+            continue
         failed = run_parts(phase, jobs)
         if failed:
             print("generate.py: failed parts: %s" % ", ".join(failed))
             return 1
     total = 0
     for root, _, files in os.walk(HERE):
-        if ".venv" in root.split(os.sep) or "__pycache__" in root:
+        if any(c.startswith(".venv") for c in root.split(os.sep)) or "__pycache__" in root:
             continue
         total += sum(os.path.getsize(os.path.join(root, f)) for f in files)
     print("generate.py: done; Fixtures/ holds %.2f MB" % (total / 1e6))

@@ -15,6 +15,10 @@ public protocol TensorSource: AnyObject {
     /// Hints that the tensor's bytes are no longer needed, so mapped pages can leave this
     /// process's resident set while a long stream goes on (the page cache keeps them).
     func discard(_ tensor: TensorInfo)
+    /// Where the tensor's bytes lie in a file exactly as `withBytes` would hand them out (no
+    /// reassembly, no decompression), so a writer can copy them in the kernel; nil otherwise.
+    /// Copying this way skips the checksum, which the caller must verify separately.
+    func storedRange(of tensor: TensorInfo) -> StoredRange?
     /// Format-level key/value metadata (safetensors `__metadata__`), empty when the format has none.
     var metadata: [String: String] { get }
 }
@@ -28,10 +32,24 @@ extension TensorSource {
     }
 
     public func discard(_ tensor: TensorInfo) {}
+    public func storedRange(of tensor: TensorInfo) -> StoredRange? { nil }
     public var metadata: [String: String] { [:] }
 
     /// The default for formats without string tensors.
     public func strings(of tensor: TensorInfo) throws -> [[UInt8]] {
         throw CkptError(.unsupported, file: path, tensor: tensor.name, "\(formatName) holds no string tensors")
+    }
+}
+
+/// A byte range of a file.
+public struct StoredRange: Sendable, Equatable {
+    public let path: String
+    public let offset: Int
+    public let count: Int
+
+    public init(path: String, offset: Int, count: Int) {
+        self.path = path
+        self.offset = offset
+        self.count = count
     }
 }

@@ -18,7 +18,7 @@ public enum CheckpointOpener {
             }
             throw CkptError(.unknownFormat, file: path, "folder holds no checkpoint ckpt reads (TF bundle, .h5, .safetensors, .npz)")
         }
-        if path.hasSuffix(".index") || path.range(of: #"\.data-[0-9]{5}-of-[0-9]{5}$"#, options: .regularExpression) != nil {
+        if path.hasSuffix(".index") || BundlePath.dataShardPrefix(path) != nil {
             return try TFBundleReader(path: path)
         }
         if !FileSystem.exists(path) {

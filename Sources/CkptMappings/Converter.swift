@@ -33,7 +33,23 @@ public enum Converter {
                            progress: ((Int, Int) -> Void)? = nil) throws -> ConversionResult {
         let start = DispatchTime.now().uptimeNanoseconds
         let folder = try AtomicDirectory(path: outputPath, force: options.force)
-        let outputs = plan.outputs.sorted { $0.name < $1.name }
+        let verifier = ChecksumVerifier()
+        // Tensors whose stored bytes are the output bytes are copied by the kernel, in the order
+        // they lie in the source so that neighbours merge into one copy; their checksums are
+        // verified meanwhile on another thread, before anything is committed.
+        var copies: [String: StoredRange] = [:]
+        for o in plan.outputs where o.isPassThrough {
+            copies[o.name] = source.storedRange(of: o.inputs[0].source)
+        }
+        let outputs = plan.outputs.sorted { a, b in
+            switch (copies[a.name], copies[b.name]) {
+            case let (x?, y?): return (x.path, x.offset) < (y.path, y.offset)
+            case (.some, nil): return true
+            case (nil, .some): return false
+            case (nil, nil): return a.name < b.name
+            }
+        }
+        verifier.start(path: source.path, tensors: outputs.filter { copies[$0.name] != nil }.map(\.inputs[0].source.name))
         let entries = outputs.map { SafetensorsEntry(name: $0.name, dtype: $0.dtype, shape: $0.shape) }
         let shards = SafetensorsWriter.shards(entries, maxBytes: options.maxShardSize)
         let byName = Dictionary(uniqueKeysWithValues: outputs.map { ($0.name, $0) })
@@ -43,12 +59,25 @@ public enum Converter {
         for (k, shard) in shards.enumerated() {
             let name = SafetensorsWriter.shardName(k, of: shards.count)
             let writer = try SafetensorsWriter(path: folder.file(name), entries: shard, metadata: options.metadata)
+            var run: StoredRange?
             for e in shard {
-                try TensorAssembly.produce(byName[e.name]!, from: source) { try writer.append($0) }
+                if let range = copies[e.name] {
+                    if let r = run, r.path == range.path, r.offset + r.count == range.offset {
+                        run = StoredRange(path: r.path, offset: r.offset, count: r.count + range.count)
+                    } else {
+                        if let r = run { try writer.append(r) }
+                        run = range
+                    }
+                } else {
+                    if let r = run { try writer.append(r) }
+                    run = nil
+                    try TensorAssembly.produce(byName[e.name]!, from: source) { try writer.append($0) }
+                }
                 done += 1
                 bytes += e.byteCount
                 progress?(bytes, totalBytes)
             }
+            if let r = run { try writer.append(r) }
             try writer.finish()
             files.append(name)
         }
@@ -68,6 +97,7 @@ public enum Converter {
             try write(Array(try MappedFile(path: path).bytes), to: folder.file(name))
             files.append(name)
         }
+        try verifier.wait()
         try folder.commit()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return ConversionResult(outputPath: folder.finalPath, files: files, tensorsWritten: done, bytesWritten: bytes,

@@ -145,13 +145,21 @@ public struct LayoutName: Sendable, Decodable, Equatable {
 public enum LayerTemplate {
     public static func hasIndex(_ template: String) -> Bool { template.contains("{i") }
 
+    /// Plain Swift rather than Foundation's `replacingOccurrences`, which loads ICU on first use.
     public static func expand(_ template: String, layer: Int) -> String {
         guard hasIndex(template) else { return template }
-        var out = template
-        for width in [2, 3, 4] {
-            let s = String(layer)
-            out = out.replacingOccurrences(of: "{i:0\(width)}", with: String(repeating: "0", count: max(0, width - s.count)) + s)
+        var out = ""
+        var rest = Substring(template)
+        while let open = rest.range(of: "{i") {
+            out += rest[..<open.lowerBound]
+            let after = rest[open.upperBound...]
+            guard let close = after.firstIndex(of: "}") else { break }
+            let spec = after[..<close]  // "" or ":02"
+            let digits = String(layer)
+            let width = spec.hasPrefix(":0") ? Int(spec.dropFirst(2)) ?? 0 : 0
+            out += String(repeating: "0", count: max(0, width - digits.count)) + digits
+            rest = after[after.index(after: close)...]
         }
-        return out.replacingOccurrences(of: "{i}", with: String(layer))
+        return out + rest
     }
 }

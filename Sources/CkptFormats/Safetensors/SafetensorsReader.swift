@@ -95,6 +95,10 @@ public final class SafetensorsReader: TensorSource {
         return n
     }
 
+    public func storedRange(of tensor: TensorInfo) -> StoredRange? {
+        offsets[tensor.name].map { StoredRange(path: path, offset: dataStart + $0, count: tensor.byteCount) }
+    }
+
     public func discard(_ tensor: TensorInfo) {
         if let start = offsets[tensor.name] { file.discard(offset: dataStart + start, count: tensor.byteCount) }
     }

@@ -32,22 +32,30 @@ public final class SafetensorsWriter {
         }
         let header = Self.header(entries, metadata: metadata)
         file = try OutputFile(path: path)
+        expectedDataBytes = entries.reduce(0) { $0 + $1.byteCount }
+        file.preallocate(8 + header.count + expectedDataBytes)
         var prefix = withUnsafeBytes(of: UInt64(header.count).littleEndian, Array.init)
         prefix += header
         try file.write(prefix)
-        expectedDataBytes = entries.reduce(0) { $0 + $1.byteCount }
     }
 
+    /// The JSON header: `__metadata__` first, then the tensors in data order, padded with spaces
+    /// so that tensor data starts on a 4096-byte boundary (aligned for mapping and for the kernel's
+    /// file-to-file copies; the format allows any trailing whitespace).
     public static func header(_ entries: [SafetensorsEntry], metadata: [String: String]) -> [UInt8] {
-        var object: [String: Any] = [:]
-        if !metadata.isEmpty { object["__metadata__"] = metadata }
+        var pairs: [(String, String)] = []
+        if !metadata.isEmpty {
+            pairs.append(("__metadata__", JSONText.object(metadata.sorted { $0.key < $1.key }.map { ($0.key, JSONText.string($0.value)) })))
+        }
         var offset = 0
         for e in entries {
-            object[e.name] = ["dtype": e.dtype.safetensorsCode!, "shape": e.shape, "data_offsets": [offset, offset + e.byteCount]] as [String: Any]
+            pairs.append((e.name, JSONText.object([("dtype", JSONText.string(e.dtype.safetensorsCode!)),
+                                                   ("shape", JSONText.array(e.shape)),
+                                                   ("data_offsets", JSONText.array([offset, offset + e.byteCount]))])))
             offset += e.byteCount
         }
-        var bytes = Array(try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
-        while bytes.count % 8 != 0 { bytes.append(0x20) }
+        var bytes = Array(JSONText.object(pairs).utf8)
+        while (bytes.count + 8) % 4096 != 0 { bytes.append(0x20) }
         return bytes
     }
 
@@ -58,6 +66,15 @@ public final class SafetensorsWriter {
         }
         try file.write(bytes)
         dataBytes += bytes.count
+    }
+
+    /// Appends bytes straight from another file (see `OutputFile.append(_:)`).
+    public func append(_ range: StoredRange) throws {
+        guard dataBytes + range.count <= expectedDataBytes else {
+            throw CkptError(.sizeMismatch, file: path, "more tensor data than the header declares")
+        }
+        try file.append(range)
+        dataBytes += range.count
     }
 
     public func finish() throws {

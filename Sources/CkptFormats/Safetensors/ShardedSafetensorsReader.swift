@@ -65,6 +65,8 @@ public final class ShardedSafetensorsReader: TensorSource {
 
     public func discard(_ tensor: TensorInfo) { owner[tensor.name]?.discard(tensor) }
 
+    public func storedRange(of tensor: TensorInfo) -> StoredRange? { owner[tensor.name]?.storedRange(of: tensor) }
+
     public func withBytes<R>(of tensor: TensorInfo, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         guard let r = owner[tensor.name] else {
             throw CkptError(.tensorNotFound, file: path, tensor: tensor.name, "no such tensor")

@@ -24,11 +24,23 @@ public enum BundlePath {
     public static func resolvePrefix(_ path: String) throws -> String {
         if FileSystem.isDirectory(path) { return try prefixInFolder(path) }
         if path.hasSuffix(".index") { return String(path.dropLast(".index".count)) }
-        if let r = path.range(of: #"\.data-[0-9]{5}-of-[0-9]{5}$"#, options: .regularExpression) {
-            return String(path[..<r.lowerBound])
-        }
+        if let prefix = dataShardPrefix(path) { return prefix }
         if FileSystem.exists(indexFile(path)) { return path }
         throw CkptError(.fileNotFound, file: path, "no such file, and no \(FileSystem.basename(path)).index beside it")
+    }
+
+    /// `PREFIX` of `PREFIX.data-0000k-of-0000n`, else nil (no regular expressions: they load ICU).
+    public static func dataShardPrefix(_ path: String) -> String? {
+        let suffixLength = ".data-00000-of-00000".count
+        let u = Array(path.utf8)
+        guard u.count > suffixLength else { return nil }
+        let tail = Array(u[(u.count - suffixLength)...])
+        let pattern = Array(".data-#####-of-#####".utf8)
+        for (c, p) in zip(tail, pattern) {
+            if p == UInt8(ascii: "#") { guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) else { return nil } }
+            else if c != p { return nil }
+        }
+        return String(decoding: u[..<(u.count - suffixLength)], as: UTF8.self)
     }
 
     private static func prefixInFolder(_ dir: String) throws -> String {

@@ -198,6 +198,14 @@ public final class TFBundleReader: TensorSource {
         }
     }
 
+    public func storedRange(of tensor: TensorInfo) -> StoredRange? {
+        guard tensor.dtype != .string, let entry = entries[Array(tensor.name.utf8)], entry.slices.isEmpty,
+              entry.size == Int64(tensor.byteCount), entry.offset >= 0, entry.shardID >= 0, Int(entry.shardID) < numShards
+        else { return nil }
+        return StoredRange(path: BundlePath.dataFile(path, shard: Int(entry.shardID), of: numShards),
+                           offset: Int(entry.offset), count: tensor.byteCount)
+    }
+
     public func discard(_ tensor: TensorInfo) {
         guard let entry = entries[Array(tensor.name.utf8)], entry.slices.isEmpty, let file = shards[Int(entry.shardID)] else { return }
         file.discard(offset: Int(clamping: entry.offset), count: Int(clamping: entry.size))

@@ -1,0 +1,16 @@
+#ifndef CKPT_SYSTEM_H
+#define CKPT_SYSTEM_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/// copy_file_range(2) from `in` at `*offset` (advanced) to `out` at its file position: glibc
+/// declares it only under _GNU_SOURCE, which Swift's Glibc module does not define. Returns -1
+/// with errno ENOSYS where the system has no such call.
+ssize_t ckpt_copy_file_range(int in, int64_t *offset, int out, size_t length);
+
+/// Reserves `length` bytes for `fd` (fallocate(2), mode 0) so large writes need no block
+/// allocation on the way; -1 with errno where the file system cannot (callers ignore that).
+int ckpt_preallocate(int fd, int64_t length);
+
+#endif

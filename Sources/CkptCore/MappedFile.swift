@@ -46,8 +46,20 @@ public final class MappedFile: @unchecked Sendable {
         if let base { munmap(UnsafeMutableRawPointer(mutating: base), size) }
     }
 
-    /// The whole file.
+    /// The whole file. The view is valid only while this object lives: keep a reference (a stored
+    /// property, or `withExtendedLifetime`), since Swift may release a local after its last use.
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: size) }
+
+    /// A copy of the first `count` bytes (fewer when the file is shorter).
+    public func prefix(_ count: Int) -> [UInt8] {
+        withExtendedLifetime(self) { Array(bytes.prefix(count)) }
+    }
+
+    /// A copy of a whole (small) file.
+    public static func contents(of path: String) throws -> [UInt8] {
+        let f = try MappedFile(path: path)
+        return withExtendedLifetime(f) { Array(f.bytes) }
+    }
 
     /// Drops the pages of `offset..<offset+count` from this process (madvise MADV_DONTNEED): a
     /// private read-only mapping re-reads them from the page cache if touched again.
@@ -95,8 +107,7 @@ public enum FileSystem {
 
     /// Reads a small text file whole (state files, JSON indexes).
     public static func readText(_ path: String) throws -> String {
-        let f = try MappedFile(path: path)
-        return String(decoding: f.bytes, as: UTF8.self)
+        String(decoding: try MappedFile.contents(of: path), as: UTF8.self)
     }
 
     public static func join(_ dir: String, _ name: String) -> String {

@@ -26,8 +26,8 @@ public enum CheckpointOpener {
             throw CkptError(.fileNotFound, file: path, "no such file or directory")
         }
         if path.hasSuffix(ShardedSafetensorsReader.indexName) { return try ShardedSafetensorsReader(path: path) }
-        let head = try MappedFile(path: path)
-        let first = Array(head.bytes.prefix(8))
+        let head = try MappedFile(path: path).prefix(9)
+        let first = Array(head.prefix(8))
         if first == KerasH5Reader.signature { return try KerasH5Reader(path: path) }
         if first.starts(with: [0x50, 0x4b, 0x03, 0x04]) || first.starts(with: [0x50, 0x4b, 0x05, 0x06]) {
             return try NPZReader(path: path)
@@ -39,7 +39,7 @@ public enum CheckpointOpener {
         if path.hasSuffix(".npz") { return try NPZReader(path: path) }
         if FileSystem.exists(BundlePath.indexFile(path)) { return try TFBundleReader(prefix: path) }
         // Last: a safetensors file under another name starts with a small length and '{'.
-        if head.size >= 9, head.bytes[8] == UInt8(ascii: "{") { return try SafetensorsReader(path: path) }
+        if head.count >= 9, head[8] == UInt8(ascii: "{") { return try SafetensorsReader(path: path) }
         throw CkptError(.unknownFormat, file: path, "not a format ckpt reads (TF bundle, Keras HDF5, safetensors, npz)")
     }
 }

@@ -94,7 +94,7 @@ public enum Converter {
         for path in options.extraFiles {
             let name = FileSystem.basename(path)
             guard !files.contains(name) else { continue }
-            try write(Array(try MappedFile(path: path).bytes), to: folder.file(name))
+            try write(try MappedFile.contents(of: path), to: folder.file(name))
             files.append(name)
         }
         try verifier.wait()

@@ -61,7 +61,7 @@ struct Convert: ParsableCommand {
         planOptions.dtype = dtype == .keep ? nil : DType(rawValue: dtype.rawValue)
         planOptions.keepOptimizer = keepOptimizer
         planOptions.allowUnmapped = allowUnmapped
-        let tables = try mapping.map { try MappingTable.parse(Data(MappedFile(path: $0).bytes), origin: $0) }
+        let tables = try mapping.map { try MappingTable.parse(Data(MappedFile.contents(of: $0)), origin: $0) }
         let setup = try ConversionSetup(sourcePath: source, model: model, configPath: config, extraTables: tables,
                                         options: planOptions)
 

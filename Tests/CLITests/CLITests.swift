@@ -7,26 +7,7 @@ import XCTest
 final class CLITests: XCTestCase {
     static let fixtures = Fixtures.root
 
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    func ckpt(_ args: String...) throws -> Run {
-        let binary = Bundle.main.bundleURL.appendingPathComponent("ckpt")
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
+    func ckpt(_ args: String...) throws -> CLI.Run { try CLI.run(args) }
 
     func json(_ s: String) throws -> [String: Any] {
         try XCTUnwrap(JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any])
@@ -108,5 +89,104 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try ckpt("inspect", "--no-such-flag", "x").status, 2)
         XCTAssertEqual(try ckpt("no-such-command").status, 2)
         XCTAssertEqual(try ckpt("--help").status, 0)
+    }
+}
+
+/// `ckpt convert` as a user runs it.
+final class ConvertCLITests: XCTestCase {
+    var scratch = ""
+
+    override func setUpWithError() throws {
+        scratch = NSTemporaryDirectory() + "ckpt-cli-convert-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: scratch)
+    }
+
+    func ckpt(_ args: String...) throws -> CLI.Run { try CLI.run(args) }
+
+    func testConvertWritesAndReportsAsJSON() throws {
+        let r = try ckpt("convert", Fixtures.path("families/bert"), "--to", scratch + "/out", "--json")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(report["family"] as? String, "bert")
+        XCTAssertEqual(report["tensors_written"] as? Int, 46)
+        XCTAssertEqual(Set(report["files"] as! [String]), ["model.safetensors", "config.json"])
+        XCTAssertTrue(r.stderr.contains("wrote 46 tensors"), r.stderr)
+        let inspect = try CLI.run(["inspect", "--json", scratch + "/out"])
+        let listing = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(listing["architecture"] as? String, "bert")
+    }
+
+    func testConvertErrorsAreOneLineAndLeaveNothing() throws {
+        let out = scratch + "/out"
+        for args in [["--model", "bart"], ["--model", "t5.1.1"]] {
+            let r = try CLI.run(["convert", Fixtures.path("families/bert"), "--to", out] + args)
+            XCTAssertEqual(r.status, 1, args.joined(separator: " "))
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch), [])
+    }
+
+    func testUsageErrorsExitTwo() throws {
+        XCTAssertEqual(try ckpt("convert", Fixtures.path("families/bert")).status, 2)
+        XCTAssertEqual(try ckpt("convert", Fixtures.path("families/bert"), "--to", scratch + "/o", "--max-shard-size", "lots").status, 2)
+        XCTAssertEqual(try ckpt("convert", Fixtures.path("families/bert"), "--to", scratch + "/o", "--layout", "pytorch").status, 2)
+        XCTAssertEqual(try ckpt("convert", Fixtures.path("families/bert"), "--to", scratch + "/o", "--dtype", "int8").status, 2)
+    }
+
+    /// A user's own table (`--mapping`) maps a checkpoint no built-in family knows.
+    func testUserMappingTable() throws {
+        let table = """
+        {"family": "tiny", "description": "a user's model", "detect": {"tf": {"require": ["head/kernel"]}},
+         "rules": [{"native": "embeddings.token.weight", "tf": "embeddings/word_embeddings", "vocab_axis": 0},
+                   {"native": "layers.{i}.weight", "tf": "encoder/layer_{i}/kernel"},
+                   {"native": "layers.0.bias", "tf": "encoder/layer_0/bias"},
+                   {"native": "head.weight", "tf": "head/kernel"}, {"native": "head.step", "tf": "head/step"}]}
+        """
+        try Data(table.utf8).write(to: URL(fileURLWithPath: scratch + "/tiny.json"))
+        let r = try ckpt("convert", Fixtures.path("special/sharded"), "--to", scratch + "/out", "--mapping", scratch + "/tiny.json", "--json")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(report["family"] as? String, "tiny")
+        XCTAssertEqual(report["tensors_written"] as? Int, 6)
+        // The partitioned variable is reassembled from its three slices on its way out.
+        let out = try ConvertedFolder.names(scratch + "/out")
+        XCTAssertEqual(out, ["embeddings.token.weight", "head.step", "head.weight", "layers.0.bias", "layers.0.weight", "layers.1.weight"])
+    }
+}
+
+/// Tensor names of a converted folder, through `ckpt inspect --json`.
+enum ConvertedFolder {
+    static func names(_ folder: String) throws -> [String] {
+        let r = try CLI.run(["inspect", "--json", folder])
+        let listing = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        return (listing["tensors"] as! [[String: Any]]).map { $0["name"] as! String }
+    }
+}
+
+/// Runs the built `ckpt` binary and collects its exit status and output.
+enum CLI {
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static func run(_ args: [String]) throws -> Run {
+        let p = Process()
+        p.executableURL = Bundle.main.bundleURL.appendingPathComponent("ckpt")
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 }

@@ -25,8 +25,7 @@ public final class KerasH5Reader: TensorSource {
 
     public init(path: String) throws {
         self.path = path
-        let probe = try MappedFile(path: path)
-        guard probe.size >= 8, Array(probe.bytes[0..<8]) == Self.signature else {
+        guard try MappedFile(path: path).prefix(8) == Self.signature else {
             throw CkptError(.badMagic, file: path, "not an HDF5 file (signature missing)")
         }
         file = try HDF5.openFile(path)

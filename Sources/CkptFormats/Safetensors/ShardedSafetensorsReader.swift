@@ -20,8 +20,8 @@ public final class ShardedSafetensorsReader: TensorSource {
         let indexPath = FileSystem.isDirectory(path) ? FileSystem.join(path, Self.indexName) : path
         let dir = FileSystem.dirname(indexPath)
         self.path = indexPath
-        let index = try MappedFile(path: indexPath)
-        guard let object = try? JSONSerialization.jsonObject(with: Data(index.bytes)), let dict = object as? [String: Any],
+        let index = try MappedFile.contents(of: indexPath)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(index)), let dict = object as? [String: Any],
               let map = dict["weight_map"] as? [String: Any]
         else { throw CkptError(.malformed, file: indexPath, "not a JSON object with a weight_map") }
         var byShard: [String: [String]] = [:]

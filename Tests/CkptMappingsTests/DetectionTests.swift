@@ -42,3 +42,34 @@ final class DetectionTests: XCTestCase {
         XCTAssertEqual(ArchitectureDetector().detect([]), .unknown)
     }
 }
+
+/// The tables themselves: no two rules of a family produce the same name in any layout (fused
+/// parts aside), every layout name is a valid template, and vocabulary axes exist.
+final class TableConsistencyTests: XCTestCase {
+    func testNamesAreUniquePerLayout() {
+        for table in MappingTable.builtIn {
+            var seen: [String: Set<String>] = [:]
+            for rule in table.rules {
+                for layer in [0, 1] {
+                    let native = LayerTemplate.expand(rule.native, layer: layer)
+                    XCTAssertTrue(seen["native", default: []].insert(native).inserted || !LayerTemplate.hasIndex(rule.native) && layer == 1,
+                                  "\(table.family): native \(native) twice")
+                    for (layout, name) in rule.layouts where name.part == nil {
+                        let expanded = LayerTemplate.expand(name.template, layer: layer)
+                        let fresh = seen[layout, default: []].insert(expanded).inserted
+                        // ALBERT_Unshared reads every layer from ALBERT's one shared layer.
+                        XCTAssertTrue(fresh || !LayerTemplate.hasIndex(name.template) && (layer == 1 || table.family == "albert_unshared"),
+                                      "\(table.family): \(layout) name \(expanded) twice")
+                    }
+                }
+            }
+        }
+    }
+
+    func testLayerTemplates() {
+        XCTAssertEqual(LayerTemplate.expand("newslm/layer{i:02}/x", layer: 3), "newslm/layer03/x")
+        XCTAssertEqual(LayerTemplate.expand("encoder/block_{i:03}/y", layer: 11), "encoder/block_011/y")
+        XCTAssertEqual(LayerTemplate.expand("h{i}.{i}", layer: 12), "h12.12")
+        XCTAssertEqual(LayerTemplate.expand("no index", layer: 5), "no index")
+    }
+}

@@ -1198,6 +1198,10 @@ HF_MODELS = {
                  ("transformers.models.roformer.modeling_roformer",
                   "load_tf_weights_in_roformer"), {},
                  lambda c: _hf_config_bert_like(c)),
+    # NEZHA: transformers keeps it under models/deprecated (4.46.3), loader included.
+    "nezha": ("families/nezha", "NezhaConfig", "NezhaForPreTraining",
+              ("transformers.models.deprecated.nezha.modeling_nezha", "load_tf_weights_in_nezha"), {},
+              lambda c: _hf_config_bert_like(c, ("max_relative_position",))),
     "gpt2": ("special/gpt2_openai", "GPT2Config", "GPT2LMHeadModel",
              ("transformers.models.gpt2.modeling_gpt2", "load_tf_weights_in_gpt2"), {},
              None),  # built from families/gpt2/config.json, see part_hf
@@ -1273,7 +1277,16 @@ def _hf_build_and_load(name, seed, tf_prefix, config):
             # GPT2LMHeadModel it fails ("no attribute 'h'"), so it gets the base model
             # (model.transformer). lm_head.weight is tied to transformer.wte.weight.
             target = model.transformer if name == "gpt2" else model
-            loader(target, config, tf_prefix, **loader_kwargs)
+            if name == "nezha":
+                # load_tf_weights_in_nezha is BERT's loader verbatim: it walks the release's
+                # `bert/...` names from the model, whose encoder is called `nezha`. A plain
+                # instance attribute (not a registered submodule, so state_dict is unchanged)
+                # lets it find `bert` while it runs.
+                object.__setattr__(model, "bert", model.nezha)
+            try:
+                loader(target, config, tf_prefix, **loader_kwargs)
+            finally:
+                model.__dict__.pop("bert", None)
     finally:
         root.removeHandler(handler)
         root.setLevel(old_level)
@@ -1400,6 +1413,9 @@ def part_hf(name):
         "loader_log": [[lvl, msg.replace(HERE + os.sep, "")] for lvl, msg in records
                        if keep(lvl, msg)],
     }
+    if name == "nezha":
+        out["patched"] = "the loader (BERT's) walks `bert/...` names; NezhaForPreTraining names its " \
+                         "encoder `nezha`, so `model.bert` aliases it while the loader runs"
     if name == "roformer":
         out["patched"] = "tf.train.list_variables hides bert/pooler/* from the loader " \
                          "(it crashes on them; RoFormerModel has no pooler)"

@@ -9,7 +9,8 @@ import XCTest
 /// into the model's state_dict from the same fixture checkpoint (Fixtures/generate.py).
 final class HFLayoutTests: XCTestCase {
     static let cases = [("bert", "families/bert"), ("albert", "families/albert"), ("electra", "families/electra"),
-                        ("roformer", "families/roformer"), ("t5.1.0", "families/t5.1.0"), ("t5.1.1", "families/t5.1.1"),
+                        ("roformer", "families/roformer"), ("nezha", "families/nezha"), ("t5.1.0", "families/t5.1.0"),
+                        ("t5.1.1", "families/t5.1.1"),
                         ("gpt2", "special/gpt2_openai")]
 
     func testNamesShapesAndValuesEqualTransformersStateDict() throws {

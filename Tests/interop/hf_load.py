@@ -13,6 +13,7 @@ import transformers
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CASES = [("families/bert", "BertForPreTraining"), ("families/albert", "AlbertForPreTraining"),
          ("families/electra", "ElectraForPreTraining"), ("families/roformer", "RoFormerForMaskedLM"),
+         ("families/nezha", "NezhaForPreTraining"),
          ("families/t5.1.0", "T5ForConditionalGeneration"), ("families/t5.1.1", "T5ForConditionalGeneration"),
          ("special/gpt2_openai", "GPT2LMHeadModel")]
 

@@ -93,17 +93,7 @@ final class CLITests: XCTestCase {
 }
 
 /// `ckpt convert` as a user runs it.
-final class ConvertCLITests: XCTestCase {
-    var scratch = ""
-
-    override func setUpWithError() throws {
-        scratch = NSTemporaryDirectory() + "ckpt-cli-convert-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: scratch)
-    }
+final class ConvertCLITests: ScratchTestCase {
 
     func ckpt(_ args: String...) throws -> CLI.Run { try CLI.run(args) }
 

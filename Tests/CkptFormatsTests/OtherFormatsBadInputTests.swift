@@ -5,24 +5,14 @@ import CkptTestSupport
 import XCTest
 
 /// Damaged and hostile safetensors, HDF5 and npz files.
-final class OtherFormatsBadInputTests: XCTestCase {
-    var dir = ""
-
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "ckpt-bad-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: dir)
-    }
+final class OtherFormatsBadInputTests: ScratchTestCase {
 
     /// A safetensors file from a header text and a data length, written by hand.
     func safetensors(_ header: String, dataBytes: Int, declaredLength: UInt64? = nil) -> String {
         let h = Array(header.utf8)
         var bytes = withUnsafeBytes(of: (declaredLength ?? UInt64(h.count)).littleEndian, Array.init)
         bytes += h + [UInt8](repeating: 0, count: dataBytes)
-        let path = dir + "/t-\(UUID().uuidString).safetensors"
+        let path = scratch + "/t-\(UUID().uuidString).safetensors"
         Damage.write(bytes, to: path)
         return path
     }
@@ -52,14 +42,14 @@ final class OtherFormatsBadInputTests: XCTestCase {
         // Invalid UTF-8 in the header.
         var bad = withUnsafeBytes(of: UInt64(4).littleEndian, Array.init) + [0x7b, 0xff, 0xfe, 0x7d]
         bad += []
-        let p = dir + "/utf8.safetensors"
+        let p = scratch + "/utf8.safetensors"
         Damage.write(bad, to: p)
         XCTAssertEqual(kind(p), .malformed)
     }
 
     func testSafetensorsFixtureTruncatedAnywhereIsAnError() throws {
         let original = Damage.read(Fixtures.path("special/safetensors/model.safetensors"))
-        let p = dir + "/cut.safetensors"
+        let p = scratch + "/cut.safetensors"
         for cut in stride(from: 0, to: original.count, by: max(1, original.count / 80)) {
             Damage.write(Array(original[..<cut]), to: p)
             _ = Damage.expectError("cut at \(cut)") { _ = try SafetensorsReader(path: p) }
@@ -69,15 +59,15 @@ final class OtherFormatsBadInputTests: XCTestCase {
     func testShardIndexThatLeavesTheFolderIsRefused() throws {
         for evil in ["../model.safetensors", "/etc/passwd", "a/../../b.safetensors"] {
             let json = #"{"metadata":{},"weight_map":{"w":"\#(evil)"}}"#
-            Damage.write(Array(json.utf8), to: dir + "/model.safetensors.index.json")
-            let e = Damage.expectError(evil) { _ = try ShardedSafetensorsReader(path: dir) }
+            Damage.write(Array(json.utf8), to: scratch + "/model.safetensors.index.json")
+            let e = Damage.expectError(evil) { _ = try ShardedSafetensorsReader(path: scratch) }
             XCTAssertEqual(e?.kind, .invalidName, evil)
         }
     }
 
     func testHDF5TruncatedIsAnError() throws {
         let original = Damage.read(Fixtures.path("families/bert/model.weights.h5"))
-        let p = dir + "/cut.h5"
+        let p = scratch + "/cut.h5"
         for cut in stride(from: 0, to: original.count, by: max(1, original.count / 30)) {
             Damage.write(Array(original[..<cut]), to: p)
             _ = Damage.expectError("cut at \(cut)") {
@@ -89,7 +79,7 @@ final class OtherFormatsBadInputTests: XCTestCase {
 
     func testNPZDamageIsAnError() throws {
         let original = Damage.read(Fixtures.path("special/npz/model.npz"))
-        let p = dir + "/cut.npz"
+        let p = scratch + "/cut.npz"
         for cut in stride(from: 0, to: original.count, by: max(1, original.count / 40)) {
             Damage.write(Array(original[..<cut]), to: p)
             _ = Damage.expectError("cut at \(cut)") { try Damage.readAll(NPZReader(path: p)) }
@@ -116,7 +106,7 @@ final class OtherFormatsBadInputTests: XCTestCase {
     }
 
     func testUnknownFormatIsNamed() throws {
-        let p = dir + "/notes.txt"
+        let p = scratch + "/notes.txt"
         Damage.write(Array("hello, this is not a checkpoint".utf8), to: p)
         let e = Damage.expectError("text file") { _ = try CheckpointOpener.open(p) }
         XCTAssertEqual(e?.kind, .unknownFormat)

@@ -6,17 +6,7 @@ import Foundation
 import XCTest
 
 /// Conversions that must fail with one clear error and leave nothing under the output name.
-final class ConvertBadInputTests: XCTestCase {
-    var scratch = ""
-
-    override func setUpWithError() throws {
-        scratch = NSTemporaryDirectory() + "ckpt-convert-bad-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: scratch)
-    }
+final class ConvertBadInputTests: ScratchTestCase {
 
     func error(_ body: () throws -> Void) -> CkptError? {
         do { try body() } catch let e as CkptError { return e } catch { XCTFail("\(error)") }

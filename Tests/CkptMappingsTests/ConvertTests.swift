@@ -6,17 +6,7 @@ import Foundation
 import XCTest
 
 /// `convert` into the native layout, checked against the fixtures TensorFlow and bert4keras wrote.
-final class ConvertTests: XCTestCase {
-    var scratch = ""
-
-    override func setUpWithError() throws {
-        scratch = NSTemporaryDirectory() + "ckpt-convert-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: scratch)
-    }
+final class ConvertTests: ScratchTestCase {
 
     @discardableResult
     func convert(_ source: String, model: String? = nil, config: String? = nil, to name: String,

@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "ckpt", targets: ["ckpt"]),
         .library(name: "CkptFormats", targets: ["CkptFormats"]),
         .library(name: "CkptMappings", targets: ["CkptMappings"]),
+        .library(name: "CkptModels", targets: ["CkptModels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,8 +39,10 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "CkptMappings", dependencies: ["CkptCore", "CkptFormats"], swiftSettings: strict,
                 plugins: ["EmbedMappings"]),
+        .target(name: "CkptModels", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "COpenBLAS"],
+                swiftSettings: strict),
         .executableTarget(name: "ckpt", dependencies: [
-            "CkptCore", "CkptFormats", "CkptMappings",
+            "CkptCore", "CkptFormats", "CkptMappings", "CkptModels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
 
@@ -57,5 +60,6 @@ let package = Package(
         .testTarget(name: "CkptFormatsTests", dependencies: ["CkptCore", "CkptFormats", "CkptTestSupport"]),
         .testTarget(name: "CkptMappingsTests", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ckpt", "CkptTestSupport"]),
+        .testTarget(name: "CkptModelsTests", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptModels", "CkptTestSupport"]),
     ]
 )

@@ -1,0 +1,26 @@
+import CZlib
+import CkptCore
+
+/// Raw-deflate compression (zip method 8) through zlib.
+enum Deflate {
+    static func compress(_ src: [UInt8], file: String) throws -> [UInt8] {
+        var stream = z_stream()
+        var status = deflateInit2_(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY,
+                                   zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        guard status == Z_OK else { throw CkptError(.ioFailure, file: file, "zlib deflateInit2 failed (\(status))") }
+        defer { deflateEnd(&stream) }
+        var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(src.count))) + 16)
+        let produced: Int = src.withUnsafeBytes { s in
+            out.withUnsafeMutableBytes { d in
+                stream.next_in = UnsafeMutablePointer(mutating: s.baseAddress?.assumingMemoryBound(to: UInt8.self))
+                stream.avail_in = UInt32(src.count)
+                stream.next_out = d.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                stream.avail_out = UInt32(d.count)
+                status = deflate(&stream, Z_FINISH)
+                return d.count - Int(stream.avail_out)
+            }
+        }
+        guard status == Z_STREAM_END else { throw CkptError(.ioFailure, file: file, "zlib deflate failed (\(status))") }
+        return Array(out[..<produced])
+    }
+}

@@ -1,0 +1,67 @@
+/// A row-major float32 matrix: the activations and weights of the forward pass.
+public struct Matrix: Sendable, Equatable {
+    public var rows: Int
+    public var cols: Int
+    public var data: [Float]
+
+    public init(rows: Int, cols: Int, data: [Float]) {
+        precondition(data.count == rows * cols, "matrix data does not match its shape")
+        self.rows = rows
+        self.cols = cols
+        self.data = data
+    }
+
+    public init(zeros rows: Int, _ cols: Int) {
+        self.init(rows: rows, cols: cols, data: [Float](repeating: 0, count: rows * cols))
+    }
+
+    public subscript(r: Int, c: Int) -> Float {
+        get { data[r * cols + c] }
+        set { data[r * cols + c] = newValue }
+    }
+
+    public func row(_ r: Int) -> ArraySlice<Float> { data[(r * cols)..<((r + 1) * cols)] }
+
+    /// `self · other` (other: [cols, n]), or `self · otherᵀ` (other: [n, cols]) through sgemm.
+    public func matmul(_ other: Matrix, transposed: Bool = false) -> Matrix {
+        let n = transposed ? other.rows : other.cols
+        precondition((transposed ? other.cols : other.rows) == cols, "matmul shapes")
+        var out = Matrix(zeros: rows, n)
+        data.withUnsafeBufferPointer { a in
+            other.data.withUnsafeBufferPointer { b in
+                out.data.withUnsafeMutableBufferPointer { c in
+                    BLAS.gemm(a.baseAddress!, b.baseAddress!, c.baseAddress!, m: rows, n: n, k: cols, transposeB: transposed)
+                }
+            }
+        }
+        return out
+    }
+
+    public static func + (a: Matrix, b: Matrix) -> Matrix {
+        var out = a
+        for i in out.data.indices { out.data[i] += b.data[i] }
+        return out
+    }
+
+    /// Adds `v` to every row.
+    public mutating func addRow(_ v: [Float]) {
+        for r in 0..<rows { for c in 0..<cols { data[r * cols + c] += v[c] } }
+    }
+
+    public mutating func apply(_ f: (Float) -> Float) {
+        for i in data.indices { data[i] = f(data[i]) }
+    }
+
+    /// Columns `start..<start+count` of every row.
+    public func columns(_ start: Int, _ count: Int) -> Matrix {
+        var out = Matrix(zeros: rows, count)
+        for r in 0..<rows { for c in 0..<count { out.data[r * count + c] = data[r * cols + start + c] } }
+        return out
+    }
+
+    public func transposed() -> Matrix {
+        var out = Matrix(zeros: cols, rows)
+        for r in 0..<rows { for c in 0..<cols { out.data[c * rows + r] = data[r * cols + c] } }
+        return out
+    }
+}

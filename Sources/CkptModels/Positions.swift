@@ -1,0 +1,72 @@
+import Foundation
+
+/// Position schemes that act inside attention (bert4keras backend.py, layers.py).
+enum PositionScheme {
+    case none
+    /// NEZHA: `table[clip(k − q, −64, 64) + 64]` (rows of `keySize`) added to the query·key
+    /// scores and to the attention output (RelativePositionEmbedding, p_bias 'typical_relative').
+    case relative(table: Matrix)
+    /// RoFormer: queries and keys rotated by position (apply_rotary_position_embeddings).
+    case rotary
+    /// T5: `bias[head][bucket(q, k)]` added to the scores (RelativePositionEmbeddingT5).
+    case buckets(bias: Matrix, bidirectional: Bool)
+
+    static let nezhaMaxRelative = 64
+
+    /// sinusoidal_embeddings(pos, dim): row p = [sin(p·w₀), cos(p·w₀), sin(p·w₁), …], wᵢ = 10000^(−2i/dim).
+    static func sinusoidal(positions: Int, dim: Int) -> Matrix {
+        var m = Matrix(zeros: positions, dim)
+        for p in 0..<positions {
+            for i in 0..<(dim / 2) {
+                let w = Float(pow(10000.0, -2.0 * Double(i) / Double(dim)))
+                let angle = Float(p) * w
+                m[p, 2 * i] = sin(angle)
+                m[p, 2 * i + 1] = cos(angle)
+            }
+        }
+        return m
+    }
+
+    /// NEZHA's table: 2·64+1 relative distances.
+    static func nezhaTable(keySize: Int) -> Matrix {
+        sinusoidal(positions: 2 * nezhaMaxRelative + 1, dim: keySize)
+    }
+
+    static func relativeIndex(query q: Int, key k: Int) -> Int {
+        max(-nezhaMaxRelative, min(nezhaMaxRelative, k - q)) + nezhaMaxRelative
+    }
+
+    /// Rotates each row of `x` (one head, [n, d]) by its position.
+    static func rotate(_ x: inout Matrix) {
+        let d = x.cols
+        let table = sinusoidal(positions: x.rows, dim: d)
+        for p in 0..<x.rows {
+            for i in 0..<(d / 2) {
+                let s = table[p, 2 * i], c = table[p, 2 * i + 1]
+                let a = x[p, 2 * i], b = x[p, 2 * i + 1]
+                x[p, 2 * i] = a * c - b * s
+                x[p, 2 * i + 1] = b * c + a * s
+            }
+        }
+    }
+
+    /// T5's bucket of relative position k − q (num_buckets 32, max_distance 128), in float32
+    /// arithmetic like the TF original.
+    static func t5Bucket(query q: Int, key k: Int, bidirectional: Bool, buckets: Int = 32, maxDistance: Int = 128) -> Int {
+        var n = q - k
+        var numBuckets = buckets
+        var ret = 0
+        if bidirectional {
+            numBuckets /= 2
+            if n < 0 { ret += numBuckets }
+            n = abs(n)
+        } else {
+            n = max(n, 0)
+        }
+        let maxExact = numBuckets / 2
+        if n < maxExact { return ret + n }
+        let ratio = Float(log(Float(n) / Float(maxExact))) / Float(log(Float(maxDistance) / Float(maxExact)))
+        let large = maxExact + Int(ratio * Float(numBuckets - maxExact))
+        return ret + min(large, numBuckets - 1)
+    }
+}

@@ -1,0 +1,179 @@
+import CkptCore
+import CkptMappings
+
+/// The float32 reference forward pass of one family, composed from canonical weights.
+public struct ReferenceModel {
+    public let family: String
+    public let spec: ArchitectureSpec
+    let weights: WeightStore
+    let layers: Int
+    let heads: Int
+    let activations: [Activation]
+    let vocabSize: Int
+    let maxPositions: Int?
+
+    public init(family: String, weights: WeightStore, config: ModelConfig?, layers: Int) throws {
+        guard let spec = ArchitectureSpec.table[family] else {
+            throw CkptError(.unsupported, file: weights.origin, "no forward pass for the \(family) family")
+        }
+        self.family = family
+        self.spec = spec
+        self.weights = weights
+        self.layers = layers
+        guard let heads = config?.int("num_attention_heads", "n_head", "num_heads") else {
+            throw CkptError(.malformed, file: config?.path ?? weights.origin, "the config gives no num_attention_heads")
+        }
+        self.heads = heads
+        activations = try Self.activations(config, file: weights.origin)
+        let token = try weights.matrix("embeddings.token.weight")
+        vocabSize = token.rows
+        maxPositions = weights.tensors["embeddings.position.weight"]?.shape.first
+    }
+
+    /// bert4keras `hidden_act`: a name or a list (T5.1.1's ["gelu", "linear"]); `gelu` is erf-based.
+    static func activations(_ config: ModelConfig?, file: String) throws -> [Activation] {
+        func parse(_ s: String) throws -> Activation {
+            if s == "gelu_new" { return .gelu_tanh }
+            guard let a = Activation(rawValue: s == "gelu_erf" ? "gelu" : s) else {
+                throw CkptError(.unsupported, file: config?.path ?? file, "activation '\(s)' is not supported")
+            }
+            return a
+        }
+        switch config?.values["hidden_act"] ?? config?.values["activation_function"] {
+        case .string(let s)?: return [try parse(s)]
+        case .array(let xs)?:
+            return try xs.map { v -> Activation in
+                guard case .string(let s) = v else { throw CkptError(.malformed, file: config?.path ?? file, "hidden_act list holds a non-string") }
+                return try parse(s)
+            }
+        default: return [.gelu]
+        }
+    }
+
+    // MARK: - Running
+
+    public func run(_ request: ForwardRequest) throws -> ForwardOutputs {
+        try validate(request)
+        switch spec.kind {
+        case .encoder: return try runEncoder(request)
+        case .decoder: return try runDecoder(request)
+        case .encoderDecoder: return try runT5(request)
+        }
+    }
+
+    func fail(_ why: String) -> CkptError { CkptError(.malformed, file: weights.origin, why) }
+
+    func validate(_ r: ForwardRequest) throws {
+        guard !r.tokens.isEmpty else { throw fail("no tokens given") }
+        if let bad = r.tokens.first(where: { $0 < 0 || $0 >= vocabSize }) {
+            throw fail("token id \(bad) is outside the vocabulary (0..<\(vocabSize))")
+        }
+        if let maxPositions, r.tokens.count > maxPositions {
+            throw fail("\(r.tokens.count) tokens exceed the \(maxPositions) positions the model has")
+        }
+        if let s = r.segments {
+            guard s.count == r.tokens.count else { throw fail("\(s.count) segment ids for \(r.tokens.count) tokens") }
+            let rows = weights.tensors["embeddings.segment.weight"]?.shape.first ?? 0
+            if let bad = s.first(where: { $0 < 0 || ($0 >= rows && rows > 0) }) {
+                throw fail("segment id \(bad) is outside 0..<\(max(rows, 1))")
+            }
+        }
+        if spec.kind != .encoder && (!r.heads.isEmpty || r.application == .unilm) {
+            throw fail("the \(family) family has no heads or applications besides its language model")
+        }
+        if spec.kind == .encoderDecoder {
+            guard let d = r.decoderTokens, !d.isEmpty else { throw fail("T5 needs decoder token ids") }
+            if let bad = d.first(where: { $0 < 0 || $0 >= vocabSize }) {
+                throw fail("decoder token id \(bad) is outside the vocabulary (0..<\(vocabSize))")
+            }
+        }
+        let needs: [(Head, String)] = [(.pool, "pooler.weight"), (.nsp, "heads.nsp.weight"), (.mlm, "heads.mlm.dense.weight"),
+                                      (.discriminator, "heads.discriminator.dense.weight")]
+        var wanted = r.heads
+        if r.application != .encoder { wanted.insert(.mlm) }
+        for (h, name) in needs where wanted.contains(h) && !weights.has(name) {
+            throw fail("the checkpoint has no \(h.rawValue) head (\(name) missing)")
+        }
+        if wanted.contains(.nsp) && !weights.has("pooler.weight") { throw fail("the checkpoint has no pooler for the nsp head") }
+    }
+
+    /// Which keys a query may attend to: padding (token id 0) is never attended, as bert4keras'
+    /// Embedding(mask_zero=True) makes it; `lm` adds the causal mask, `unilm` the segment one.
+    static func mask(tokens: [Int], application: Application, segments: [Int]?) -> (Int, Int) -> Bool {
+        switch application {
+        case .encoder:
+            return { _, k in tokens[k] != 0 }
+        case .lm:
+            return { q, k in tokens[k] != 0 && k <= q }
+        case .unilm:
+            var cum: [Int] = []
+            var s = 0
+            for v in segments ?? [Int](repeating: 0, count: tokens.count) { s += v; cum.append(s) }
+            return { q, k in tokens[k] != 0 && cum[k] <= cum[q] }
+        }
+    }
+
+    func embed(_ tokens: [Int], segments: [Int]?) throws -> Matrix {
+        let table = try weights.matrix("embeddings.token.weight")
+        var x = Matrix(zeros: tokens.count, table.cols)
+        for (i, t) in tokens.enumerated() { for c in 0..<table.cols { x[i, c] = table[t, c] } }
+        if weights.has("embeddings.segment.weight") {
+            let seg = try weights.matrix("embeddings.segment.weight")
+            for (i, s) in (segments ?? [Int](repeating: 0, count: tokens.count)).enumerated() {
+                for c in 0..<seg.cols { x[i, c] += seg[s, c] }
+            }
+        }
+        if spec.positions == .absolute {
+            let pos = try weights.matrix("embeddings.position.weight")
+            for i in 0..<tokens.count { for c in 0..<pos.cols { x[i, c] += pos[i, c] } }
+        }
+        if spec.embeddingNorm {
+            x = try NormLayer.load(weights, prefix: "embeddings.norm", epsilon: spec.embeddingEpsilon)(x)
+        }
+        if weights.has("embeddings.projection.weight") {
+            x = x.matmul(try weights.matrix("embeddings.projection.weight"))
+            x.addRow(try weights.vector("embeddings.projection.bias"))
+        }
+        return x
+    }
+
+    /// One transformer layer of the encoder and GPT families.
+    func layer(_ x: Matrix, prefix: String, positions: PositionScheme, allowed: (Int, Int) -> Bool) throws -> Matrix {
+        let attention = try AttentionLayer.load(weights, prefix: prefix + ".attention", heads: heads, keySize: nil, scale: true)
+        let ffn = try FeedForwardLayer.load(weights, prefix: prefix + ".ffn", activations: activations)
+        switch spec.placement {
+        case .post:
+            let an = try NormLayer.load(weights, prefix: prefix + ".attention.norm", epsilon: spec.epsilon)
+            let fn = try NormLayer.load(weights, prefix: prefix + ".ffn.norm", epsilon: spec.epsilon)
+            let a = an(x + attention(x, context: x, positions: positions, allowed: allowed))
+            return fn(a + ffn(a))
+        case .pre:
+            let an = try NormLayer.load(weights, prefix: prefix + ".attention.norm", epsilon: spec.epsilon)
+            let fn = try NormLayer.load(weights, prefix: prefix + ".ffn.norm", epsilon: spec.epsilon)
+            let xn = an(x)
+            let a = x + attention(xn, context: xn, positions: positions, allowed: allowed)
+            return a + ffn(fn(a))
+        case .gpt2ml:
+            let n0 = try NormLayer.load(weights, prefix: prefix + ".ffn.norm0", epsilon: spec.epsilon)
+            let n1 = try NormLayer.load(weights, prefix: prefix + ".ffn.norm1", epsilon: spec.epsilon)
+            let a = x + attention(x, context: x, positions: positions, allowed: allowed)
+            return n1(a + ffn(n0(a)))
+        }
+    }
+
+    func positionScheme() throws -> PositionScheme {
+        switch spec.positions {
+        case .absolute, .t5Buckets: return .none
+        case .rotary: return .rotary
+        case .relative:
+            let keySize = try weights.matrix("encoder.layers.0.attention.query.weight").cols / heads
+            return .relative(table: PositionScheme.nezhaTable(keySize: keySize))
+        }
+    }
+
+    func softmax(_ m: Matrix) -> Matrix {
+        var out = m
+        Normalize.softmaxRows(&out)
+        return out
+    }
+}

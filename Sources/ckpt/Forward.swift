@@ -1,0 +1,99 @@
+import ArgumentParser
+import CkptCore
+import CkptFormats
+import CkptMappings
+import CkptModels
+import Foundation
+
+/// `ckpt forward SRC --tokens 1,2,3`: the reference forward pass, outputs to an `.npz`.
+struct Forward: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the float32 reference forward pass of a checkpoint and write its outputs as .npz.")
+
+    @Argument(help: "Anything `ckpt inspect` reads.")
+    var source: String
+
+    @Option(help: "Token ids, comma-separated.")
+    var tokens: IntList
+
+    @Option(help: "Segment ids, comma-separated (default: all 0).")
+    var segments: IntList?
+
+    @Option(help: "Decoder token ids for T5, comma-separated.")
+    var decoderTokens: IntList?
+
+    @Option(help: "encoder, lm (causal mask) or unilm (mask from segment ids); lm and unilm bring the mlm head.")
+    var application: ApplicationChoice = .encoder
+
+    @Option(help: "Comma-separated heads: pool, nsp, mlm, discriminator.")
+    var heads: HeadList = HeadList(heads: [])
+
+    @Option(help: "Model family (default: detected).")
+    var model = "auto"
+
+    @Option(help: "The model's JSON config (default: found beside the source).")
+    var config: String?
+
+    @Option(help: "Write the outputs to this .npz (zlib); without it, a summary is printed.")
+    var output: String?
+
+    struct IntList: ExpressibleByArgument {
+        let values: [Int]
+        init?(argument: String) {
+            let parts = argument.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !parts.isEmpty, !parts.contains(nil) else { return nil }
+            values = parts.map { $0! }
+        }
+    }
+
+    struct HeadList: ExpressibleByArgument {
+        let heads: Set<Head>
+        init(heads: Set<Head>) { self.heads = heads }
+        init?(argument: String) {
+            let parts = argument.split(separator: ",").map { Head(rawValue: String($0)) }
+            guard !parts.contains(nil) else { return nil }
+            heads = Set(parts.map { $0! })
+        }
+    }
+
+    enum ApplicationChoice: String, ExpressibleByArgument, CaseIterable { case encoder, lm, unilm }
+
+    func run() throws {
+        let setup = try ConversionSetup(sourcePath: source, model: model, configPath: config, options: PlanOptions())
+        let reference = try ReferenceModel(setup: setup)
+        let request = ForwardRequest(tokens: tokens.values, segments: segments?.values, decoderTokens: decoderTokens?.values,
+                                     application: Application(rawValue: application.rawValue)!, heads: heads.heads)
+        let outputs = try reference.run(request)
+        if let output {
+            try NPZOutput.write(outputs, to: output)
+            Output.error("wrote \(outputs.arrays.map(\.name).joined(separator: ", ")) to \(output)")
+        } else {
+            for a in outputs.arrays {
+                let head = a.values.prefix(4).map { String(format: "%.6g", $0) }.joined(separator: ", ")
+                print("\(a.name) \(ShapeMath.describe(a.shape)): [\(head)\(a.values.count > 4 ? ", ..." : "")]")
+            }
+        }
+    }
+}
+
+/// Writes forward outputs as an `.npz`, atomically (temporary name, then rename).
+enum NPZOutput {
+    static func write(_ outputs: ForwardOutputs, to path: String) throws {
+        let tmp = FileSystem.join(FileSystem.dirname(path), ".\(FileSystem.basename(path)).ckpt-tmp-\(getpid())")
+        unlink(tmp)
+        do {
+            let writer = try NPZWriter(path: tmp)
+            for a in outputs.arrays {
+                let bytes = a.values.withUnsafeBytes { Array($0) }
+                try writer.add(a.name, dtype: .float32, shape: a.shape, bytes: bytes)
+            }
+            try writer.finish()
+            guard rename(tmp, path) == 0 else {
+                throw CkptError(.ioFailure, file: path, "cannot move the output into place: \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            unlink(tmp)
+            throw error
+        }
+    }
+}

@@ -39,6 +39,11 @@ public struct ReferenceModel {
             }
             return a
         }
+        // transformers' T5 config says feed_forward_proj: "relu" or "gated-gelu" (tanh GELU).
+        if case .string(let proj)? = config?.values["feed_forward_proj"], config?.values["hidden_act"] == nil {
+            return proj.hasPrefix("gated-") ? [try parse(String(proj.dropFirst(6)) == "gelu" ? "gelu_new" : String(proj.dropFirst(6))), .linear]
+                : [try parse(proj)]
+        }
         switch config?.values["hidden_act"] ?? config?.values["activation_function"] {
         case .string(let s)?: return [try parse(s)]
         case .array(let xs)?:

@@ -1,0 +1,73 @@
+import CkptTestSupport
+import Foundation
+import XCTest
+
+/// `ckpt forward`, `verify` and `diff` as a user runs them.
+final class ForwardCLITests: ScratchTestCase {
+    func run(_ args: String...) throws -> CLI.Run { try CLI.run(args) }
+
+    func testForwardBadInputIsOneLineExitOne() throws {
+        let bert = Fixtures.path("families/bert")
+        let cases: [[String]] = [
+            ["--tokens", "2,64,3"],                        // id ≥ vocab (64)
+            ["--tokens", "2,-1,3"],                        // negative
+            ["--tokens", (0..<40).map { _ in "5" }.joined(separator: ",")],  // longer than 32 positions
+            ["--tokens", "2,5,3", "--segments", "0,1"],    // segments of another length
+            ["--tokens", "2,5,3", "--heads", "discriminator"],  // a head BERT lacks
+        ]
+        for extra in cases {
+            let r = try CLI.run(["forward", bert] + extra)
+            XCTAssertEqual(r.status, 1, extra.joined(separator: " ") + ": " + r.stderr)
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        }
+        XCTAssertEqual(try run("forward", bert, "--tokens", "").status, 2)
+        XCTAssertEqual(try run("forward", bert).status, 2)
+        XCTAssertEqual(try run("forward", Fixtures.path("families/t5.1.1"), "--tokens", "5,6").status, 1)  // T5 without decoder ids
+    }
+
+    func testForwardWritesAnNPZ() throws {
+        let out = scratch + "/out.npz"
+        let r = try run("forward", Fixtures.path("families/bert"), "--tokens", "2,5,9,3", "--heads", "pool,mlm", "--output", out)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let inspect = try run("inspect", "--json", out)
+        let listing = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])
+        let shapes = Dictionary(uniqueKeysWithValues: (listing["tensors"] as! [[String: Any]]).map { ($0["name"] as! String, $0["shape"] as! [Int]) })
+        XCTAssertEqual(shapes, ["hidden": [4, 16], "pooled": [16], "mlm_probs": [4, 64]])
+    }
+
+    /// tf→native and tf→hf conversions verify; one altered weight makes verify fail.
+    func testVerifyAcceptsConversionsAndCatchesAnAlteredTensor() throws {
+        for (family, hf) in [("bert", true), ("albert", true), ("nezha", true), ("roformer", true), ("electra", true), ("gpt", false),
+                             ("gpt2", true), ("gpt2_ml", false), ("t5.1.0", true), ("t5.1.1", true)] {
+            let src = Fixtures.path("families/\(family)")
+            for layout in hf ? ["native", "hf"] : ["native"] {
+                let out = scratch + "/\(family)-\(layout)"
+                XCTAssertEqual(try run("convert", src, "--to", out, "--layout", layout).status, 0, "\(family) \(layout)")
+                let v = try run("verify", src, out)
+                XCTAssertEqual(v.status, 0, "\(family) \(layout): \(v.stdout) \(v.stderr)")
+            }
+        }
+        let out = scratch + "/bert-native"
+        // Alter one float of the first tensor in the data region of the safetensors file.
+        let path = out + "/model.safetensors"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let headerLength = Int(bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        bytes[8 + headerLength + 2] ^= 0x40
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let v = try run("verify", Fixtures.path("families/bert"), out)
+        XCTAssertEqual(v.status, 1, v.stdout)
+        XCTAssertTrue(v.stdout.contains("differs:"), v.stdout)
+        let d = try run("diff", Fixtures.path("families/bert"), out)
+        XCTAssertEqual(d.status, 1)
+        XCTAssertTrue(d.stdout.contains("differs:"), d.stdout)
+        XCTAssertEqual(try run("diff", Fixtures.path("families/bert"), Fixtures.path("families/bert/model.weights.h5")).status, 0)
+    }
+
+    func testVerifyAfterCastUsesTheCastTolerance() throws {
+        let out = scratch + "/bf16"
+        XCTAssertEqual(try run("convert", Fixtures.path("families/bert"), "--to", out, "--dtype", "bfloat16").status, 0)
+        let v = try run("verify", Fixtures.path("families/bert"), out)
+        XCTAssertEqual(v.status, 0, v.stdout + v.stderr)
+        XCTAssertTrue(v.stdout.contains("tolerance 0.01"), v.stdout)
+    }
+}

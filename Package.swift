@@ -47,7 +47,8 @@ let package = Package(
         ], swiftSettings: strict),
 
         // Throughput benchmarks, run in release: swift run -c release ckpt-bench crc32c
-        .executableTarget(name: "ckpt-bench", dependencies: ["CkptCore", "CkptFormats"], path: "Benchmarks/ckpt-bench"),
+        .executableTarget(name: "ckpt-bench", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptModels"],
+                         path: "Benchmarks/ckpt-bench"),
 
         // Build-time embedding of Mappings/*.json into the binary (no file looked up at run time).
         .executableTarget(name: "EmbedMappingsTool", path: "Plugins/EmbedMappingsTool"),

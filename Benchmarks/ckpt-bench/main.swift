@@ -1,5 +1,7 @@
 import CkptCore
 import CkptFormats
+import CkptMappings
+import CkptModels
 import Foundation
 
 // Release-build throughput benchmarks (swift run -c release ckpt-bench ...):
@@ -43,6 +45,20 @@ case "read":
     }
     print(String(format: "read: %d tensors, %.1f MiB in %.4f s = %.2f GB/s (%d)", source.tensors.count,
                  Double(total) / 1048576, t, Double(total) / t / 1e9, sink))
+case "forward":
+    // ckpt-bench forward CHECKPOINT [SEQ]: encoder forward of one sequence, median of 10 after a warm-up.
+    guard let path = args.dropFirst().first else { fatalError("usage: ckpt-bench forward CHECKPOINT [SEQ]") }
+    let seq = Int(args.dropFirst(2).first ?? "128") ?? 128
+    let setup = try ConversionSetup(sourcePath: path, model: nil, configPath: nil, options: PlanOptions())
+    let model = try ReferenceModel(setup: setup)
+    let tokens = (0..<seq).map { 1 + ($0 * 7919) % 21000 }
+    let request = ForwardRequest(tokens: tokens, segments: (0..<seq).map { $0 < seq / 2 ? 0 : 1 })
+    _ = try model.run(request)
+    var times: [Double] = []
+    for _ in 0..<10 { times.append(try seconds { _ = try model.run(request) }) }
+    times.sort()
+    print(String(format: "forward: %@ seq %d: median %.1f ms (min %.1f, max %.1f) over %d runs", setup.plan.family, seq,
+                 times[times.count / 2] * 1000, times[0] * 1000, times[times.count - 1] * 1000, times.count))
 default:
-    print("usage: ckpt-bench crc32c [MiB] | ckpt-bench read CHECKPOINT")
+    print("usage: ckpt-bench crc32c [MiB] | ckpt-bench read CHECKPOINT | ckpt-bench forward CHECKPOINT [SEQ]")
 }

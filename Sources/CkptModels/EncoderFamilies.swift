@@ -75,7 +75,7 @@ extension ReferenceModel {
 extension ReferenceModel {
     func runT5(_ r: ForwardRequest) throws -> ForwardOutputs {
         let eps = spec.epsilon
-        let encTokens = r.tokens, decTokens = r.decoderTokens!
+        let encTokens = r.tokens
         var c = try embed(encTokens, segments: nil)
         let encBias = try weights.matrix("encoder.layers.0.attention.relative_bias.weight")
         let encAllowed: (Int, Int) -> Bool = { _, k in encTokens[k] != 0 }
@@ -88,6 +88,9 @@ extension ReferenceModel {
             c = c + ffn(try NormLayer.load(weights, prefix: p + ".ffn.norm", epsilon: eps, rms: true)(c))
         }
         c = try NormLayer.load(weights, prefix: "encoder.norm", epsilon: eps, rms: true)(c)
+        var out = ForwardOutputs()
+        out.add("encoder_hidden", c)
+        guard let decTokens = r.decoderTokens else { return out }
 
         var y = try embed(decTokens, segments: nil)
         let decBias = try weights.matrix("decoder.layers.0.attention.relative_bias.weight")
@@ -109,8 +112,6 @@ extension ReferenceModel {
         let logits = weights.has("lm_head.weight")
             ? y.matmul(try weights.matrix("lm_head.weight"))
             : y.matmul(try weights.matrix("embeddings.token.weight"), transposed: true)
-        var out = ForwardOutputs()
-        out.add("encoder_hidden", c)
         out.add("decoder_probs", softmax(logits))
         return out
     }

@@ -86,8 +86,9 @@ public struct ReferenceModel {
         if spec.kind != .encoder && (!r.heads.isEmpty || r.application == .unilm) {
             throw fail("the \(family) family has no heads or applications besides its language model")
         }
-        if spec.kind == .encoderDecoder {
-            guard let d = r.decoderTokens, !d.isEmpty else { throw fail("T5 needs decoder token ids") }
+        if spec.kind == .encoderDecoder, let d = r.decoderTokens {
+            // Without decoder ids only the encoder runs (encoder_hidden).
+            guard !d.isEmpty else { throw fail("empty decoder token ids") }
             if let bad = d.first(where: { $0 < 0 || $0 >= vocabSize }) {
                 throw fail("decoder token id \(bad) is outside the vocabulary (0..<\(vocabSize))")
             }

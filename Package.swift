@@ -41,8 +41,9 @@ let package = Package(
                 plugins: ["EmbedMappings"]),
         .target(name: "CkptModels", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "COpenBLAS"],
                 swiftSettings: strict),
+        .target(name: "CkptVocab", dependencies: ["CkptCore"], swiftSettings: strict),
         .executableTarget(name: "ckpt", dependencies: [
-            "CkptCore", "CkptFormats", "CkptMappings", "CkptModels",
+            "CkptCore", "CkptFormats", "CkptMappings", "CkptModels", "CkptVocab",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
 
@@ -61,6 +62,7 @@ let package = Package(
         .testTarget(name: "CkptFormatsTests", dependencies: ["CkptCore", "CkptFormats", "CkptTestSupport"]),
         .testTarget(name: "CkptMappingsTests", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ckpt", "CkptTestSupport"]),
+        .testTarget(name: "CkptVocabTests", dependencies: ["CkptCore", "CkptVocab", "CkptTestSupport"]),
         .testTarget(name: "CkptModelsTests", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptModels", "CkptTestSupport"]),
     ]
 )

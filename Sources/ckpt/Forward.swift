@@ -3,6 +3,7 @@ import CkptCore
 import CkptFormats
 import CkptMappings
 import CkptModels
+import CkptVocab
 import Foundation
 
 /// `ckpt forward SRC --tokens 1,2,3`: the reference forward pass, outputs to an `.npz`.
@@ -14,7 +15,13 @@ struct Forward: ParsableCommand {
     var source: String
 
     @Option(help: "Token ids, comma-separated.")
-    var tokens: IntList
+    var tokens: IntList?
+
+    @Option(help: "Text to tokenize with bert4keras' WordPiece rules ([CLS] ... [SEP]) instead of --tokens.")
+    var text: String?
+
+    @Option(help: "vocab.txt for --text (default: vocab.txt beside the source).")
+    var vocab: String?
 
     @Option(help: "Segment ids, comma-separated (default: all 0).")
     var segments: IntList?
@@ -58,10 +65,22 @@ struct Forward: ParsableCommand {
 
     enum ApplicationChoice: String, ExpressibleByArgument, CaseIterable { case encoder, lm, unilm }
 
+    func validate() throws {
+        guard (tokens == nil) != (text == nil) else { throw ValidationError("give either --tokens or --text") }
+    }
+
     func run() throws {
+        let ids: [Int]
+        if let text {
+            let folder = FileSystem.isDirectory(source) ? source : FileSystem.dirname(source)
+            let path = vocab ?? FileSystem.join(folder, "vocab.txt")
+            ids = try WordPieceTokenizer(vocabulary: Vocabulary(path: path)).encode(text)
+        } else {
+            ids = tokens!.values
+        }
         let setup = try ConversionSetup(sourcePath: source, model: model, configPath: config, options: PlanOptions())
         let reference = try ReferenceModel(setup: setup)
-        let request = ForwardRequest(tokens: tokens.values, segments: segments?.values, decoderTokens: decoderTokens?.values,
+        let request = ForwardRequest(tokens: ids, segments: segments?.values, decoderTokens: decoderTokens?.values,
                                      application: Application(rawValue: application.rawValue)!, heads: heads.heads)
         let outputs = try reference.run(request)
         if let output {

@@ -1,0 +1,104 @@
+import CkptCore
+import Foundation
+
+/// bert4keras' `Tokenizer` (tokenizers.py): lower-case and strip accents (NFD, drop Mn) when the
+/// vocabulary is uncased, split on spaces, punctuation and CJK characters, drop control
+/// characters, then greedy longest-match WordPiece with `##` continuations; `[CLS] … [SEP]`.
+public struct WordPieceTokenizer: Sendable {
+    public let vocabulary: Vocabulary
+    public let lowercase: Bool
+    /// Words longer than this stay whole (bert4keras `word_maxlen`).
+    public let wordMaxLength = 200
+
+    public init(vocabulary: Vocabulary, lowercase: Bool? = nil) {
+        self.vocabulary = vocabulary
+        // An uncased vocabulary has no upper-case letters in its tokens.
+        self.lowercase = lowercase ?? !vocabulary.tokens.contains { t in
+            !(t.hasPrefix("[") && t.hasSuffix("]")) && t.unicodeScalars.contains { $0.properties.isUppercase }
+        }
+    }
+
+    public func tokenize(_ text: String) -> [String] {
+        var source = text
+        if lowercase {
+            source = source.lowercased().decomposedStringWithCanonicalMapping
+            source.unicodeScalars.removeAll { $0.properties.generalCategory == .nonspacingMark }
+        }
+        var words: [String] = []
+        var current = ""
+        func flush() { if !current.isEmpty { words.append(current); current = "" } }
+        for ch in source.unicodeScalars {
+            if Self.isPunctuation(ch) || Self.isCJK(ch) {
+                flush()
+                words.append(String(ch))
+            } else if Self.isSpace(ch) {
+                flush()
+            } else if ch.value == 0 || ch.value == 0xfffd || Self.isControl(ch) {
+                continue
+            } else {
+                current.unicodeScalars.append(ch)
+            }
+        }
+        flush()
+        return words.flatMap(wordPieces)
+    }
+
+    /// `[CLS]` + tokens + `[SEP]` as ids; unknown pieces become `[UNK]`.
+    public func encode(_ text: String) throws -> [Int] {
+        let unk = vocabulary.ids["[UNK]"]
+        var ids: [Int] = []
+        for t in ["[CLS]"] + tokenize(text) + ["[SEP]"] {
+            guard let id = vocabulary.ids[t] ?? unk else {
+                throw CkptError(.malformed, file: vocabulary.path, "token '\(t)' is not in the vocabulary, which has no [UNK]")
+            }
+            ids.append(id)
+        }
+        return ids
+    }
+
+    func wordPieces(_ word: String) -> [String] {
+        let chars = Array(word.unicodeScalars)
+        if chars.count > wordMaxLength { return [word] }
+        var pieces: [String] = []
+        var start = 0
+        while start < chars.count {
+            var end = chars.count
+            var found: String?
+            while end > start {
+                var sub = String(String.UnicodeScalarView(chars[start..<end]))
+                if start > 0 { sub = "##" + sub }
+                if vocabulary.ids[sub] != nil { found = sub; break }
+                end -= 1
+            }
+            guard let piece = found else { return [word] }
+            pieces.append(piece)
+            start = end
+        }
+        return pieces
+    }
+
+    static func isSpace(_ c: Unicode.Scalar) -> Bool {
+        c == " " || c == "\n" || c == "\r" || c == "\t" || c.properties.generalCategory == .spaceSeparator
+    }
+
+    static func isPunctuation(_ c: Unicode.Scalar) -> Bool {
+        let v = c.value
+        if (33...47).contains(v) || (58...64).contains(v) || (91...96).contains(v) || (123...126).contains(v) { return true }
+        switch c.properties.generalCategory {
+        case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation, .initialPunctuation,
+             .finalPunctuation, .otherPunctuation: return true
+        default: return false
+        }
+    }
+
+    static func isCJK(_ c: Unicode.Scalar) -> Bool {
+        let v = c.value
+        return (0x4E00...0x9FFF).contains(v) || (0x3400...0x4DBF).contains(v) || (0x20000...0x2A6DF).contains(v)
+            || (0x2A700...0x2B73F).contains(v) || (0x2B740...0x2B81F).contains(v) || (0x2B820...0x2CEAF).contains(v)
+            || (0xF900...0xFAFF).contains(v) || (0x2F800...0x2FA1F).contains(v)
+    }
+
+    static func isControl(_ c: Unicode.Scalar) -> Bool {
+        c.properties.generalCategory == .control || c.properties.generalCategory == .format
+    }
+}

@@ -1140,6 +1140,435 @@ def part_cast():
 
 
 # --------------------------------------------------------------------------------------------
+# Forward-pass goldens (main venv, graph mode): bert4keras' own loader on each family's
+# model.ckpt, then Keras model.predict on fixed inputs; parts "forward:<family>"
+# --------------------------------------------------------------------------------------------
+
+# Fixed inputs (no batch axis). Encoders: [CLS]-like 2 first, [SEP]-like 3 closing each
+# segment, two segments. GPT: a start id 2, no [SEP]. T5: encoder ids end with T5's EOS 1; the
+# decoder ids start with 0 (T5's decoder start = pad id), which bert4keras' Embedding never masks
+# at position 0. No other id is 0, so no attention key is masked as padding.
+FWD_INPUTS = {
+    "encoder": {"token_ids": [2, 11, 25, 37, 3, 48, 59, 17, 3],
+                "segment_ids": [0, 0, 0, 0, 0, 1, 1, 1, 1]},
+    "gpt": {"token_ids": [2, 14, 27, 40, 53, 6, 19, 32],
+            "segment_ids": [0, 0, 0, 0, 1, 1, 1, 1]},
+    "t5": {"token_ids": [12, 7, 33, 50, 21, 9, 1],
+           "decoder_token_ids": [0, 45, 16, 28, 61]},
+}
+
+
+def _fc(case, outputs, application="encoder", **kwargs):
+    """A forward case: bert4keras application + build_transformer_model head kwargs."""
+    return {"case": case, "application": application, "kwargs": kwargs, "outputs": outputs}
+
+
+def _fskip(case, application, kwargs, error, reason):
+    """A case bert4keras does not support here; `error` = the exception type its build raises
+    (asserted), or None when it builds but the case is not generated."""
+    return {"case": case, "application": application, "kwargs": kwargs, "error": error,
+            "reason": reason}
+
+
+_FWD_BERT_CASES = [
+    _fc("encoder", ["hidden"]),
+    _fc("pool", ["pooled"], with_pool=True),
+    _fc("pool_nsp", ["nsp_probs"], with_pool=True, with_nsp=True),
+    _fc("mlm", ["mlm_probs"], with_mlm=True),
+    _fc("pool_nsp_mlm", ["nsp_probs", "mlm_probs"], with_pool=True, with_nsp=True, with_mlm=True),
+    _fc("lm", ["mlm_probs"], application="lm"),
+    _fc("unilm", ["mlm_probs"], application="unilm"),
+]
+_NO_NSP = ("the fixture has no cls/seq_relationship/* (RoFormer was pretrained with MLM only), so "
+           "bert4keras' loader fails on NSP-Proba")
+_ELECTRA_HEADS = "ELECTRA.__init__ is decorated with delete_arguments('with_pool', 'with_mlm')"
+_ELECTRA_APP = ("build_transformer_model refuses application lm/unilm for model 'electra' "
+                "(ValueError)")
+_GPT_LM = ("GPT/GPT2/GPT2_ML already derive from LM_Mask, so extend_with_language_model's "
+           "class LanguageModel(LM_Mask, GPT...) has no consistent MRO; the default build is "
+           "already the causal LM")
+_GPT_UNILM = ("builds (gpt has a segment input), but UniLM_Mask then replaces GPT's causal mask "
+              "with the segment-defined mask: not a GPT use; not generated")
+_GPT2_UNILM = "no segment input: UniLM_Mask reads self.inputs[1]"
+_T5_APP = ("T5 has no with_mlm attribute, which extend_with_(unified_)language_model sets; "
+           "build_transformer_model's own refusal only matches the model string 't5', not "
+           "'t5.1.0'/'t5.1.1'")
+
+# family -> (input set, cases, skipped cases)
+FWD_FAMILIES = {
+    "bert": ("encoder", _FWD_BERT_CASES, []),
+    "albert": ("encoder", _FWD_BERT_CASES, []),
+    "albert_unshared": ("encoder", _FWD_BERT_CASES, []),
+    "nezha": ("encoder", _FWD_BERT_CASES, []),
+    "roformer": ("encoder", [
+        _fc("encoder", ["hidden"]),
+        _fc("pool", ["pooled"], with_pool=True),
+        _fc("mlm", ["mlm_probs"], with_mlm=True),
+        _fc("pool_mlm", ["pooled", "mlm_probs"], with_pool=True, with_mlm=True),
+        _fc("lm", ["mlm_probs"], application="lm"),
+        _fc("unilm", ["mlm_probs"], application="unilm"),
+    ], [
+        _fskip("pool_nsp", "encoder", {"with_pool": True, "with_nsp": True}, "NotFoundError",
+               _NO_NSP),
+        _fskip("pool_nsp_mlm", "encoder",
+               {"with_pool": True, "with_nsp": True, "with_mlm": True}, "NotFoundError", _NO_NSP),
+    ]),
+    "electra": ("encoder", [
+        _fc("encoder", ["hidden"]),
+        _fc("discriminator", ["discriminator_probs"], with_discriminator=True),
+    ], [
+        _fskip("pool", "encoder", {"with_pool": True}, "TypeError", _ELECTRA_HEADS),
+        _fskip("pool_nsp", "encoder", {"with_pool": True, "with_nsp": True}, "TypeError",
+               _ELECTRA_HEADS),
+        _fskip("mlm", "encoder", {"with_mlm": True}, "TypeError", _ELECTRA_HEADS),
+        _fskip("lm", "lm", {}, "ValueError", _ELECTRA_APP),
+        _fskip("unilm", "unilm", {}, "ValueError", _ELECTRA_APP),
+    ]),
+    "gpt": ("gpt", [_fc("default", ["lm_probs"])], [
+        _fskip("lm", "lm", {}, "TypeError", _GPT_LM),
+        _fskip("unilm", "unilm", {}, None, _GPT_UNILM),
+    ]),
+    "gpt2": ("gpt", [_fc("default", ["lm_probs"])], [
+        _fskip("lm", "lm", {}, "TypeError", _GPT_LM),
+        _fskip("unilm", "unilm", {}, "IndexError", _GPT2_UNILM),
+    ]),
+    "gpt2_ml": ("gpt", [_fc("default", ["lm_probs"])], [
+        _fskip("lm", "lm", {}, "TypeError", _GPT_LM),
+        _fskip("unilm", "unilm", {}, "IndexError", _GPT2_UNILM),
+    ]),
+    "t5.1.0": ("t5", [_fc("encoder", ["encoder_hidden"]),
+                      _fc("encoder_decoder", ["decoder_probs"])], [
+        _fskip("lm", "lm", {}, "AttributeError", _T5_APP),
+        _fskip("unilm", "unilm", {}, "AttributeError", _T5_APP),
+    ]),
+}
+FWD_FAMILIES["t5.1.1"] = FWD_FAMILIES["t5.1.0"]
+
+# Facts a reimplementer needs, read from bert4keras 0.11.5 (models.py / layers.py / backend.py)
+# and Keras 2.15. [what, fact, where]
+_N_COMMON = [
+    ["dropout", "outputs come from keras Model.predict (learning phase 0): every Dropout layer, "
+     "including the attention-probability Dropout that pay_attention_to creates, is the "
+     "identity. Asserted: the first case equals a build with dropout_rate=0 and "
+     "attention_dropout_rate=0", "keras Dropout; layers.py MultiHeadAttention.pay_attention_to"],
+    ["input dtype", "bert4keras Inputs are float32 placeholders; the int32 ids are fed and cast",
+     "models.py get_inputs (keras Input default dtype)"],
+    ["dense layout", "Dense kernels are [in, out]: y = x @ W + b", "keras Dense"],
+    ["padding mask", "Embedding-Token has mask_zero=True, but bert4keras' Embedding.compute_mask "
+     "always keeps position 0 unmasked; a masked key gets score -inf before the softmax "
+     "(only keys/values are masked, queries are not). The fixed inputs hold no 0 except the T5 "
+     "decoder's position 0, so nothing is masked here",
+     "layers.py Embedding.compute_mask; backend.py attention_normalize, sequence_masking"],
+    ["attention", "per head: scores = q.k / sqrt(key_size) (attention_scale=True unless stated), "
+     "softmax over keys; q/k/v are one Dense each, head h = columns h*key_size:(h+1)*key_size; "
+     "o = Dense(concat heads)", "layers.py MultiHeadAttention.call, pay_attention_to"],
+    ["layer norm", "LayerNormalization: y = (x - mean) / sqrt(mean((x - mean)^2) + eps) * gamma "
+     "+ beta over the last axis (tf.math.divide_no_nan); eps = K.epsilon() = 1e-07 where the "
+     "model passes none", "layers.py LayerNormalization.call"],
+    ["positions", "position ids are 0..seq-1 (no custom_position_ids)",
+     "layers.py PositionEmbedding / SinusoidalPositionEmbedding.call"],
+]
+_N_GELU = ["gelu", "hidden_act 'gelu' is bert4keras' gelu_erf: 0.5*x*(1+erf(x/sqrt(2))) (not the "
+           "tanh approximation)", "backend.py custom_objects['gelu'] = gelu_erf"]
+_N_BERT_EMB = ["embeddings", "token + segment + absolute position (learned, 'add'), then "
+               "LayerNorm eps 1e-12 (Embedding-Norm)", "models.py BERT.apply_embeddings"]
+_N_BERT_LAYERS = ["layers", "post-LN: x = LN(x + Attn(x)); x = LN(x + FFN(x)), LN eps 1e-12; "
+                  "FFN = Dense(intermediate, gelu) -> Dense(hidden)",
+                  "models.py BERT.apply_main_layers; layers.py FeedForward"]
+_N_POOL = ["pooler/nsp", "pooled = tanh(Dense(hidden[0])) ('Pooler' takes x[:, 0]); nsp_probs = "
+           "softmax(Dense_2(pooled)); cls/seq_relationship/output_weights [2, hidden] is "
+           "transposed on load", "models.py BERT.apply_final_layers, BERT.load_variable"]
+_N_MLM = ["mlm", "mlm_probs = softmax(LN_eps1e-12(gelu(Dense_embedding_size(hidden))) @ "
+          "word_embeddings^T + cls/predictions/output_bias) (MLM-Dense, MLM-Norm, Embedding-Token "
+          "mode 'dense', MLM-Bias)", "models.py BERT.apply_final_layers; layers.py Embedding.call"]
+_N_OUTPUTS = ["outputs", "apply_final_layers returns only the heads when there are any: "
+              "with_pool alone -> [pooled] (hidden is not an output), with_pool+with_nsp -> "
+              "[nsp_probs], several heads -> outputs[1:]", "models.py BERT.apply_final_layers"]
+_N_LM = ["lm / unilm", "application 'lm' adds LM_Mask (query i sees key j iff j <= i) and forces "
+         "with_mlm; 'unilm' adds UniLM_Mask: c = cumsum(segment_ids), query i sees key j iff "
+         "c[j] <= c[i] (a segment-0 query sees all of segment 0 and nothing of segment 1; a "
+         "segment-1 query sees segment 0 and segment-1 keys up to itself); both are ANDed with "
+         "the padding mask", "models.py LM_Mask, UniLM_Mask, extend_with_*language_model"]
+_N_NEZHA_STYLE_EMB = ["embeddings", "token + segment only (no absolute positions), then "
+                      "LayerNorm with no epsilon passed -> 1e-07 (Embedding-Norm)",
+                      "models.py NEZHA.apply_embeddings"]
+_N_LN_1E7 = ["layers", "post-LN as BERT, but the two LayerNorms per layer get no epsilon -> "
+             "1e-07; the MLM head's MLM-Norm keeps 1e-12 (inherited from BERT)"]
+
+FWD_NOTES = {
+    "bert": [_N_GELU, _N_BERT_EMB, _N_BERT_LAYERS, _N_POOL, _N_MLM, _N_OUTPUTS, _N_LM],
+    "albert": [
+        _N_GELU,
+        ["embeddings", "token + segment + position at embedding_size 8, LayerNorm eps 1e-12, "
+         "then Embedding-Mapping Dense 8 -> 16 (bert/encoder/embedding_hidden_mapping_in)",
+         "models.py BERT.apply_embeddings"],
+        ["layers", "one shared set of layer weights applied num_hidden_layers times; post-LN; "
+         "the two layer LayerNorms get no epsilon -> 1e-07 (not 1e-12)",
+         "models.py ALBERT.apply_main_layers"],
+        _N_POOL,
+        ["mlm", "as BERT, MLM-Dense projects to embedding_size (8) before the tied "
+         "word_embeddings^T; MLM-Norm eps 1e-12", "models.py BERT.apply_final_layers"],
+        _N_OUTPUTS, _N_LM],
+    "albert_unshared": [
+        _N_GELU,
+        ["architecture", "ALBERT_Unshared is BERT's code (numbered layers, all LayerNorms eps "
+         "1e-12) with a variable_mapping that sends every layer to the shared ALBERT names, so "
+         "every layer loads the same weights: numerically the albert model with eps 1e-12 instead "
+         "of 1e-07 in the layer LayerNorms", "models.py ALBERT_Unshared.variable_mapping"],
+        ["embeddings", "as albert (embedding_size 8, LN eps 1e-12, Embedding-Mapping 8 -> 16)",
+         "models.py BERT.apply_embeddings"],
+        _N_POOL, _N_MLM, _N_OUTPUTS, _N_LM],
+    "nezha": [
+        _N_GELU, _N_NEZHA_STYLE_EMB, _N_LN_1E7 + ["models.py NEZHA.apply_main_layers"],
+        ["relative positions", "one non-trainable table R [129, key_size] shared by all layers: "
+         "input_dim = 2*64+1 is hard-coded (config max_relative_position is not read); R = "
+         "Sinusoidal initializer = sinusoidal_embeddings(arange(129), key_size): R[p, 2i] = "
+         "sin(p * 10000^(-2i/key_size)), R[p, 2i+1] = cos(...) (interleaved). For query j, key k "
+         "the row is clip(k - j, -64, 64) + 64 (row p holds the sinusoid of p, not of k - j)",
+         "models.py NEZHA.compute_position_bias; layers.py RelativePositionEmbedding; backend.py "
+         "Sinusoidal, sinusoidal_embeddings"],
+        ["attention", "typical_relative: scores[j,k] = (q_j.k_k + q_j.R[j,k]) / sqrt(key_size); "
+         "o_j = sum_k A[j,k] * (v_k + R[j,k]) (the same R for keys and values, per head)",
+         "layers.py MultiHeadAttention.pay_attention_to"],
+        _N_POOL, _N_MLM, _N_OUTPUTS, _N_LM],
+    "roformer": [
+        _N_GELU, _N_NEZHA_STYLE_EMB, _N_LN_1E7 + ["models.py RoFormer.apply_main_layers"],
+        ["rotary", "per head, q and k (after their Dense, bias included) are rotated, v is not: "
+         "s = sinusoidal_embeddings(position, key_size) with s[2i] = sin(n*theta_i), s[2i+1] = "
+         "cos(n*theta_i), theta_i = 10000^(-2i/key_size); x' = x*cos_rep + rot(x)*sin_rep with "
+         "cos_rep[2i] = cos_rep[2i+1] = cos(n*theta_i), sin_rep likewise, rot(x)[2i] = "
+         "-x[2i+1], rot(x)[2i+1] = x[2i] (adjacent pairs); then scores / sqrt(key_size)",
+         "models.py RoFormer.compute_position_bias; layers.py SinusoidalPositionEmbedding, "
+         "MultiHeadAttention.pay_attention_to ('rotary'); backend.py "
+         "apply_rotary_position_embeddings"],
+        ["pooler", "pooled = tanh(Dense(hidden[0])) as BERT; no NSP head in this fixture",
+         "models.py BERT.apply_final_layers"],
+        _N_MLM, _N_OUTPUTS, _N_LM],
+    "electra": [
+        _N_GELU,
+        ["embeddings", "as BERT (token + segment + position, LN eps 1e-12) at embedding_size 8, "
+         "then Embedding-Mapping Dense 8 -> 16 (electra/embeddings_project)",
+         "models.py BERT.apply_embeddings"],
+        _N_BERT_LAYERS,
+        ["discriminator", "discriminator_probs = sigmoid(Dense_1(gelu(Dense_hidden(hidden)))); "
+         "bert4keras shape [batch, seq, 1], stored as [seq, 1]",
+         "models.py ELECTRA.apply_final_layers"],
+        ["heads", "no pooler/MLM in bert4keras' ELECTRA; without with_discriminator the output "
+         "is the hidden sequence", "models.py ELECTRA"]],
+    "gpt": [
+        _N_GELU,
+        ["embeddings", "token + segment + position, no LayerNorm on the embeddings",
+         "models.py GPT.apply_embeddings"],
+        ["layers", "BERT's post-LN layers (LN eps 1e-12) with the causal LM_Mask (query i sees "
+         "key j iff j <= i)", "models.py GPT(LM_Mask, BERT)"],
+        ["lm head", "lm_probs = softmax(hidden @ word_embeddings^T), tied, no bias",
+         "models.py GPT.apply_final_layers"]],
+    "gpt2": [
+        _N_GELU,
+        ["embeddings", "token + position, no segment input, no embedding LayerNorm",
+         "models.py GPT2.get_inputs, apply_embeddings"],
+        ["layers", "pre-LN: x = x + Attn(LN(x)); x = x + FFN(LN(x)), LN eps 1e-5, causal mask",
+         "models.py GPT2.apply_main_layers"],
+        ["lm head", "Output-Norm LN eps 1e-5, then softmax(x @ word_embeddings^T), tied, no bias",
+         "models.py GPT2.apply_final_layers"]],
+    "gpt2_ml": [
+        _N_GELU,
+        ["embeddings", "token + position, then LayerNorm eps 1e-5 (Embedding-Norm); no segment "
+         "input", "models.py GPT2_ML.apply_embeddings"],
+        ["layers", "x = h + Attn(h) (no LayerNorm around the attention); "
+         "h' = LN1(x + FFN(LN0(x))), both eps 1e-5; causal mask",
+         "models.py GPT2_ML.apply_main_layers"],
+        ["lm head", "softmax(h @ word_embeddings^T) straight after the last layer's LN1, tied, "
+         "no bias", "models.py GPT.apply_final_layers"]],
+}
+_T5_NOTES = [
+    ["embeddings", "token embedding only (shared/embedding, shared by encoder, decoder and the "
+     "t5.1.0 LM head); no position embeddings, no embedding scaling",
+     "models.py T5_Encoder/T5_Decoder.apply_embeddings"],
+    ["norm", "RMS norm: LayerNormalization(zero_mean=False, offset=False, epsilon=1e-6): "
+     "y = x / sqrt(mean(x^2) + 1e-6) * scale", "models.py T5_*; layers.py LayerNormalization"],
+    ["blocks", "pre-norm: x = x + SelfAttn(N(x)); [decoder: x = x + CrossAttn(N(x), enc)]; "
+     "x = x + FFN(N(x)); final Encoder-/Decoder-Output-Norm", "models.py T5_Encoder/T5_Decoder"],
+    ["attention", "no biases and NO 1/sqrt(key_size) scaling (attention_scale=False); the "
+     "relative bias is added to the logits: scores[h,j,k] = q.k + table[bucket(j,k), h]; "
+     "relative_attention_bias [heads, 32] is transposed to [32, heads] on load",
+     "models.py T5_*.apply_main_layers, T5_Base.load_variable; layers.py pay_attention_to"],
+    ["buckets", "RelativePositionEmbeddingT5 with input_dim 32 and max_distance 128 hard-coded "
+     "(config relative_attention_* not read). n = j - k (query j, key k). Encoder "
+     "(bidirectional): 16 buckets per sign, ret = 16 if n < 0, n = |n|, exact below 8; decoder "
+     "(unidirectional): n = max(n, 0), 32 buckets, exact below 16; beyond: max_exact + "
+     "int32(log(n/max_exact) / log(128/max_exact) * (buckets - max_exact)) in float32, capped "
+     "at buckets-1. With these input lengths (7, 5) every distance is below max_exact, so the "
+     "log branch is not exercised", "layers.py RelativePositionEmbeddingT5.compute_position_ids"],
+    ["shared tables", "the encoder uses one table (encoder/block_000/...relative_attention_bias) "
+     "in every layer; the decoder's table (decoder/block_000/...) is used in every decoder "
+     "self-attention AND in every cross-attention (cross_position_bias=True by default: "
+     "unidirectional buckets of decoder position - encoder position). The checkpoint has no "
+     "cross-attention table (transformers 4.46.3 modeling_t5.py T5LayerCrossAttention uses "
+     "none)",
+     "models.py T5_Decoder.__init__, compute_position_bias, apply_main_layers"],
+    ["decoder mask", "causal LM_Mask over the decoder tokens; decoder id 0 at position 0 is never "
+     "masked (Embedding.compute_mask)", "models.py T5_Decoder.compute_attention_bias"],
+    ["lm head", "Decoder-Output-Scale multiplies by hidden_size^-0.5 in BOTH versions before the "
+     "LM: t5.1.0 softmax(x @ shared/embedding^T); t5.1.1 softmax(x @ decoder/logits/kernel) "
+     "(untied, still scaled; transformers 4.46.3 T5ForConditionalGeneration rescales only when "
+     "tie_word_embeddings)",
+     "models.py T5_Decoder.apply_final_layers"],
+    ["model.encoder / model.decoder", "build_transformer_model(return_keras_model=False) returns "
+     "the T5 object: .encoder = Keras Model Encoder-Input-Token -> Encoder-Output-Dropout "
+     "(encoder_hidden), .decoder = Keras Model [Input-Context, Decoder-Input-Token] -> "
+     "probabilities, .model = both chained. Asserted: .decoder on encoder_hidden gives "
+     "decoder_probs (max abs diff <= 1e-6)", "models.py T5.build"],
+]
+FWD_NOTES["t5.1.0"] = _T5_NOTES + [
+    ["ffn", "hidden_act relu: FFN = relu(x @ wi) @ wo, no biases", "layers.py FeedForward"]]
+FWD_NOTES["t5.1.1"] = _T5_NOTES + [
+    ["ffn", "hidden_act ['gelu', 'linear'] = gated GELU: FFN = (gelu_erf(x @ wi_0) * (x @ wi_1)) "
+     "@ wo, no biases (erf GELU, not tanh)", "layers.py FeedForward; backend.py gelu_erf"],
+    ["head size", "attention_head_size 6: q/k/v [16, 12], o [12, 16] (heads*6 != hidden)",
+     "models.py Transformer.__init__"]]
+
+
+def _fwd_heads(transformer):
+    return {k: bool(getattr(transformer, k, False))
+            for k in ("with_pool", "with_nsp", "with_mlm", "with_discriminator")}
+
+
+def part_forward(family):
+    # oneDNN's fused kernels change float results; pin them off before TF is imported (the
+    # driver does the same for every part) so a --part run alone gives the same bytes.
+    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
+    import zipfile
+
+    import numpy as np
+
+    tf = setup_tf(graph=True)
+    # one thread per op and one op at a time: the float reduction order is fixed
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    import keras
+    import bert4keras
+    from bert4keras.backend import K
+    from bert4keras.models import build_transformer_model
+
+    fam_dir = os.path.join(FAMILIES_DIR, family)
+    model_name = FAMILIES[family][0]
+    config_path = os.path.join(fam_dir, "config.json")
+    ckpt_path = os.path.join(fam_dir, "model.ckpt")
+    input_set, cases, skipped = FWD_FAMILIES[family]
+    raw = FWD_INPUTS[input_set]
+    takes_segments = input_set != "t5" and FAMILIES[family][1].get("type_vocab_size", 2) > 0
+    inputs = {"token_ids": np.array(raw["token_ids"], np.int32)}
+    if takes_segments:
+        inputs["segment_ids"] = np.array(raw["segment_ids"], np.int32)
+    if input_set == "t5":
+        inputs["decoder_token_ids"] = np.array(raw["decoder_token_ids"], np.int32)
+    out = fresh_dir(os.path.join(fam_dir, "forward"))
+
+    def build(application, kwargs):
+        K.clear_session()  # fresh graph per case
+        return build_transformer_model(config_path, checkpoint_path=ckpt_path, model=model_name,
+                                       application=application, return_keras_model=False,
+                                       **kwargs)
+
+    def predict(model, names):
+        values = model.predict([inputs[n][None] for n in names], batch_size=1, verbose=0)
+        values = values if isinstance(values, list) else [values]
+        for v in values:
+            assert v.shape[0] == 1 and v.dtype == np.float32, (v.shape, v.dtype)
+        return [v[0] for v in values]
+
+    def describe(model, what, names_out):
+        return "; ".join("%s.outputs[%d] (layer %s) -> %s" % (what, i, layer, name)
+                         for i, (layer, name) in enumerate(zip(model.output_names, names_out)))
+
+    entries = []
+    for spec in cases:
+        case, application, kwargs, names_out = (spec["case"], spec["application"],
+                                                 spec["kwargs"], spec["outputs"])
+        transformer = build(application, kwargs)
+        heads = _fwd_heads(transformer)
+        if input_set == "t5":
+            if case == "encoder":
+                model, what, in_names = transformer.encoder, "transformer.encoder", ["token_ids"]
+            else:
+                model, what = transformer.model, "transformer.model"
+                in_names = ["token_ids", "decoder_token_ids"]
+        else:
+            model, what = transformer.model, "transformer.model"
+            in_names = ["token_ids"] + (["segment_ids"] if takes_segments else [])
+        layer_of = {"token_ids": "Encoder-Input-Token" if input_set == "t5" else "Input-Token",
+                    "segment_ids": "Input-Segment", "decoder_token_ids": "Decoder-Input-Token"}
+        assert [t.name.split(":")[0] for t in model.inputs] == [layer_of[n] for n in in_names]
+        values = predict(model, in_names)
+        assert len(values) == len(names_out), (case, [v.shape for v in values])
+        if input_set == "t5" and case == "encoder_decoder":
+            # the decoder alone, fed the encoder output, gives the same probabilities
+            enc = transformer.encoder.predict(inputs["token_ids"][None], batch_size=1, verbose=0)
+            dec = transformer.decoder.predict([enc, inputs["decoder_token_ids"][None]],
+                                              batch_size=1, verbose=0)
+            assert np.max(np.abs(dec[0] - values[0])) <= 1e-6
+        if spec is cases[0]:
+            # dropout is off at predict: a build without dropout gives the same outputs
+            K.clear_session()
+            plain = build_transformer_model(config_path, checkpoint_path=ckpt_path,
+                                            model=model_name, application=application,
+                                            return_keras_model=False, dropout_rate=0,
+                                            attention_dropout_rate=0, **kwargs)
+            pmodel = plain.encoder if what == "transformer.encoder" else plain.model
+            again = predict(pmodel, in_names)
+            assert all(np.max(np.abs(a - b)) <= 1e-6 for a, b in zip(again, values)), case
+        arrays = {n: inputs[n] for n in in_names}
+        arrays.update({n: v for n, v in zip(names_out, values)})
+        fname = case + ".npz"
+        saved = zipfile.time
+        zipfile.time = _FixedZipTime()  # fixed member dates (see part_npz)
+        try:
+            np.savez(os.path.join(out, fname), **arrays)
+        finally:
+            zipfile.time = saved
+        entries.append({
+            "case": case, "file": fname, "application": application, "heads": heads,
+            "build_kwargs": kwargs, "outputs": names_out, "inputs": in_names,
+            "shapes": {n: list(a.shape) for n, a in arrays.items()},
+            "bert4keras_outputs": describe(model, what, names_out),
+        })
+
+    skipped_out = []
+    for spec in skipped:
+        entry = {"case": spec["case"], "application": spec["application"],
+                 "build_kwargs": spec["kwargs"], "reason": spec["reason"]}
+        try:
+            build(spec["application"], spec["kwargs"])
+            error = None
+        except Exception as e:  # noqa: BLE001 (the point is which exception bert4keras raises)
+            error = "%s: %s" % (type(e).__name__, " ".join(str(e).split()))
+            assert type(e).__name__ == spec["error"], (spec, error)
+        assert (error is None) == (spec["error"] is None), (spec, error)
+        if error:
+            entry["error"] = error.replace(fam_dir + os.sep, "")
+        skipped_out.append(entry)
+
+    notes = [{"what": w, "fact": f, "where": s} for w, f, s in _N_COMMON + FWD_NOTES[family]]
+    dump_json(os.path.join(out, "cases.json"), {
+        "family": family,
+        "bert4keras_model": model_name,
+        "versions": {"bert4keras": bert4keras.__version__, "tensorflow": tf.__version__,
+                     "keras": keras.__version__, "numpy": np.__version__},
+        "config": "../config.json",
+        "checkpoint": "../model.ckpt",
+        "loaded_by": "build_transformer_model(config, checkpoint_path, model, application, "
+                     "**heads) -> Transformer.load_weights_from_checkpoint",
+        "run": "Keras Model.predict, batch of 1 (arrays here have no batch axis), graph mode, "
+               "CPU, intra/inter-op threads 1, TF_ENABLE_ONEDNN_OPTS=0",
+        "inputs": {n: a.tolist() for n, a in inputs.items()},
+        "cases": entries,
+        "skipped": skipped_out,
+        "notes": notes,
+    })
+
+
+# --------------------------------------------------------------------------------------------
 # Hugging Face goldens (hf venv: transformers + torch + TF; parts "hf:<name>")
 # --------------------------------------------------------------------------------------------
 
@@ -1434,11 +1863,13 @@ PARTS = {
     "optimizer": part_optimizer,
     "safetensors": part_safetensors,
     "gpt2_openai": part_gpt2_openai,
+    # forward-pass goldens: bert4keras loads families/<family>/model.ckpt
+    **{"forward:" + fam: (lambda fam=fam: part_forward(fam)) for fam in FAMILIES},
     # Hugging Face goldens: run in the hf venv, after everything above (they read the family
     # checkpoints and special/gpt2_openai, and write beside them)
     **{"hf:" + name: (lambda name=name: part_hf(name)) for name in HF_MODELS},
 }
-PHASE2 = ("optimizer", "safetensors", "gpt2_openai")
+PHASE2 = ("optimizer", "safetensors", "gpt2_openai") + tuple("forward:" + f for f in FAMILIES)
 PHASES = [
     [p for p in PARTS if p not in PHASE2 and not p.startswith("hf:")],
     list(PHASE2),

@@ -39,7 +39,7 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "CkptMappings", dependencies: ["CkptCore", "CkptFormats"], swiftSettings: strict,
                 plugins: ["EmbedMappings"]),
-        .target(name: "CkptModels", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "COpenBLAS"],
+        .target(name: "CkptModels", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "COpenBLAS", "CSystem"],
                 swiftSettings: strict),
         .target(name: "CkptVocab", dependencies: ["CkptCore"], swiftSettings: strict),
         .executableTarget(name: "ckpt", dependencies: [

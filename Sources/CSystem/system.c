@@ -2,6 +2,9 @@
 #include "ckpt_system.h"
 #include <errno.h>
 #include <fcntl.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <unistd.h>
 
 ssize_t ckpt_copy_file_range(int in, int64_t *offset, int out, size_t length) {
@@ -24,5 +27,12 @@ int ckpt_preallocate(int fd, int64_t length) {
     (void)fd; (void)length;
     errno = ENOSYS;
     return -1;
+#endif
+}
+
+void ckpt_reuse_freed_memory(void) {
+#if defined(__GLIBC__)
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 512 * 1024 * 1024);
 #endif
 }

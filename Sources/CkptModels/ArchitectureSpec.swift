@@ -27,11 +27,12 @@ public struct ArchitectureSpec: Sendable {
     /// Layer-norm epsilon of the embedding LN when it differs (bert4keras passes 1e-12 there).
     public let embeddingEpsilon: Float
 
-    /// bert4keras leaves NEZHA's and RoFormer's layer norms at Keras' default epsilon (1e-7)
-    /// but gives their embedding norm 1e-12 (NEZHA.apply_main_layers, BERT.apply_embeddings).
+    /// bert4keras leaves ALBERT's, NEZHA's and RoFormer's layer norms at Keras' default epsilon
+    /// (1e-7) but gives their embedding and MLM norms 1e-12 (ALBERT/NEZHA.apply_main_layers,
+    /// BERT.apply_embeddings); ALBERT_Unshared runs BERT's layers (1e-12).
     public static let table: [String: ArchitectureSpec] = [
         "bert": .init(kind: .encoder, positions: .absolute, placement: .post, epsilon: 1e-12, embeddingNorm: true, sharedLayers: false, embeddingEpsilon: 1e-12),
-        "albert": .init(kind: .encoder, positions: .absolute, placement: .post, epsilon: 1e-12, embeddingNorm: true, sharedLayers: true, embeddingEpsilon: 1e-12),
+        "albert": .init(kind: .encoder, positions: .absolute, placement: .post, epsilon: 1e-7, embeddingNorm: true, sharedLayers: true, embeddingEpsilon: 1e-12),
         "albert_unshared": .init(kind: .encoder, positions: .absolute, placement: .post, epsilon: 1e-12, embeddingNorm: true, sharedLayers: false, embeddingEpsilon: 1e-12),
         "electra": .init(kind: .encoder, positions: .absolute, placement: .post, epsilon: 1e-12, embeddingNorm: true, sharedLayers: false, embeddingEpsilon: 1e-12),
         "nezha": .init(kind: .encoder, positions: .relative, placement: .post, epsilon: 1e-7, embeddingNorm: true, sharedLayers: false, embeddingEpsilon: 1e-12),

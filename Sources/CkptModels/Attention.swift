@@ -28,22 +28,34 @@ struct AttentionLayer {
         if let queryBias { q.addRow(queryBias) }
         if let keyBias { k.addRow(keyBias) }
         if let valueBias { v.addRow(valueBias) }
-        let n = x.rows, m = context.rows
-        var heads_ = Matrix(zeros: n, heads * headSize)
-        for h in 0..<heads {
-            var qh = q.columns(h * keySize, keySize), kh = k.columns(h * keySize, keySize)
-            let vh = v.columns(h * headSize, headSize)
-            if case .rotary = positions {
-                PositionScheme.rotate(&qh)
-                PositionScheme.rotate(&kh)
+        if case .rotary = positions {
+            for h in 0..<heads {
+                PositionScheme.rotate(&q, columns: h * keySize, count: keySize)
+                PositionScheme.rotate(&k, columns: h * keySize, count: keySize)
             }
-            var scores = qh.matmul(kh, transposed: true)
+        }
+        let n = x.rows, m = context.rows
+        var merged = Matrix(uninitialized: n, heads * headSize)
+        var scores = Matrix(uninitialized: n, m)
+        let factor = scale ? 1 / Float(keySize).squareRoot() : 1
+        var allowedMask = [Bool](repeating: false, count: n * m)
+        for j in 0..<n { for t in 0..<m { allowedMask[j * m + t] = allowed(j, t) } }
+        for h in 0..<heads {
+            // Scores of head h straight from the q and k buffers (strided: no per-head copies).
+            q.data.withUnsafeBufferPointer { qp in
+                k.data.withUnsafeBufferPointer { kp in
+                    scores.data.withUnsafeMutableBufferPointer { sp in
+                        BLAS.gemm(qp.baseAddress! + h * keySize, kp.baseAddress! + h * keySize, sp.baseAddress!,
+                                  m: n, n: m, k: keySize, transposeB: true, lda: q.cols, ldb: k.cols, ldc: m)
+                    }
+                }
+            }
             switch positions {
             case .relative(let table):
                 for j in 0..<n { for t in 0..<m {
                     let r = PositionScheme.relativeIndex(query: j, key: t)
                     var dot: Float = 0
-                    for d in 0..<keySize { dot += qh[j, d] * table[r, d] }
+                    for d in 0..<keySize { dot += q[j, h * keySize + d] * table[r, d] }
                     scores[j, t] += dot
                 } }
             case .buckets(let bias, let bidirectional):
@@ -53,23 +65,29 @@ struct AttentionLayer {
             case .none, .rotary:
                 break
             }
-            let factor = scale ? 1 / Float(keySize).squareRoot() : 1
-            for j in 0..<n { for t in 0..<m {
-                scores[j, t] = allowed(j, t) ? scores[j, t] * factor : -.infinity
-            } }
+            for i in 0..<(n * m) {
+                scores.data[i] = allowedMask[i] ? scores.data[i] * factor : -.infinity
+            }
             Normalize.softmaxRows(&scores)
-            var oh = scores.matmul(vh)
+            // Output of head h written into its columns of the merged buffer.
+            scores.data.withUnsafeBufferPointer { sp in
+                v.data.withUnsafeBufferPointer { vp in
+                    merged.data.withUnsafeMutableBufferPointer { op in
+                        BLAS.gemm(sp.baseAddress!, vp.baseAddress! + h * headSize, op.baseAddress! + h * headSize,
+                                  m: n, n: headSize, k: m, lda: m, ldb: v.cols, ldc: merged.cols)
+                    }
+                }
+            }
             if case .relative(let table) = positions {
                 for j in 0..<n { for t in 0..<m {
                     let a = scores[j, t]
                     guard a != 0 else { continue }
                     let r = PositionScheme.relativeIndex(query: j, key: t)
-                    for d in 0..<headSize { oh[j, d] += a * table[r, d] }
+                    for d in 0..<headSize { merged[j, h * headSize + d] += a * table[r, d] }
                 } }
             }
-            for j in 0..<n { for d in 0..<headSize { heads_[j, h * headSize + d] = oh[j, d] } }
         }
-        var out = heads_.matmul(output)
+        var out = merged.matmul(output)
         if let outputBias { out.addRow(outputBias) }
         return out
     }

@@ -15,6 +15,13 @@ public struct Matrix: Sendable, Equatable {
         self.init(rows: rows, cols: cols, data: [Float](repeating: 0, count: rows * cols))
     }
 
+    /// A matrix whose every element the caller writes before reading (no zeroing pass).
+    init(uninitialized rows: Int, _ cols: Int) {
+        self.rows = rows
+        self.cols = cols
+        data = [Float](unsafeUninitializedCapacity: rows * cols) { _, n in n = rows * cols }
+    }
+
     public subscript(r: Int, c: Int) -> Float {
         get { data[r * cols + c] }
         set { data[r * cols + c] = newValue }
@@ -26,7 +33,7 @@ public struct Matrix: Sendable, Equatable {
     public func matmul(_ other: Matrix, transposed: Bool = false) -> Matrix {
         let n = transposed ? other.rows : other.cols
         precondition((transposed ? other.cols : other.rows) == cols, "matmul shapes")
-        var out = Matrix(zeros: rows, n)
+        var out = Matrix(uninitialized: rows, n)
         data.withUnsafeBufferPointer { a in
             other.data.withUnsafeBufferPointer { b in
                 out.data.withUnsafeMutableBufferPointer { c in

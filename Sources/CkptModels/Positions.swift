@@ -36,16 +36,15 @@ enum PositionScheme {
         max(-nezhaMaxRelative, min(nezhaMaxRelative, k - q)) + nezhaMaxRelative
     }
 
-    /// Rotates each row of `x` (one head, [n, d]) by its position.
-    static func rotate(_ x: inout Matrix) {
-        let d = x.cols
+    /// Rotates columns `start..<start+count` (one head) of each row of `x` by the row's position.
+    static func rotate(_ x: inout Matrix, columns start: Int, count d: Int) {
         let table = sinusoidal(positions: x.rows, dim: d)
         for p in 0..<x.rows {
             for i in 0..<(d / 2) {
                 let s = table[p, 2 * i], c = table[p, 2 * i + 1]
-                let a = x[p, 2 * i], b = x[p, 2 * i + 1]
-                x[p, 2 * i] = a * c - b * s
-                x[p, 2 * i + 1] = b * c + a * s
+                let a = x[p, start + 2 * i], b = x[p, start + 2 * i + 1]
+                x[p, start + 2 * i] = a * c - b * s
+                x[p, start + 2 * i + 1] = b * c + a * s
             }
         }
     }

@@ -1,5 +1,6 @@
 import CkptCore
 import CkptMappings
+import CSystem
 
 /// The float32 reference forward pass of one family, composed from canonical weights.
 public struct ReferenceModel {
@@ -59,12 +60,16 @@ public struct ReferenceModel {
 
     public func run(_ request: ForwardRequest) throws -> ForwardOutputs {
         try validate(request)
+        Self.tuneAllocator
         switch spec.kind {
         case .encoder: return try runEncoder(request)
         case .decoder: return try runDecoder(request)
         case .encoderDecoder: return try runT5(request)
         }
     }
+
+    /// Once per process: activations are allocated and freed at the same sizes every layer.
+    static let tuneAllocator: Void = ckpt_reuse_freed_memory()
 
     func fail(_ why: String) -> CkptError { CkptError(.malformed, file: weights.origin, why) }
 

@@ -13,4 +13,9 @@ ssize_t ckpt_copy_file_range(int in, int64_t *offset, int out, size_t length);
 /// allocation on the way; -1 with errno where the file system cannot (callers ignore that).
 int ckpt_preallocate(int fd, int64_t length);
 
+/// Keeps freed heap memory for reuse instead of returning large blocks to the system (glibc
+/// mallopt: mmap threshold and trim threshold raised), so a forward pass that allocates the same
+/// activation sizes layer after layer does not page-fault them in again each time.
+void ckpt_reuse_freed_memory(void);
+
 #endif

@@ -25,21 +25,23 @@ enum Normalize {
     static func layerNorm(_ x: Matrix, gamma: [Float], beta: [Float]?, epsilon: Float, zeroMean: Bool = true) -> Matrix {
         var out = x
         let n = x.cols
-        for r in 0..<x.rows {
-            let base = r * n
-            var mean: Float = 0
-            if zeroMean {
-                for c in 0..<n { mean += x.data[base + c] }
-                mean /= Float(n)
-            }
-            var variance: Float = 0
-            for c in 0..<n { let d = x.data[base + c] - mean; variance += d * d }
-            variance /= Float(n)
-            let inv = 1 / (variance + epsilon).squareRoot()
-            for c in 0..<n {
-                var v = (x.data[base + c] - mean) * inv * gamma[c]
-                if let beta { v += beta[c] }
-                out.data[base + c] = v
+        out.data.withUnsafeMutableBufferPointer { o in
+            for r in 0..<x.rows {
+                let base = r * n
+                var mean: Float = 0
+                if zeroMean {
+                    for c in 0..<n { mean += o[base + c] }
+                    mean /= Float(n)
+                }
+                var variance: Float = 0
+                for c in 0..<n { let d = o[base + c] - mean; variance += d * d }
+                variance /= Float(n)
+                let inv = 1 / (variance + epsilon).squareRoot()
+                for c in 0..<n {
+                    var v = (o[base + c] - mean) * inv * gamma[c]
+                    if let beta { v += beta[c] }
+                    o[base + c] = v
+                }
             }
         }
         return out
@@ -47,17 +49,20 @@ enum Normalize {
 
     /// Softmax of each row; −∞ entries get probability 0.
     static func softmaxRows(_ x: inout Matrix) {
-        for r in 0..<x.rows {
-            let base = r * x.cols
-            var m = -Float.infinity
-            for c in 0..<x.cols { m = max(m, x.data[base + c]) }
-            var sum: Float = 0
-            for c in 0..<x.cols {
-                let e = x.data[base + c] == -.infinity ? 0 : exp(x.data[base + c] - m)
-                x.data[base + c] = e
-                sum += e
+        let cols = x.cols, rows = x.rows
+        x.data.withUnsafeMutableBufferPointer { d in
+            for r in 0..<rows {
+                let base = r * cols
+                var m = -Float.infinity
+                for c in 0..<cols { m = max(m, d[base + c]) }
+                var sum: Float = 0
+                for c in 0..<cols {
+                    let e = d[base + c] == -.infinity ? 0 : exp(d[base + c] - m)
+                    d[base + c] = e
+                    sum += e
+                }
+                for c in 0..<cols { d[base + c] /= sum }
             }
-            for c in 0..<x.cols { x.data[base + c] /= sum }
         }
     }
 }

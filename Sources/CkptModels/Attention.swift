@@ -121,9 +121,8 @@ struct FeedForwardLayer {
             h = a
         } else {
             h = x.matmul(intermediate)
-            if let intermediateBias { h.addRow(intermediateBias) }
             let act = activations[0]
-            h.apply { act($0) }
+            h.biasAndApply(intermediateBias) { act($0) }
         }
         var out = h.matmul(output)
         if let outputBias { out.addRow(outputBias) }

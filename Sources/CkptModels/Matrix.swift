@@ -52,11 +52,26 @@ public struct Matrix: Sendable, Equatable {
 
     /// Adds `v` to every row.
     public mutating func addRow(_ v: [Float]) {
-        for r in 0..<rows { for c in 0..<cols { data[r * cols + c] += v[c] } }
+        biasAndApply(v) { $0 }
     }
 
     public mutating func apply(_ f: (Float) -> Float) {
-        for i in data.indices { data[i] = f(data[i]) }
+        biasAndApply(nil, f)
+    }
+
+    /// `f(x + bias)` for every element (bias per column), in one pass.
+    mutating func biasAndApply(_ bias: [Float]?, _ f: (Float) -> Float) {
+        let cols = self.cols
+        data.withUnsafeMutableBufferPointer { buffer in
+            for r in 0..<rows {
+                let base = r * cols
+                if let bias {
+                    for c in 0..<cols { buffer[base + c] = f(buffer[base + c] + bias[c]) }
+                } else {
+                    for c in 0..<cols { buffer[base + c] = f(buffer[base + c]) }
+                }
+            }
+        }
     }
 
     /// Columns `start..<start+count` of every row.

@@ -16,11 +16,7 @@ struct Convert: ParsableCommand {
     @Option(name: .customLong("to"), help: "Output folder (created atomically).")
     var output: String
 
-    @Option(help: "Model family, or auto to detect it from the names (and the config when they are ambiguous).")
-    var model = "auto"
-
-    @Option(help: "The model's JSON config (default: bert_config.json, config.json... beside the source).")
-    var config: String?
+    @OptionGroup var modelOptions: ModelOptions
 
     @Option(help: "Naming of the output: native (canonical names, TF orientation) or hf (Hugging Face transformers).")
     var layout: Layout = .native
@@ -62,7 +58,7 @@ struct Convert: ParsableCommand {
         planOptions.keepOptimizer = keepOptimizer
         planOptions.allowUnmapped = allowUnmapped
         let tables = try mapping.map { try MappingTable.parse(Data(MappedFile.contents(of: $0)), origin: $0) }
-        let setup = try ConversionSetup(sourcePath: source, model: model, configPath: config, extraTables: tables,
+        let setup = try ConversionSetup(sourcePath: source, model: modelOptions.model, configPath: modelOptions.config, extraTables: tables,
                                         options: planOptions)
 
         var write = try setup.standardWriteOptions(sourcePath: source)

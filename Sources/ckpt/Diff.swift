@@ -15,15 +15,11 @@ struct Diff: ParsableCommand {
     @Flag(help: "Print the comparison as JSON.")
     var json = false
 
-    @Option(help: "Model family of both (default: detected).")
-    var model = "auto"
-
-    @Option(help: "The model's JSON config (default: found beside each checkpoint).")
-    var config: String?
+    @OptionGroup var modelOptions: ModelOptions
 
     func run() throws {
-        let left = try ConversionSetup(sourcePath: a, model: model, configPath: config, options: PlanOptions())
-        let right = try ConversionSetup(sourcePath: b, model: model == "auto" ? left.plan.family : model, configPath: config,
+        let left = try ConversionSetup(sourcePath: a, model: modelOptions.model, configPath: modelOptions.config, options: PlanOptions())
+        let right = try ConversionSetup(sourcePath: b, model: modelOptions.model == "auto" ? left.plan.family : modelOptions.model, configPath: modelOptions.config,
                                         options: PlanOptions())
         let c = WeightComparison(try WeightStore.load(left), try WeightStore.load(right))
         if json {

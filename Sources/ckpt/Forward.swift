@@ -35,11 +35,7 @@ struct Forward: ParsableCommand {
     @Option(help: "Comma-separated heads: pool, nsp, mlm, discriminator.")
     var heads: HeadList = HeadList(heads: [])
 
-    @Option(help: "Model family (default: detected).")
-    var model = "auto"
-
-    @Option(help: "The model's JSON config (default: found beside the source).")
-    var config: String?
+    @OptionGroup var modelOptions: ModelOptions
 
     @Option(help: "Write the outputs to this .npz (zlib); without it, a summary is printed.")
     var output: String?
@@ -78,7 +74,7 @@ struct Forward: ParsableCommand {
         } else {
             ids = tokens!.values
         }
-        let setup = try ConversionSetup(sourcePath: source, model: model, configPath: config, options: PlanOptions())
+        let setup = try ConversionSetup(sourcePath: source, model: modelOptions.model, configPath: modelOptions.config, options: PlanOptions())
         let reference = try ReferenceModel(setup: setup)
         let request = ForwardRequest(tokens: ids, segments: segments?.values, decoderTokens: decoderTokens?.values,
                                      application: Application(rawValue: application.rawValue)!, heads: heads.heads)

@@ -22,11 +22,7 @@ struct Verify: ParsableCommand {
     @Option(help: "Allowed max difference of each output over its scale max(1, max |value|) (default 1e-5, or 1e-2 after a cast to float16/bfloat16).")
     var tolerance: Float?
 
-    @Option(help: "Model family of both (default: detected).")
-    var model = "auto"
-
-    @Option(help: "The model's JSON config (default: found beside each checkpoint).")
-    var config: String?
+    @OptionGroup var modelOptions: ModelOptions
 
     func validate() throws {
         guard random >= 0 else { throw ValidationError("--random must be 0 or more") }
@@ -35,9 +31,9 @@ struct Verify: ParsableCommand {
     func run() throws {
         // Both sides run the source's computation: the converted side reads the source's config
         // (a Hugging Face config.json names activations the transformers way).
-        let left = try ConversionSetup(sourcePath: source, model: model, configPath: config, options: PlanOptions())
-        let right = try ConversionSetup(sourcePath: converted, model: model == "auto" ? left.plan.family : model,
-                                        configPath: config ?? left.config?.path, options: PlanOptions())
+        let left = try ConversionSetup(sourcePath: source, model: modelOptions.model, configPath: modelOptions.config, options: PlanOptions())
+        let right = try ConversionSetup(sourcePath: converted, model: modelOptions.model == "auto" ? left.plan.family : modelOptions.model,
+                                        configPath: modelOptions.config ?? left.config?.path, options: PlanOptions())
         let a = try ReferenceModel(setup: left), b = try ReferenceModel(setup: right)
         let weights = WeightComparison(a.weightStore, b.weightStore)
         // Weights the converted layout has no name for (RoFormer's pooler in transformers) are

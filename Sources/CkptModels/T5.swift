@@ -1,0 +1,56 @@
+import CkptCore
+
+/// T5 (T5_Encoder, T5_Decoder): RMS pre-norm, no biases, unscaled attention, bucketed relative
+/// bias from block 0 shared by every layer; the decoder's cross-attention reuses the decoder's
+/// own (unidirectional) bias table, as bert4keras builds it; output × hidden^-0.5 before the LM.
+extension ReferenceModel {
+    func runT5(_ r: ForwardRequest) throws -> ForwardOutputs {
+        let encTokens = r.tokens
+        let encAllowed: (Int, Int) -> Bool = { _, k in encTokens[k] != 0 }
+        let encBias = PositionScheme.buckets(bias: try weights.matrix("encoder.layers.0.attention.relative_bias.weight"), bidirectional: true)
+        var c = try embed(encTokens, segments: nil)
+        for i in 0..<layers {
+            let p = "encoder.layers.\(i)"
+            c = try t5Residual(c, p + ".attention.norm") { try t5Attention(p + ".attention")($0, context: $0, positions: encBias, allowed: encAllowed) }
+            c = try t5Residual(c, p + ".ffn.norm") { try FeedForwardLayer.load(weights, prefix: p + ".ffn", activations: activations)($0) }
+        }
+        c = try t5Norm("encoder.norm")(c)
+        var out = ForwardOutputs()
+        out.add("encoder_hidden", c)
+        guard let decTokens = r.decoderTokens else { return out }
+
+        let selfAllowed: (Int, Int) -> Bool = { q, k in decTokens[k] != 0 && k <= q }
+        let decBias = PositionScheme.buckets(bias: try weights.matrix("decoder.layers.0.attention.relative_bias.weight"), bidirectional: false)
+        let context = c
+        var y = try embed(decTokens, segments: nil)
+        for i in 0..<layers {
+            let p = "decoder.layers.\(i)"
+            y = try t5Residual(y, p + ".attention.norm") { try t5Attention(p + ".attention")($0, context: $0, positions: decBias, allowed: selfAllowed) }
+            y = try t5Residual(y, p + ".cross_attention.norm") {
+                try t5Attention(p + ".cross_attention")($0, context: context, positions: decBias, allowed: encAllowed)
+            }
+            y = try t5Residual(y, p + ".ffn.norm") { try FeedForwardLayer.load(weights, prefix: p + ".ffn", activations: activations)($0) }
+        }
+        y = try t5Norm("decoder.norm")(y)
+        let scale = 1 / Float(y.cols).squareRoot()
+        y.apply { $0 * scale }
+        let logits = weights.has("lm_head.weight")
+            ? y.matmul(try weights.matrix("lm_head.weight"))
+            : y.matmul(try weights.matrix("embeddings.token.weight"), transposed: true)
+        out.add("decoder_probs", softmax(logits))
+        return out
+    }
+
+    /// `x + f(RMSNorm(x))`: every T5 sub-layer.
+    private func t5Residual(_ x: Matrix, _ norm: String, _ f: (Matrix) throws -> Matrix) throws -> Matrix {
+        x + (try f(try t5Norm(norm)(x)))
+    }
+
+    private func t5Norm(_ prefix: String) throws -> NormLayer {
+        try NormLayer.load(weights, prefix: prefix, epsilon: spec.epsilon, rms: true)
+    }
+
+    private func t5Attention(_ prefix: String) throws -> AttentionLayer {
+        try AttentionLayer.load(weights, prefix: prefix, heads: heads, keySize: nil, scale: false)
+    }
+}

@@ -24,13 +24,14 @@ let package = Package(
                        providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // protobuf-c code generated once from Protos/ by scripts/generate-protos.sh (committed).
         .target(name: "CTFProto", dependencies: ["CProtobufC"]),
         // Functions in place of HDF5's macros (H5T_NATIVE_*, H5F_ACC_RDONLY...), which Swift cannot import.
         .target(name: "CHDF5Shim", dependencies: ["CHDF5"]),
         // CRC32C with the SSE4.2 / ARMv8 CRC instructions, table fallback.
         .target(name: "CCRC32C"),
+        // OpenBLAS's cblas_sgemm, loaded with dlopen at first use (libopenblas0, from libopenblas-dev).
+        .target(name: "CBLASLoader", linkerSettings: [.linkedLibrary("dl")]),
         // System calls Swift's Glibc module leaves out (copy_file_range).
         .target(name: "CSystem"),
 
@@ -39,7 +40,7 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "CkptMappings", dependencies: ["CkptCore", "CkptFormats"], swiftSettings: strict,
                 plugins: ["EmbedMappings"]),
-        .target(name: "CkptModels", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "COpenBLAS", "CSystem"],
+        .target(name: "CkptModels", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CBLASLoader", "CSystem"],
                 swiftSettings: strict),
         .target(name: "CkptVocab", dependencies: ["CkptCore"], swiftSettings: strict),
         .executableTarget(name: "ckpt", dependencies: [

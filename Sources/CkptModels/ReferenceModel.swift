@@ -17,6 +17,7 @@ public struct ReferenceModel {
         guard let spec = ArchitectureSpec.table[family] else {
             throw CkptError(.unsupported, file: weights.origin, "no forward pass for the \(family) family")
         }
+        try BLAS.load()
         self.family = family
         self.spec = spec
         self.weights = weights

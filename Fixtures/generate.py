@@ -1140,6 +1140,167 @@ def part_cast():
 
 
 # --------------------------------------------------------------------------------------------
+# Vocabulary / tokenizer goldens (main venv): a small synthetic Chinese-BERT-style vocab.txt and
+# bert4keras 0.11.5's own Tokenizer / load_vocab on it; part "vocab"
+# --------------------------------------------------------------------------------------------
+
+VOCAB_DIR = os.path.join(HERE, "vocab")
+
+# Common simplified characters (frequency order), then the ones the texts below need. Fixed
+# strings, so vocab.txt is the same on every run. U+8C48 (豈) is there but not its CJK
+# compatibility twin U+F900 (NFD maps U+F900 to U+8C48), and U+20BB7 (𠮷, extension B).
+_VOCAB_CJK = (
+    "的一是不了在人有我他这个们中来上大为和国地到以说时要就出会可也你对生能而子那得于着下自之年"
+    "过发后作里用道行所然家种事成方多经么去法学如都同现当没动面起看定天分还进好小部其些主样理心"
+    "她本前开但因只从想实日军者意无力它与长把机十民第公此已工使情明性知全三又关点正业外将两高间"
+    "由问很最重并物手应战向头文体政美相见被利什二等产或新己制身果加西斯月话合回特代内信表化老给"
+    "世位次度门任常先海通教儿原东声提立及比员解水名真论处走义各入几口认条平系气题活尔更别打女变"
+    "四神总何电数安少报才结反受目太量再感建务做接必场件计管期市直德资命山金指克许统区保至队形社"
+    "便空决治展马科司五基眼书非则听白却界达光放强即像难且权思王象完设式色路记南品住告类求据程北"
+    "边死张该交规万取拉格望觉术领共确传师观清今切院让识候带导争运笑飞风步改收根干造言联持组每济"
+    "气很好园散吧华共和成立于京晚报道编程模型价格元共爱手机野家豈\U00020bb7"
+)
+
+_VOCAB_WORDS = [  # lower-case English words and word pieces (what do_lower_case=True can reach)
+    "the", "is", "and", "of", "to", "in", "hello", "world", "play", "un", "good", "new", "york",
+    "bert", "keras", "python", "swift", "token", "model", "naive", "caf\u00e9",
+    "r\u00e9sum\u00e9", "la", "au",
+]
+_VOCAB_CASED = ["Hello", "NBA", "iPhone"]  # only do_lower_case=False can produce these
+_VOCAB_PIECES = [
+    "##s", "##ed", "##ing", "##er", "##ly", "##able", "##play", "##izer", "##ization", "##phone",
+    "##world", "##\u00e9", "##x", "##it",
+]
+_VOCAB_MULTI_CJK = [  # whole words: bert4keras never produces them (CJK characters are split
+    # one by one) and load_vocab(simplified=True) drops them
+    "中国", "北京", "我们", "你们", "他们", "今天", "天气", "人民", "大学", "学生", "一个", "没有",
+    "什么", "可以", "世界", "中华人民共和国",
+]
+
+
+def vocab_tokens():
+    """The token list of Fixtures/vocab/vocab.txt (line i = id i)."""
+    ascii_punct = [chr(c) for c in range(33, 127) if not chr(c).isalnum()]
+    cjk_punct = list("\uff0c\u3002\uff01\uff1f\u3001\uff1b\uff1a\u201c\u201d\u2018\u2019\u300a"
+                     "\u300b\uff08\uff09\u3010\u3011\u2026\u2014\u00b7\u300c\u300d\u300e\u300f"
+                     "\uff5e")  # ，。！？、；：“”‘’《》（）【】…—·「」『』～
+    cjk = list(dict.fromkeys(_VOCAB_CJK))
+    tokens = (
+        ["[PAD]"] + ["[unused%d]" % i for i in range(1, 6)]
+        + ["[UNK]", "[CLS]", "[SEP]", "[MASK]", "<S>", "<T>"]
+        + ascii_punct + ["...", "--"] + cjk_punct + ["\u2026\u2026", "\u2014\u2014"]
+        + [str(d) for d in range(10)] + ["10", "12", "100", "1000", "2020"]
+        + [chr(c) for c in range(ord("a"), ord("z") + 1)]
+        + _VOCAB_WORDS + _VOCAB_CASED
+        + ["\u2764", "\U0001f600"]  # ❤ 😀
+        + cjk + _VOCAB_MULTI_CJK
+        + ["##%d" % d for d in range(10)] + ["##00"]
+        + _VOCAB_PIECES
+        + ["##" + ch for ch in cjk[:30]]
+        + ["##\uff0c", "##\u3002", "##!", "##.", "##?", "##\u300b"]
+    )
+    assert len(set(tokens)) == len(tokens), "duplicate vocab token"
+    for t in tokens:  # load_vocab keeps line.split()[0]: no token may contain whitespace
+        assert t.split() == [t], repr(t)
+    return tokens
+
+
+# (what, text): every text goes through both Tokenizer(do_lower_case=True) and (False)
+TOKENIZE_TEXTS = [
+    ("chinese sentence, full-width punctuation", "今天天气很好，我们去公园散步吧！"),
+    ("chinese, numbers, unknown character 龘", "中华人民共和国成立于1949年。龘"),
+    ("CJK quotes and book-title marks", "他说：“你好，世界！”《北京晚报》报道……"),
+    ("mixed chinese/english, no spaces", "我爱Python和Swift编程"),
+    ("english word split into ## pieces inside chinese", "BERT模型的tokenizer很有用"),
+    ("upper-case english", "Hello World"),
+    ("upper-case with ASCII punctuation", "HELLO, WORLD!!!"),
+    ("accents (NFC): lower-casing strips them", "Caf\u00e9 au lait, na\u00efve r\u00e9sum\u00e9"),
+    ("accents: NFC vs NFD input (combining marks)", "caf\u00e9 cafe\u0301 nai\u0308ve"),
+    ("## word pieces", "unplayable played playing players tokenization"),
+    ("unknown words (the word itself is the token, its id is [UNK]'s)", "xyzzy qwerty hellox"),
+    ("numbers", "2024年10月1日，价格是100.5元，共12345人，10000次"),
+    ("extra spaces, tabs, newlines", "  hello\t\tworld \n\n 你好  \r\n"),
+    ("Zs spaces: ideographic space U+3000, no-break space U+00A0",
+     "hello\u3000world\u00a0中国"),
+    ("Cf removed (zero-width space, soft hyphen, BOM): joins words",
+     "hel\u200blo wor\u00adld 中\u200b国\ufeff"),
+    ("U+0000, U+FFFD and BEL removed", "a\x00b\ufffdc hello\x07world"),
+    ("VT/FF/NEL (Cc) removed, but U+2028/U+2029 split (Python str.split)",
+     "hello\x0bworld hello\x0cworld hello\x85world hello\u2028world\u2029play"),
+    ("emoji; U+FE0F (Mn) stripped by lower-casing only", "我\u2764\ufe0f你\U0001f600 hello\U0001f600 \U0001f44d"),
+    ("emoji ZWJ sequence (U+200D is Cf)", "\U0001f468\u200d\U0001f469\u200d\U0001f467家"),
+    ("full-width letters, digits, punctuation, space",
+     "\uff21\uff22\uff23\uff11\uff12\uff13\uff0c\uff48\uff45\uff4c\uff4c\uff4f\uff01\u3000你好"),
+    ("CJK ext B (in vocab), ext A, ext G (not CJK for bert4keras), compatibility U+F900",
+     "\U00020bb7野家\u3400\U00030000\uf900"),
+    ("special tokens written as text", "[CLS] [MASK] ##ing <S>"),
+    ("cased vocab token", "iPhone手机 NBA"),
+    ("lower-casing beyond ASCII: dotted I, final sigma, sharp s",
+     "\u0130stanbul \u03a3\u039f\u03a6\u039f\u03a3 STRASSE stra\u00dfe"),
+    ("ASCII symbols are punctuation; non-ASCII symbols (So/Sc/Sm) are not",
+     "a+b=c; x<y>z @user #tag $5 \u00a5100 25\u00b0C a\uff5eb"),
+    ("english punctuation between chinese", "你好,世界.Hello!"),
+    ("word longer than word_maxlen (200) is kept whole", "1" + "0" * 200),
+    ("empty", ""),
+    ("whitespace only", " \t\n\u3000"),
+]
+
+
+def part_vocab():
+    setup_tf(graph=True)  # bert4keras.snippets imports bert4keras.backend (TF)
+    import importlib.metadata
+    import unicodedata
+    from bert4keras.tokenizers import Tokenizer, load_vocab
+
+    out = fresh_dir(VOCAB_DIR)
+    tokens = vocab_tokens()
+    vocab_path = os.path.join(out, "vocab.txt")
+    with open(vocab_path, "w", encoding="utf-8", newline="\n") as f:
+        f.write("".join(t + "\n" for t in tokens))
+    token_dict = load_vocab(vocab_path)
+    assert list(token_dict) == tokens and list(token_dict.values()) == list(range(len(tokens)))
+
+    versions = {"bert4keras": importlib.metadata.version("bert4keras"),
+                "python": "%d.%d.%d" % sys.version_info[:3],
+                "unicodedata": unicodedata.unidata_version}
+
+    def run(lower):
+        tokenizer = Tokenizer(vocab_path, do_lower_case=lower)
+        rows = []
+        for what, text in TOKENIZE_TEXTS:
+            toks = tokenizer.tokenize(text)
+            ids, segs = tokenizer.encode(text)
+            assert ids == [token_dict.get(t, token_dict["[UNK]"]) for t in toks]
+            assert segs == [0] * len(ids)
+            rows.append({"what": what, "text": text, "tokens": toks, "ids": ids})
+        return rows
+
+    dump_json(os.path.join(out, "tokenize.json"), {
+        "vocab": "vocab.txt",
+        "vocab_size": len(tokens),
+        "made_by": "bert4keras.tokenizers.Tokenizer('vocab.txt', do_lower_case=...): tokens = "
+                   "tokenize(text) (with [CLS]/[SEP]), ids = encode(text)[0]",
+        "versions": versions,
+        "uncased": run(True),
+        "cased": run(False),
+    })
+
+    startswith = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    result = {"vocab": "vocab.txt", "vocab_size": len(tokens),
+              "made_by": "bert4keras.tokenizers.load_vocab('vocab.txt', simplified=True, "
+                         "startswith=...) -> (token_dict, keep_tokens); tokens = token_dict's "
+                         "keys in new-id order",
+              "versions": versions}
+    for key, sw in (("with_startswith", startswith), ("without_startswith", None)):
+        new_dict, keep = load_vocab(vocab_path, simplified=True, startswith=sw)
+        kept = sorted(new_dict, key=new_dict.get)
+        assert [new_dict[t] for t in kept] == list(range(len(kept)))
+        assert [tokens[i] for i in keep] == kept
+        result[key] = {"startswith": sw, "count": len(kept), "tokens": kept, "keep_tokens": keep}
+    dump_json(os.path.join(out, "simplified.json"), result)
+
+
+# --------------------------------------------------------------------------------------------
 # Forward-pass goldens (main venv, graph mode): bert4keras' own loader on each family's
 # model.ckpt, then Keras model.predict on fixed inputs; parts "forward:<family>"
 # --------------------------------------------------------------------------------------------
@@ -1859,6 +2020,7 @@ PARTS = {
     "tf2_object": part_tf2_object,
     "npz": part_npz,
     "cast": part_cast,
+    "vocab": part_vocab,
     # these read Fixtures/families/bert (gpt2_openai: families/gpt2), so they run after it
     "optimizer": part_optimizer,
     "safetensors": part_safetensors,
@@ -1944,8 +2106,8 @@ def main(argv):
     # With CKPT_SKIP_HF the Hugging Face outputs of an earlier run are kept as they are (they
     # only depend on the TF checkpoints, which are deterministic).
     kept_hf = _collect_hf_outputs() if skip_hf else {}
-    # Everything under families/ and special/ is owned by this script and rewritten.
-    for d in (FAMILIES_DIR, SPECIAL_DIR):
+    # Everything under families/, special/ and vocab/ is owned by this script and rewritten.
+    for d in (FAMILIES_DIR, SPECIAL_DIR, VOCAB_DIR):
         if os.path.isdir(d):
             shutil.rmtree(d)
         os.makedirs(d)

@@ -31,7 +31,8 @@ public struct WordPieceTokenizer: Sendable {
             if Self.isPunctuation(ch) || Self.isCJK(ch) {
                 flush()
                 words.append(String(ch))
-            } else if Self.isSpace(ch) {
+            } else if Self.isSpace(ch) || Self.isLineBreak(ch) {
+                // U+2028/U+2029 are no spaces to bert4keras but Python's str.split() splits on them.
                 flush()
             } else if ch.value == 0 || ch.value == 0xfffd || Self.isControl(ch) {
                 continue
@@ -45,10 +46,10 @@ public struct WordPieceTokenizer: Sendable {
 
     /// `[CLS]` + tokens + `[SEP]` as ids; unknown pieces become `[UNK]`.
     public func encode(_ text: String) throws -> [Int] {
-        let unk = vocabulary.ids["[UNK]"]
+        let unk = vocabulary.id(of: "[UNK]")
         var ids: [Int] = []
         for t in ["[CLS]"] + tokenize(text) + ["[SEP]"] {
-            guard let id = vocabulary.ids[t] ?? unk else {
+            guard let id = vocabulary.id(of: t) ?? unk else {
                 throw CkptError(.malformed, file: vocabulary.path, "token '\(t)' is not in the vocabulary, which has no [UNK]")
             }
             ids.append(id)
@@ -67,7 +68,7 @@ public struct WordPieceTokenizer: Sendable {
             while end > start {
                 var sub = String(String.UnicodeScalarView(chars[start..<end]))
                 if start > 0 { sub = "##" + sub }
-                if vocabulary.ids[sub] != nil { found = sub; break }
+                if vocabulary.id(of: sub) != nil { found = sub; break }
                 end -= 1
             }
             guard let piece = found else { return [word] }
@@ -79,6 +80,10 @@ public struct WordPieceTokenizer: Sendable {
 
     static func isSpace(_ c: Unicode.Scalar) -> Bool {
         c == " " || c == "\n" || c == "\r" || c == "\t" || c.properties.generalCategory == .spaceSeparator
+    }
+
+    static func isLineBreak(_ c: Unicode.Scalar) -> Bool {
+        c.properties.generalCategory == .lineSeparator || c.properties.generalCategory == .paragraphSeparator
     }
 
     static func isPunctuation(_ c: Unicode.Scalar) -> Bool {

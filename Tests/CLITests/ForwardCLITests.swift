@@ -71,3 +71,18 @@ final class ForwardCLITests: ScratchTestCase {
         XCTAssertTrue(v.stdout.contains("tolerance 0.01"), v.stdout)
     }
 }
+
+extension ForwardCLITests {
+    /// `--text` gives the same outputs as the ids bert4keras' tokenizer makes of that text.
+    func testTextIsTokenizedLikeBert4keras() throws {
+        let json = try Fixtures.json(Fixtures.path("vocab/tokenize.json"))
+        let first = try XCTUnwrap((json["cased"] as? [[String: Any]])?.first { ($0["ids"] as! [Int]).allSatisfy { $0 < 64 } })
+        // The fixture BERT has 64 tokens; a text whose ids all fit runs through it.
+        let ids = (first["ids"] as! [Int]).map(String.init).joined(separator: ",")
+        let a = try run("forward", Fixtures.path("families/bert"), "--text", first["text"] as! String, "--vocab", Fixtures.path("vocab/vocab.txt"))
+        let b = try run("forward", Fixtures.path("families/bert"), "--tokens", ids)
+        XCTAssertEqual(a.status, 0, a.stderr)
+        XCTAssertEqual(a.stdout, b.stdout)
+        XCTAssertEqual(try run("forward", Fixtures.path("families/bert"), "--text", "x", "--tokens", "2,3").status, 2)
+    }
+}

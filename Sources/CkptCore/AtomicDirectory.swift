@@ -61,9 +61,13 @@ public final class AtomicDirectory {
         if let old { Self.removeTree(old) }
     }
 
-    /// Removes a folder this class created (flat: ckpt writes no subfolders).
+    /// Removes a folder and everything in it (the replaced output may hold subfolders of its own).
     static func removeTree(_ path: String) {
-        for name in FileSystem.contents(of: path) { unlink(FileSystem.join(path, name)) }
+        for name in FileSystem.contents(of: path) {
+            let child = FileSystem.join(path, name)
+            var st = stat()
+            if lstat(child, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR { removeTree(child) } else { unlink(child) }
+        }
         rmdir(path)
     }
 }

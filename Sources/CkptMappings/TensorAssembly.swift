@@ -23,8 +23,11 @@ public enum TensorAssembly {
         try out.withUnsafeMutableBytes { dst in
             for (k, input) in output.inputs.enumerated() {
                 try source.withBytes(of: input.source) { src in
-                    let native = toNative(src, input: input, item: item)
-                    native.withUnsafeBytes { n in place(n, input: input, index: k, into: dst, item: item) }
+                    if input.fromSource.isIdentity {
+                        place(src, input: input, index: k, into: dst, item: item)
+                    } else {
+                        toNative(src, input: input, item: item).withUnsafeBytes { place($0, input: input, index: k, into: dst, item: item) }
+                    }
                 }
             }
         }

@@ -84,12 +84,13 @@ final class ConvertBadInputTests: ScratchTestCase {
 
     func testExistingOutputIsKeptWithoutForce() throws {
         let out = scratch + "/out"
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: out + "/sub/deeper", withIntermediateDirectories: true)
         try Data("keep me".utf8).write(to: URL(fileURLWithPath: out + "/notes.txt"))
+        try Data("and me".utf8).write(to: URL(fileURLWithPath: out + "/sub/deeper/more.txt"))
         let setup = try ConversionSetup(sourcePath: Fixtures.path("families/bert"), model: nil, configPath: nil, options: PlanOptions())
         let e = error { _ = try Converter.run(setup.plan, source: setup.source, to: out, options: WriteOptions()) }
         XCTAssertTrue(e?.detail.contains("--force") ?? false)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out), ["notes.txt"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).sorted(), ["notes.txt", "sub"])
         var force = try setup.standardWriteOptions(sourcePath: Fixtures.path("families/bert"))
         force.force = true
         _ = try Converter.run(setup.plan, source: setup.source, to: out, options: force)

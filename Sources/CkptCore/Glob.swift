@@ -6,6 +6,11 @@ public enum Glob {
     }
 
     public static func matches(_ pattern: String, _ text: String) -> Bool {
+        // Most patterns are `prefix*`: a prefix test, no scalar arrays.
+        if pattern.last == "*" {
+            let prefix = pattern.dropLast()
+            if !prefix.contains("*") && !prefix.contains("?") { return text.utf8.starts(with: prefix.utf8) }
+        }
         let p = Array(pattern.unicodeScalars), t = Array(text.unicodeScalars)
         var pi = 0, ti = 0
         var star = -1, mark = 0

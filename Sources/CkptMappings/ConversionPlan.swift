@@ -21,13 +21,15 @@ public struct PlannedOutput: Sendable {
     public let inputs: [PlannedInput]
     /// The vocabulary axis in the output's own orientation.
     public let vocabAxis: Int?
+    /// Vocabulary rows to keep along `vocabAxis` (`prune`); the shape already has the new size.
+    public let selection: VocabularySelection?
 
     public var byteCount: Int { ShapeMath.byteCount(shape, dtype) ?? 0 }
 
     /// Bytes can go from source to output untouched.
     public var isPassThrough: Bool {
         inputs.count == 1 && inputs[0].fromSource.isIdentity && inputs[0].toTarget.isIdentity && inputs[0].source.dtype == dtype
-            && inputs[0].source.shape == shape
+            && inputs[0].source.shape == shape && selection == nil
     }
 }
 
@@ -63,6 +65,10 @@ public struct PlanOptions: Sendable {
     public var dtype: DType?
     public var keepOptimizer = false
     public var allowUnmapped = false
+    /// Prune the vocabulary rows of every tensor whose rule names a vocabulary axis.
+    public var vocabulary: VocabularySelection?
+    /// Tokens in the vocabulary file the selection refers to (checked against the tensors).
+    public var vocabularySize: Int?
 
     public init() {}
 }
@@ -172,12 +178,25 @@ public struct ConversionPlanner {
                     ? "two source tensors map to this target name" : "fused target needs \(count) parts, found \(parts.count)")
             }
             let dtype = Self.outputDType(first.input.source.dtype, options.dtype)
-            let shape = try Self.targetShape(parts.map(\.input), file: sourcePath, name: name)
+            var shape = try Self.targetShape(parts.map(\.input), file: sourcePath, name: name)
             let vocabAxis = first.rule.vocabAxis.map { axis -> Int in
                 first.input.toTarget.transpose ? 1 - axis : axis
             }
+            var selection: VocabularySelection?
+            if let vocabulary = options.vocabulary, let axis = vocabAxis, axis < shape.count {
+                let rows = shape[axis]
+                if let expected = options.vocabularySize, expected != rows {
+                    throw fail(.sizeMismatch, first.input.source.name,
+                               "the vocabulary has \(expected) tokens, this tensor has \(rows) vocabulary rows")
+                }
+                if let bad = (vocabulary.keep + vocabulary.compound.flatMap { $0 }).first(where: { $0 < 0 || $0 >= rows }) {
+                    throw fail(.outOfBounds, name, "vocabulary id \(bad) is outside the \(rows) rows of this tensor")
+                }
+                shape[axis] = vocabulary.newSize
+                selection = vocabulary
+            }
             outputs.append(PlannedOutput(name: name, nativeName: count == 1 ? first.native : nil, dtype: dtype, shape: shape,
-                                         inputs: parts.map(\.input), vocabAxis: vocabAxis))
+                                         inputs: parts.map(\.input), vocabAxis: vocabAxis, selection: selection))
         }
 
         // 3. Everything else in the source: dropped with a reason, kept, or an error.
@@ -208,7 +227,7 @@ public struct ConversionPlanner {
             let dtype = Self.outputDType(t.dtype, options.dtype)
             outputs.append(PlannedOutput(name: t.name, nativeName: nil, dtype: dtype, shape: t.shape,
                                          inputs: [PlannedInput(source: t, fromSource: identity, nativeShape: t.shape, toTarget: identity)],
-                                         vocabAxis: nil))
+                                         vocabAxis: nil, selection: nil))
         }
         return ConversionPlan(family: table.family, sourceLayout: sourceLayout, targetLayout: options.targetLayout,
                               layerCount: layerCount, outputs: outputs, dropped: dropped, unmapped: unmapped)

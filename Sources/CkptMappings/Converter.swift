@@ -22,6 +22,9 @@ public struct WriteOptions: Sendable {
     public var config: [String: JSONValue]?
     /// Files copied from beside the source (vocabularies).
     public var extraFiles: [String] = []
+    /// Files written with the given contents (a pruned vocab.txt, keep_tokens.json); they take
+    /// precedence over copied files of the same name.
+    public var generatedFiles: [String: [UInt8]] = [:]
 
     public init() {}
 }
@@ -90,6 +93,10 @@ public enum Converter {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try write(Array(try encoder.encode(JSONValue.object(config))) + [0x0a], to: folder.file("config.json"))
             files.append("config.json")
+        }
+        for (name, bytes) in options.generatedFiles.sorted(by: { $0.key < $1.key }) {
+            try write(bytes, to: folder.file(name))
+            files.append(name)
         }
         for path in options.extraFiles {
             let name = FileSystem.basename(path)

@@ -11,7 +11,7 @@ public enum TensorAssembly {
                                into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         let sourceDType = output.inputs[0].source.dtype
         defer { for input in output.inputs { source.discard(input.source) } }
-        if output.inputs.count == 1, output.inputs[0].fromSource.isIdentity, output.inputs[0].toTarget.isIdentity {
+        if output.inputs.count == 1, output.inputs[0].fromSource.isIdentity, output.inputs[0].toTarget.isIdentity, output.selection == nil {
             try source.withBytes(of: output.inputs[0].source) { bytes in
                 if sourceDType == output.dtype { return try sink(bytes) }
                 try castInChunks(bytes, from: sourceDType, to: output.dtype, sink)
@@ -19,7 +19,10 @@ public enum TensorAssembly {
             return
         }
         let item = sourceDType.itemSize!
-        var out = [UInt8](repeating: 0, count: output.shape.reduce(1, *) * item)
+        // The whole (unpruned) target tensor, before any vocabulary selection.
+        let fullShape = output.selection == nil
+            ? output.shape : try ConversionPlanner.targetShape(output.inputs, file: source.path, name: output.name)
+        var out = [UInt8](repeating: 0, count: fullShape.reduce(1, *) * item)
         try out.withUnsafeMutableBytes { dst in
             for (k, input) in output.inputs.enumerated() {
                 try source.withBytes(of: input.source) { src in
@@ -30,6 +33,9 @@ public enum TensorAssembly {
                     }
                 }
             }
+        }
+        if let selection = output.selection, let axis = output.vocabAxis {
+            out = out.withUnsafeBytes { selection.apply($0, shape: fullShape, axis: axis, dtype: sourceDType) }
         }
         try out.withUnsafeBytes { bytes in
             if sourceDType == output.dtype { return try sink(bytes) }

@@ -86,7 +86,7 @@ public struct WordPieceTokenizer: Sendable {
         c.properties.generalCategory == .lineSeparator || c.properties.generalCategory == .paragraphSeparator
     }
 
-    static func isPunctuation(_ c: Unicode.Scalar) -> Bool {
+    public static func isPunctuation(_ c: Unicode.Scalar) -> Bool {
         let v = c.value
         if (33...47).contains(v) || (58...64).contains(v) || (91...96).contains(v) || (123...126).contains(v) { return true }
         switch c.properties.generalCategory {
@@ -96,7 +96,7 @@ public struct WordPieceTokenizer: Sendable {
         }
     }
 
-    static func isCJK(_ c: Unicode.Scalar) -> Bool {
+    public static func isCJK(_ c: Unicode.Scalar) -> Bool {
         let v = c.value
         return (0x4E00...0x9FFF).contains(v) || (0x3400...0x4DBF).contains(v) || (0x20000...0x2A6DF).contains(v)
             || (0x2A700...0x2B73F).contains(v) || (0x2B740...0x2B81F).contains(v) || (0x2B820...0x2CEAF).contains(v)

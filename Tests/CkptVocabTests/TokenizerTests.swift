@@ -32,3 +32,36 @@ final class TokenizerTests: XCTestCase {
         XCTAssertFalse(WordPieceTokenizer(vocabulary: vocab).lowercase)
     }
 }
+
+/// Vocabulary selection rules against bert4keras' own `load_vocab(simplified=True)`.
+final class PruningRuleTests: XCTestCase {
+    func testSimplifiedKeepsExactlyWhatBert4kerasKeeps() throws {
+        let vocab = try Vocabulary(path: Fixtures.path("vocab/vocab.txt"))
+        let json = try Fixtures.json(Fixtures.path("vocab/simplified.json"))
+        for key in ["with_startswith", "without_startswith"] {
+            let golden = try XCTUnwrap(json[key] as? [String: Any], key)
+            let start = golden["startswith"] as? [String] ?? []
+            let ours = try VocabularyPruning.simplified(vocab, startswith: start)
+            XCTAssertEqual(ours.keep, golden["keep_tokens"] as? [Int], key)
+            XCTAssertEqual(ours.tokens, golden["tokens"] as? [String], key)
+        }
+    }
+
+    func testKeepFileErrors() throws {
+        let vocab = try Vocabulary(path: Fixtures.path("vocab/vocab.txt"))
+        let dir = NSTemporaryDirectory() + "ckpt-keep-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func run(_ text: String) -> CkptError? {
+            try? Data(text.utf8).write(to: URL(fileURLWithPath: dir + "/keep.txt"))
+            do { _ = try VocabularyPruning.keepFile(dir + "/keep.txt", vocabulary: vocab) } catch let e as CkptError { return e } catch {}
+            return nil
+        }
+        XCTAssertTrue(run("[CLS]\nno-such-token\n")?.detail.contains("no-such-token") ?? false)
+        XCTAssertTrue(run("[CLS]\n[CLS]\n")?.detail.contains("twice") ?? false)
+        XCTAssertNotNil(run("\n\n"))
+        let ok = try VocabularyPruning.keepFile({ try? Data("[CLS]\n[SEP]\n".utf8).write(to: URL(fileURLWithPath: dir + "/k2.txt")); return dir + "/k2.txt" }(), vocabulary: vocab)
+        XCTAssertEqual(ok.keep, [7, 8])
+        XCTAssertEqual(ok.warnings.count, 1)  // [UNK] not kept
+    }
+}

@@ -1,0 +1,49 @@
+import CkptCore
+
+/// Which vocabulary rows a pruned checkpoint keeps: `keep` (old ids, in the new order), then one
+/// appended row per `compound` entry, the mean of those old rows (bert4keras `keep_tokens` and
+/// `compound_tokens`). Applied to every tensor whose rule names a vocabulary axis.
+public struct VocabularySelection: Sendable, Equatable {
+    public let keep: [Int]
+    public let compound: [[Int]]
+
+    public init(keep: [Int], compound: [[Int]] = []) {
+        self.keep = keep
+        self.compound = compound
+    }
+
+    public var newSize: Int { keep.count + compound.count }
+
+    /// The rows of `src` ([rows, inner] bytes along `axis` 0, or [outer, rows] along axis 1) selected
+    /// and averaged, in the tensor's own dtype. Means are computed in float32, in row order, as
+    /// `np.average` does for bert4keras.
+    func apply(_ src: UnsafeRawBufferPointer, shape: [Int], axis: Int, dtype: DType) -> [UInt8] {
+        let item = dtype.itemSize!
+        let rows = shape[axis]
+        let inner = shape[(axis + 1)...].reduce(1, *)
+        let outer = shape[..<axis].reduce(1, *)
+        let run = inner * item
+        var out = [UInt8](repeating: 0, count: outer * newSize * run)
+        out.withUnsafeMutableBytes { dst in
+            for o in 0..<outer {
+                let srcBase = o * rows * run, dstBase = o * newSize * run
+                for (n, old) in keep.enumerated() {
+                    (dst.baseAddress! + dstBase + n * run).copyMemory(from: src.baseAddress! + srcBase + old * run, byteCount: run)
+                }
+                for (c, group) in compound.enumerated() {
+                    var sum = [Float](repeating: 0, count: inner)
+                    for old in group {
+                        let row = UnsafeRawBufferPointer(rebasing: src[(srcBase + old * run)..<(srcBase + (old + 1) * run)])
+                        var f = [Float](repeating: 0, count: inner)
+                        f.withUnsafeMutableBytes { DTypeCast.convert(row, from: dtype, into: $0, to: .float32) }
+                        for i in 0..<inner { sum[i] += f[i] }
+                    }
+                    for i in 0..<inner { sum[i] /= Float(group.count) }
+                    let target = UnsafeMutableRawBufferPointer(rebasing: dst[(dstBase + (keep.count + c) * run)..<(dstBase + (keep.count + c + 1) * run)])
+                    sum.withUnsafeBytes { DTypeCast.convert($0, from: .float32, into: target, to: dtype) }
+                }
+            }
+        }
+        return out
+    }
+}

@@ -64,6 +64,6 @@ let package = Package(
         .testTarget(name: "CkptMappingsTests", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ckpt", "CkptTestSupport"]),
         .testTarget(name: "CkptVocabTests", dependencies: ["CkptCore", "CkptVocab", "CkptTestSupport"]),
-        .testTarget(name: "CkptModelsTests", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptModels", "CkptTestSupport"]),
+        .testTarget(name: "CkptModelsTests", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptModels", "CkptVocab", "CkptTestSupport"]),
     ]
 )

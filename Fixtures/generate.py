@@ -1730,6 +1730,280 @@ def part_forward(family):
 
 
 # --------------------------------------------------------------------------------------------
+# Vocabulary pruning goldens (main venv, phase 2; parts "prune:<family>"): bert4keras'
+# keep_tokens / compound_tokens applied to the family checkpoints
+# --------------------------------------------------------------------------------------------
+
+PRUNE_DIR = os.path.join(HERE, "prune")
+
+# The 64-token vocabulary of the family fixtures (they have vocab_size 64 but no vocab file):
+# synthetic, fixed strings; ids 0-4 are the BERT specials (T5 reads id 0 as pad / decoder start
+# and id 1 as EOS; the names do not matter to it).
+_PRUNE_VOCAB = (
+    ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    + list("的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年北京")  # 32 CJK
+    + ["##s", "##ing", "##ed", "##er", "##ly", "##们"]
+    + ["the", "of", "and", "to", "a", "in", "is", "it", "you", "that", "he", "was", "for", "on",
+       "are", "with", "as", "play", "hello", "world", "token"]
+)
+# kept tokens in new-id order: the specials first, then a deliberately unsorted order
+_PRUNE_KEEP = (
+    ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    + ["国", "hello", "##ing", "我", "the", "中", "京", "world", "们", "是", "play", "北", "人",
+       "##s", "a", "大", "的", "token", "你", "and", "##们", "上", "in", "时", "说", "it", "年",
+       "一", "to", "##ed", "地", "he", "子", "有", "of"]
+)
+# (new token, its components): each compound row = mean of the components' rows, which must be
+# kept tokens (bert4keras' compound ids index the rows AFTER keep_tokens)
+_PRUNE_COMPOUND = [
+    ("中国", ["中", "国"]),
+    ("北京人", ["北", "京", "人"]),
+    ("playing", ["play", "##ing"]),
+]
+# family -> (input set, case): token ids below are NEW (pruned-vocabulary) ids; 40, 41, 42 are
+# the compound tokens
+PRUNE_FAMILIES = {
+    "bert": ("encoder", _fc("mlm", ["mlm_probs"], with_mlm=True)),
+    "albert": ("encoder", _fc("mlm", ["mlm_probs"], with_mlm=True)),
+    "nezha": ("encoder", _fc("mlm", ["mlm_probs"], with_mlm=True)),
+    "roformer": ("encoder", _fc("mlm", ["mlm_probs"], with_mlm=True)),
+    "electra": ("encoder", _fc("encoder", ["hidden"])),
+    "gpt2_ml": ("gpt", _fc("default", ["lm_probs"])),
+    "t5.1.1": ("t5", _fc("encoder_decoder", ["decoder_probs"])),
+}
+PRUNE_INPUTS = {
+    "encoder": {"token_ids": [2, 11, 25, 40, 3, 42, 29, 17, 3],
+                "segment_ids": [0, 0, 0, 0, 0, 1, 1, 1, 1]},
+    "gpt": {"token_ids": [2, 14, 27, 40, 41, 6, 19, 32]},
+    "t5": {"token_ids": [12, 7, 33, 41, 21, 9, 1],
+           "decoder_token_ids": [0, 42, 16, 28, 39]},
+}
+# the checkpoint variables bert4keras' load_variable sends through load_embeddings, per family
+# (asserted: exactly the loaded weights whose shape changes, and exactly the checkpoint
+# variables with a vocab_size axis)
+_PRUNE_VOCAB_VARS = {
+    "bert": ["bert/embeddings/word_embeddings", "cls/predictions/output_bias"],
+    "albert": ["bert/embeddings/word_embeddings", "cls/predictions/output_bias"],
+    "nezha": ["bert/embeddings/word_embeddings", "cls/predictions/output_bias"],
+    "roformer": ["bert/embeddings/word_embeddings", "cls/predictions/output_bias"],
+    "electra": ["electra/embeddings/word_embeddings"],
+    "gpt2_ml": ["newslm/embeddings/word_embed"],
+    "t5.1.1": ["decoder/logits/kernel", "shared/embedding"],
+}
+
+
+def prune_spec():
+    """(keep_tokens, compound_tokens, final token list) in bert4keras' terms."""
+    vocab, keep = _PRUNE_VOCAB, _PRUNE_KEEP
+    assert len(vocab) == 64 and len(set(vocab)) == 64
+    assert len(set(keep)) == len(keep) and all(t in vocab for t in keep)
+    keep_tokens = [vocab.index(t) for t in keep]
+    assert keep_tokens[:5] == [0, 1, 2, 3, 4] and keep_tokens[5:] != sorted(keep_tokens[5:])
+    compound_tokens = [[keep.index(c) for c in parts] for _, parts in _PRUNE_COMPOUND]
+    tokens = list(keep) + [t for t, _ in _PRUNE_COMPOUND]
+    assert len(set(tokens)) == len(tokens) and not set(tokens[len(keep):]) & set(vocab)
+    return keep_tokens, compound_tokens, tokens
+
+
+def _prune_reference(raw, keep_tokens, compound_tokens, transposed):
+    """numpy restatement of bert4keras' Transformer.load_embeddings (models.py): rows
+    keep_tokens, then one row per compound = np.average of those (new-id) rows. np.average with
+    the default integer weights computes in float64; the concatenation is float64 and Keras
+    stores it as float32."""
+    import numpy as np
+
+    x = raw.T if transposed else raw
+    x = x.astype(np.float32)[keep_tokens]
+    ext = [x[c].astype(np.float64).mean(0) for c in compound_tokens]
+    x = np.concatenate([x, ext], 0).astype(np.float32)
+    return x.T if transposed else x
+
+
+def part_prune(family):
+    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"  # as part_forward
+    import zipfile
+
+    import numpy as np
+
+    tf = setup_tf(graph=True)
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    import keras
+    import bert4keras
+    from bert4keras.backend import K
+    from bert4keras.models import build_transformer_model
+
+    fam_dir = os.path.join(FAMILIES_DIR, family)
+    model_name = FAMILIES[family][0]
+    config_path = os.path.join(fam_dir, "config.json")
+    ckpt_path = os.path.join(fam_dir, "model.ckpt")
+    input_set, spec = PRUNE_FAMILIES[family]
+    keep_tokens, compound_tokens, tokens = prune_spec()
+    new_vocab = len(tokens)
+    old_vocab = FAMILIES[family][1]["vocab_size"]
+    out = fresh_dir(os.path.join(PRUNE_DIR, family))
+    fwd = os.path.join(out, "forward")
+    os.makedirs(fwd)
+
+    def write_text(name, text):
+        with open(os.path.join(out, name), "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+
+    def savez(path, arrays):
+        saved = zipfile.time
+        zipfile.time = _FixedZipTime()  # fixed member dates (see part_npz)
+        try:
+            np.savez(path, **arrays)
+        finally:
+            zipfile.time = saved
+
+    write_text("vocab.txt", "".join(t + "\n" for t in _PRUNE_VOCAB))
+    write_text("keep.txt", "".join(t + "\n" for t in _PRUNE_KEEP))
+    write_text("keep_tokens.json", json.dumps(keep_tokens) + "\n")
+    write_text("compound.tsv", "".join("%s\t%s\n" % (t, " ".join(parts))
+                                       for t, parts in _PRUNE_COMPOUND))
+    write_text("compound_tokens.json", json.dumps(compound_tokens) + "\n")
+
+    K.clear_session()
+    kwargs = dict(spec["kwargs"], keep_tokens=keep_tokens, compound_tokens=compound_tokens)
+    transformer = build_transformer_model(config_path, checkpoint_path=ckpt_path,
+                                          model=model_name, application=spec["application"],
+                                          return_keras_model=False, **kwargs)
+    assert transformer.vocab_size == new_vocab
+
+    # weights.npz: every loaded weight whose shape is not the checkpoint's (nor its transpose)
+    # is vocabulary-indexed
+    # (load_embeddings changed its row count); mapped back by variable_mapping(), which pairs
+    # each layer's trainable_weights with TF names in order (as load_weights_from_checkpoint)
+    ckpt_shapes = dict(tf.train.list_variables(ckpt_path))
+    mapping = {transformer.prefixed(k): v for k, v in transformer.variable_mapping().items()}
+    pairs = []
+    for layer, names in mapping.items():
+        if layer not in transformer.layers:
+            continue
+        for w, name in zip(transformer.layers[layer].trainable_weights, names):
+            shape, tf_shape = list(K.int_shape(w)), list(ckpt_shapes[name])
+            # (the loader's transposes -- T5 relative_attention_bias, the NSP kernel -- only
+            # reverse the shape)
+            if shape != tf_shape and shape != tf_shape[::-1]:
+                pairs.append((name, layer, w))
+    pairs.sort(key=lambda p: p[0])
+    expected = _PRUNE_VOCAB_VARS[family]
+    assert [p[0] for p in pairs] == expected, (family, [p[0] for p in pairs])
+    assert sorted(n for n, s in ckpt_shapes.items() if old_vocab in s) == expected
+    values = K.batch_get_value([w for _, _, w in pairs])
+    weights, listing = {}, []
+    for (name, layer, w), value in zip(pairs, values):
+        raw = tf.train.load_variable(ckpt_path, name)
+        transposed = name == "decoder/logits/kernel"  # [hidden, vocab] in TF and in Keras
+        ref = _prune_reference(raw, keep_tokens, compound_tokens, transposed)
+        assert value.dtype == np.float32 and np.array_equal(value, ref), name
+        weights[name] = value
+        entry = {"name": name, "keras_layer": layer, "keras_weight": w.name,
+                 "checkpoint_shape": list(ckpt_shapes[name]), "dtype": "float32",
+                 "shape": list(value.shape),
+                 "vocab_axis": 1 if transposed else 0}
+        entry.update(checksum_fields(value, "float32"))
+        listing.append(entry)
+    savez(os.path.join(out, "weights.npz"), weights)
+
+    # forward case (as part_forward; ids are new ids)
+    raw_in = PRUNE_INPUTS[input_set]
+    takes_segments = input_set != "t5" and FAMILIES[family][1].get("type_vocab_size", 2) > 0
+    inputs = {"token_ids": np.array(raw_in["token_ids"], np.int32)}
+    if takes_segments:
+        inputs["segment_ids"] = np.array(raw_in["segment_ids"], np.int32)
+    if input_set == "t5":
+        inputs["decoder_token_ids"] = np.array(raw_in["decoder_token_ids"], np.int32)
+    for name in ("token_ids", "decoder_token_ids"):
+        if name in inputs:
+            assert inputs[name].max() < new_vocab
+    assert any(i >= len(keep_tokens) for i in raw_in["token_ids"] +
+               raw_in.get("decoder_token_ids", []))
+    if input_set == "t5":
+        model, what = transformer.model, "transformer.model"
+        in_names = ["token_ids", "decoder_token_ids"]
+    else:
+        model, what = transformer.model, "transformer.model"
+        in_names = ["token_ids"] + (["segment_ids"] if takes_segments else [])
+    layer_of = {"token_ids": "Encoder-Input-Token" if input_set == "t5" else "Input-Token",
+                "segment_ids": "Input-Segment", "decoder_token_ids": "Decoder-Input-Token"}
+    assert [t.name.split(":")[0] for t in model.inputs] == [layer_of[n] for n in in_names]
+    outs = model.predict([inputs[n][None] for n in in_names], batch_size=1, verbose=0)
+    outs = outs if isinstance(outs, list) else [outs]
+    assert len(outs) == len(spec["outputs"])
+    for v in outs:
+        assert v.shape[0] == 1 and v.dtype == np.float32, (v.shape, v.dtype)
+    outs = [v[0] for v in outs]
+    for n, v in zip(spec["outputs"], outs):
+        if n.endswith("_probs"):
+            assert v.shape[-1] == new_vocab, (n, v.shape)
+    arrays = {n: inputs[n] for n in in_names}
+    arrays.update(dict(zip(spec["outputs"], outs)))
+    fname = spec["case"] + ".npz"
+    savez(os.path.join(fwd, fname), arrays)
+    heads = _fwd_heads(transformer)
+    case_entry = {
+        "case": spec["case"], "file": fname, "application": spec["application"],
+        "heads": heads, "build_kwargs": spec["kwargs"], "outputs": spec["outputs"],
+        "inputs": in_names, "shapes": {n: list(a.shape) for n, a in arrays.items()},
+        "bert4keras_outputs": "; ".join(
+            "%s.outputs[%d] (layer %s) -> %s" % (what, i, layer, name) for i, (layer, name)
+            in enumerate(zip(model.output_names, spec["outputs"]))),
+    }
+    versions = {"bert4keras": bert4keras.__version__, "tensorflow": tf.__version__,
+                "keras": keras.__version__, "numpy": np.__version__}
+    rel_fam = "../../../families/%s/" % family
+    dump_json(os.path.join(fwd, "cases.json"), {
+        "family": family,
+        "bert4keras_model": model_name,
+        "versions": versions,
+        "config": rel_fam + "config.json",
+        "checkpoint": rel_fam + "model.ckpt",
+        "vocab": "../vocab.txt",
+        "keep_tokens": "../keep_tokens.json",
+        "compound_tokens": "../compound_tokens.json",
+        "vocab_size": new_vocab,
+        "loaded_by": "build_transformer_model(config, checkpoint_path, model, application, "
+                     "keep_tokens=K, compound_tokens=C, **heads) -> "
+                     "Transformer.load_weights_from_checkpoint -> load_embeddings",
+        "run": "Keras Model.predict, batch of 1 (arrays here have no batch axis), graph mode, "
+               "CPU, intra/inter-op threads 1, TF_ENABLE_ONEDNN_OPTS=0",
+        "inputs": {n: a.tolist() for n, a in inputs.items()},
+        "input_tokens": {n: [tokens[i] for i in inputs[n].tolist()]
+                         for n in ("token_ids", "decoder_token_ids") if n in inputs},
+        "cases": [case_entry],
+        "skipped": [],
+        "notes": [],
+    })
+
+    dump_json(os.path.join(out, "prune.json"), {
+        "family": family,
+        "bert4keras_model": model_name,
+        "versions": versions,
+        "checkpoint": rel_fam[3:] + "model.ckpt",
+        "vocab": "vocab.txt",
+        "old_vocab_size": old_vocab,
+        "keep_count": len(keep_tokens),
+        "compound_count": len(compound_tokens),
+        "new_vocab_size": new_vocab,
+        "keep_tokens": keep_tokens,
+        "compound_tokens": compound_tokens,
+        "compound": [{"token": t, "components": parts, "ids": ids}
+                     for (t, parts), ids in zip(_PRUNE_COMPOUND, compound_tokens)],
+        "tokens": tokens,
+        "built_by": "build_transformer_model(config, checkpoint_path, model=%r, application=%r, "
+                    "keep_tokens=keep_tokens, compound_tokens=compound_tokens, **%s)"
+                    % (model_name, spec["application"], json.dumps(spec["kwargs"])),
+        "rule": "new = old[keep_tokens] (rows), then for each compound list c one row "
+                "np.average(new[c], axis=0) (equal weights; computed in float64, stored "
+                "float32), appended in order; decoder/logits/kernel is pruned on its transpose "
+                "(vocab axis 1). Checked against a numpy restatement (bit-exact)",
+        "weights": listing,
+    })
+
+
+# --------------------------------------------------------------------------------------------
 # Hugging Face goldens (hf venv: transformers + torch + TF; parts "hf:<name>")
 # --------------------------------------------------------------------------------------------
 
@@ -2027,11 +2301,14 @@ PARTS = {
     "gpt2_openai": part_gpt2_openai,
     # forward-pass goldens: bert4keras loads families/<family>/model.ckpt
     **{"forward:" + fam: (lambda fam=fam: part_forward(fam)) for fam in FAMILIES},
+    # vocabulary-pruning goldens: bert4keras keep_tokens/compound_tokens on families/<family>
+    **{"prune:" + fam: (lambda fam=fam: part_prune(fam)) for fam in PRUNE_FAMILIES},
     # Hugging Face goldens: run in the hf venv, after everything above (they read the family
     # checkpoints and special/gpt2_openai, and write beside them)
     **{"hf:" + name: (lambda name=name: part_hf(name)) for name in HF_MODELS},
 }
-PHASE2 = ("optimizer", "safetensors", "gpt2_openai") + tuple("forward:" + f for f in FAMILIES)
+PHASE2 = (("optimizer", "safetensors", "gpt2_openai") + tuple("forward:" + f for f in FAMILIES)
+          + tuple("prune:" + f for f in PRUNE_FAMILIES))
 PHASES = [
     [p for p in PARTS if p not in PHASE2 and not p.startswith("hf:")],
     list(PHASE2),
@@ -2106,8 +2383,9 @@ def main(argv):
     # With CKPT_SKIP_HF the Hugging Face outputs of an earlier run are kept as they are (they
     # only depend on the TF checkpoints, which are deterministic).
     kept_hf = _collect_hf_outputs() if skip_hf else {}
-    # Everything under families/, special/ and vocab/ is owned by this script and rewritten.
-    for d in (FAMILIES_DIR, SPECIAL_DIR, VOCAB_DIR):
+    # Everything under families/, special/, vocab/ and prune/ is owned by this script and
+    # rewritten.
+    for d in (FAMILIES_DIR, SPECIAL_DIR, VOCAB_DIR, PRUNE_DIR):
         if os.path.isdir(d):
             shutil.rmtree(d)
         os.makedirs(d)

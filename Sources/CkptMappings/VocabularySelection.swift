@@ -15,8 +15,8 @@ public struct VocabularySelection: Sendable, Equatable {
     public var newSize: Int { keep.count + compound.count }
 
     /// The rows of `src` ([rows, inner] bytes along `axis` 0, or [outer, rows] along axis 1) selected
-    /// and averaged, in the tensor's own dtype. Means are computed in float32, in row order, as
-    /// `np.average` does for bert4keras.
+    /// and averaged, in the tensor's own dtype. Means are computed in float64 and rounded once,
+    /// as `np.average` does with bert4keras' integer weights.
     func apply(_ src: UnsafeRawBufferPointer, shape: [Int], axis: Int, dtype: DType) -> [UInt8] {
         let item = dtype.itemSize!
         let rows = shape[axis]
@@ -31,16 +31,16 @@ public struct VocabularySelection: Sendable, Equatable {
                     (dst.baseAddress! + dstBase + n * run).copyMemory(from: src.baseAddress! + srcBase + old * run, byteCount: run)
                 }
                 for (c, group) in compound.enumerated() {
-                    var sum = [Float](repeating: 0, count: inner)
+                    var sum = [Double](repeating: 0, count: inner)
                     for old in group {
                         let row = UnsafeRawBufferPointer(rebasing: src[(srcBase + old * run)..<(srcBase + (old + 1) * run)])
-                        var f = [Float](repeating: 0, count: inner)
-                        f.withUnsafeMutableBytes { DTypeCast.convert(row, from: dtype, into: $0, to: .float32) }
+                        var f = [Double](repeating: 0, count: inner)
+                        f.withUnsafeMutableBytes { DTypeCast.convert(row, from: dtype, into: $0, to: .float64) }
                         for i in 0..<inner { sum[i] += f[i] }
                     }
-                    for i in 0..<inner { sum[i] /= Float(group.count) }
+                    for i in 0..<inner { sum[i] /= Double(group.count) }
                     let target = UnsafeMutableRawBufferPointer(rebasing: dst[(dstBase + (keep.count + c) * run)..<(dstBase + (keep.count + c + 1) * run)])
-                    sum.withUnsafeBytes { DTypeCast.convert($0, from: .float32, into: target, to: dtype) }
+                    sum.withUnsafeBytes { DTypeCast.convert($0, from: .float64, into: target, to: dtype) }
                 }
             }
         }

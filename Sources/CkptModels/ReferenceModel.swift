@@ -110,19 +110,27 @@ public struct ReferenceModel {
     }
 
     /// Which keys a query may attend to: padding (token id 0) is never attended, as bert4keras'
-    /// Embedding(mask_zero=True) makes it; `lm` adds the causal mask, `unilm` the segment one.
+    /// Embedding(mask_zero=True) makes it — except the first position, which bert4keras'
+    /// Embedding.compute_mask always keeps (T5's decoder starts with id 0); `lm` adds the causal
+    /// mask, `unilm` the segment one.
     static func mask(tokens: [Int], application: Application, segments: [Int]?) -> (Int, Int) -> Bool {
+        let padding = paddingMask(tokens)
         switch application {
         case .encoder:
-            return { _, k in tokens[k] != 0 }
+            return { _, k in padding[k] }
         case .lm:
-            return { q, k in tokens[k] != 0 && k <= q }
+            return { q, k in padding[k] && k <= q }
         case .unilm:
             var cum: [Int] = []
             var s = 0
             for v in segments ?? [Int](repeating: 0, count: tokens.count) { s += v; cum.append(s) }
-            return { q, k in tokens[k] != 0 && cum[k] <= cum[q] }
+            return { q, k in padding[k] && cum[k] <= cum[q] }
         }
+    }
+
+    /// True for the keys that may be attended to.
+    static func paddingMask(_ tokens: [Int]) -> [Bool] {
+        tokens.enumerated().map { i, t in i == 0 || t != 0 }
     }
 
     func embed(_ tokens: [Int], segments: [Int]?) throws -> Matrix {

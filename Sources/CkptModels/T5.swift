@@ -6,7 +6,8 @@ import CkptCore
 extension ReferenceModel {
     func runT5(_ r: ForwardRequest) throws -> ForwardOutputs {
         let encTokens = r.tokens
-        let encAllowed: (Int, Int) -> Bool = { _, k in encTokens[k] != 0 }
+        let encPadding = Self.paddingMask(encTokens)
+        let encAllowed: (Int, Int) -> Bool = { _, k in encPadding[k] }
         let encBias = PositionScheme.buckets(bias: try weights.matrix("encoder.layers.0.attention.relative_bias.weight"), bidirectional: true)
         var c = try embed(encTokens, segments: nil)
         for i in 0..<layers {
@@ -19,7 +20,7 @@ extension ReferenceModel {
         out.add("encoder_hidden", c)
         guard let decTokens = r.decoderTokens else { return out }
 
-        let selfAllowed: (Int, Int) -> Bool = { q, k in decTokens[k] != 0 && k <= q }
+        let selfAllowed = Self.mask(tokens: decTokens, application: .lm, segments: nil)
         let decBias = PositionScheme.buckets(bias: try weights.matrix("decoder.layers.0.attention.relative_bias.weight"), bidirectional: false)
         let context = c
         var y = try embed(decTokens, segments: nil)

@@ -64,8 +64,11 @@ struct Verify: ParsableCommand {
                 // (probabilities), relative to the largest magnitude for hidden states.
                 var m: Float = 0, scale: Float = 1
                 for i in out.values.indices {
-                    m = max(m, abs(out.values[i] - other.values[i]))
-                    scale = max(scale, abs(out.values[i]))
+                    let (x, y) = (out.values[i], other.values[i])
+                    // NaN on one side only is a difference; Swift's max would skip it.
+                    let d = x.isNaN || y.isNaN ? (x.isNaN && y.isNaN ? 0 : Float.infinity) : abs(x - y)
+                    m = max(m, d)
+                    scale = max(scale, abs(x).isNaN ? 0 : abs(x))
                 }
                 let d = m / scale
                 worst[out.name] = max(worst[out.name] ?? 0, d.isNaN ? .infinity : d)

@@ -18,6 +18,17 @@ public enum TensorAssembly {
             }
             return
         }
+        if output.inputs.count == 1, output.inputs[0].fromSource.isIdentity, output.inputs[0].toTarget.isIdentity,
+           let selection = output.selection, let axis = output.vocabAxis {
+            // Pruning alone: rows selected straight from the source view, no full-size copy.
+            let input = output.inputs[0]
+            let selected = try source.withBytes(of: input.source) { selection.apply($0, shape: input.source.shape, axis: axis, dtype: sourceDType) }
+            try selected.withUnsafeBytes { bytes in
+                if sourceDType == output.dtype { return try sink(bytes) }
+                try castInChunks(bytes, from: sourceDType, to: output.dtype, sink)
+            }
+            return
+        }
         let item = sourceDType.itemSize!
         // The whole (unpruned) target tensor, before any vocabulary selection.
         let fullShape = output.selection == nil

@@ -86,3 +86,57 @@ extension ForwardCLITests {
         XCTAssertEqual(try run("forward", Fixtures.path("families/bert"), "--text", "x", "--tokens", "2,3").status, 2)
     }
 }
+
+/// `ckpt prune` as a user runs it.
+final class PruneCLITests: ScratchTestCase {
+    func run(_ args: String...) throws -> CLI.Run { try CLI.run(args) }
+
+    func testPruneWritesVocabConfigAndKeepTokens() throws {
+        let dir = Fixtures.path("prune/bert")
+        let out = scratch + "/out"
+        let r = try run("prune", Fixtures.path("families/bert"), "--to", out, "--vocab", dir + "/vocab.txt",
+                        "--keep-tokens", dir + "/keep.txt", "--compound-tokens", dir + "/compound.tsv")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let prune = try Fixtures.json(dir + "/prune.json")
+        let vocab = try String(contentsOfFile: out + "/vocab.txt", encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(vocab, prune["tokens"] as? [String])
+        let config = try Fixtures.json(out + "/config.json")
+        XCTAssertEqual(config["vocab_size"] as? Int, 43)
+        let keep = try Fixtures.json(out + "/keep_tokens.json")
+        XCTAssertEqual(keep["keep_tokens"] as? [Int], prune["keep_tokens"] as? [Int])
+        // The pruned folder runs: ids of the new vocabulary, a compound one included.
+        XCTAssertEqual(try run("forward", out, "--tokens", "2,40,41,3", "--heads", "mlm").status, 0)
+    }
+
+    func testPruneBadInputIsOneLineAndWritesNothing() throws {
+        let dir = Fixtures.path("prune/bert")
+        let out = scratch + "/out"
+        let bad = scratch + "/bad.txt"
+        for (content, expect) in [("[CLS]\nnot-a-token\n", "not-a-token"), ("[CLS]\n[CLS]\n", "twice"), ("\n", "keeps no tokens")] {
+            try Data(content.utf8).write(to: URL(fileURLWithPath: bad))
+            let r = try run("prune", Fixtures.path("families/bert"), "--to", out, "--vocab", dir + "/vocab.txt", "--keep-tokens", bad)
+            XCTAssertEqual(r.status, 1, content)
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains(expect), r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        }
+        // A vocabulary whose size does not match the embedding rows.
+        try Data("[PAD]\n[UNK]\n[CLS]\n".utf8).write(to: URL(fileURLWithPath: scratch + "/small.txt"))
+        try Data("[CLS]\n".utf8).write(to: URL(fileURLWithPath: bad))
+        let r = try run("prune", Fixtures.path("families/bert"), "--to", out, "--vocab", scratch + "/small.txt", "--keep-tokens", bad)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("3 tokens"), r.stderr)
+        // Compound tokens naming unknown tokens.
+        try Data("[CLS]\n".utf8).write(to: URL(fileURLWithPath: bad))
+        try Data("new\tnope\n".utf8).write(to: URL(fileURLWithPath: scratch + "/c.tsv"))
+        let c = try run("prune", Fixtures.path("families/bert"), "--to", out, "--vocab", dir + "/vocab.txt", "--keep-tokens", bad,
+                        "--compound-tokens", scratch + "/c.tsv")
+        XCTAssertEqual(c.status, 1)
+        XCTAssertTrue(c.stderr.contains("nope"), c.stderr)
+        // [UNK] not kept is a warning, not an error.
+        let w = try run("prune", Fixtures.path("families/bert"), "--to", out, "--vocab", dir + "/vocab.txt", "--keep-tokens", bad)
+        XCTAssertEqual(w.status, 0, w.stderr)
+        XCTAssertTrue(w.stderr.contains("warning: [UNK] is not kept"), w.stderr)
+        XCTAssertEqual(try run("prune", Fixtures.path("families/bert"), "--to", out, "--vocab", dir + "/vocab.txt").status, 2)
+    }
+}

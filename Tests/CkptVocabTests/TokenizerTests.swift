@@ -65,3 +65,25 @@ final class PruningRuleTests: XCTestCase {
         XCTAssertEqual(ok.warnings.count, 1)  // [UNK] not kept
     }
 }
+
+extension PruningRuleTests {
+    /// `--corpus`: the specials plus every id bert4keras' tokenizer produces at least N times on the
+    /// texts (counted from the goldens), in vocabulary order.
+    func testCorpusKeepsTokensSeenOftenEnough() throws {
+        let vocab = try Vocabulary(path: Fixtures.path("vocab/vocab.txt"))
+        let cases = try XCTUnwrap(try Fixtures.json(Fixtures.path("vocab/tokenize.json"))["cased"] as? [[String: Any]])
+        // One text a line; texts holding a line break are left out (they would split).
+        let usable = cases.filter { !($0["text"] as! String).contains(where: { $0.isNewline }) }
+        let file = NSTemporaryDirectory() + "ckpt-corpus-" + UUID().uuidString
+        try Data(usable.map { $0["text"] as! String }.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        var counts: [Int: Int] = [:]
+        for c in usable { for id in c["ids"] as! [Int] { counts[id, default: 0] += 1 } }
+        for minCount in [1, 2] {
+            let specials = Set(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"].compactMap { vocab.id(of: $0) })
+            let expected = (0..<vocab.count).filter { specials.contains($0) || (counts[$0] ?? 0) >= minCount }
+            let ours = try VocabularyPruning.corpus([file], vocabulary: vocab, minCount: minCount)
+            XCTAssertEqual(ours.keep, expected, "min count \(minCount)")
+        }
+    }
+}

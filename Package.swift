@@ -25,7 +25,7 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // protobuf-c code generated once from Protos/ by scripts/generate-protos.sh (committed).
-        .target(name: "CTFProto", dependencies: ["CProtobufC"]),
+        .target(name: "CProtos", dependencies: ["CProtobufC"]),
         // Functions in place of HDF5's macros (H5T_NATIVE_*, H5F_ACC_RDONLY...), which Swift cannot import.
         .target(name: "CHDF5Shim", dependencies: ["CHDF5"]),
         // CRC32C with the SSE4.2 / ARMv8 CRC instructions, table fallback.
@@ -36,13 +36,13 @@ let package = Package(
         .target(name: "CSystem"),
 
         .target(name: "CkptCore", dependencies: ["CCRC32C", "CZlib", "CSystem"], swiftSettings: strict),
-        .target(name: "CkptFormats", dependencies: ["CkptCore", "CTFProto", "CHDF5Shim", "CZlib"],
+        .target(name: "CkptFormats", dependencies: ["CkptCore", "CProtos", "CHDF5Shim", "CZlib"],
                 swiftSettings: strict),
         .target(name: "CkptMappings", dependencies: ["CkptCore", "CkptFormats"], swiftSettings: strict,
                 plugins: ["EmbedMappings"]),
         .target(name: "CkptModels", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CBLASLoader", "CSystem"],
                 swiftSettings: strict),
-        .target(name: "CkptVocab", dependencies: ["CkptCore"], swiftSettings: strict),
+        .target(name: "CkptVocab", dependencies: ["CkptCore", "CProtos"], swiftSettings: strict),
         .executableTarget(name: "ckpt", dependencies: [
             "CkptCore", "CkptFormats", "CkptMappings", "CkptModels", "CkptVocab",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 command -v protoc-c >/dev/null || { echo "protoc-c not found: apt-get install protobuf-c-compiler" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-protoc-c --proto_path=Protos --c_out="$tmp" Protos/tensor_bundle.proto
-mv "$tmp/tensor_bundle.pb-c.h" Sources/CTFProto/include/tensor_bundle.pb-c.h
-mv "$tmp/tensor_bundle.pb-c.c" Sources/CTFProto/tensor_bundle.pb-c.c
-echo "generated Sources/CTFProto from Protos/tensor_bundle.proto with $(protoc-c --version | head -1)"
+for proto in tensor_bundle sentencepiece_model; do
+    protoc-c --proto_path=Protos --c_out="$tmp" "Protos/$proto.proto"
+    mv "$tmp/$proto.pb-c.h" "Sources/CProtos/include/$proto.pb-c.h"
+    mv "$tmp/$proto.pb-c.c" "Sources/CProtos/$proto.pb-c.c"
+done
+echo "generated Sources/CProtos from Protos/*.proto with $(protoc-c --version | head -1)"

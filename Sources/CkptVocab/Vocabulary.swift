@@ -31,4 +31,13 @@ public struct Vocabulary: Sendable {
     }
 
     public var count: Int { tokens.count }
+
+    /// A vocabulary from a token list (SentencePiece pieces).
+    public init(tokens: [String], path: String) {
+        var ids: [[UInt8]: Int] = [:]
+        for (i, t) in tokens.enumerated() { ids[Array(t.utf8)] = i }
+        self.tokens = tokens
+        byBytes = ids
+        self.path = path
+    }
 }

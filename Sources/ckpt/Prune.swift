@@ -17,7 +17,7 @@ struct Prune: ParsableCommand {
     @Option(name: .customLong("to"), help: "Output folder (created atomically).")
     var output: String
 
-    @Option(help: "The checkpoint's vocab.txt.")
+    @Option(help: "The checkpoint's vocab.txt, or its SentencePiece model (spiece.model), which is pruned too.")
     var vocab: String
 
     @Option(help: "Tokens to keep, one per line, in the order of the new vocabulary.")
@@ -57,7 +57,12 @@ struct Prune: ParsableCommand {
     }
 
     func run() throws {
-        let vocabulary = try Vocabulary(path: vocab)
+        // A SentencePiece model (T5, mT5) is pruned itself; a vocab.txt is rewritten.
+        let sentencePiece = SentencePieceModel.looksLike(vocab) ? try SentencePieceModel(path: vocab) : nil
+        let vocabulary = try sentencePiece?.vocabulary ?? Vocabulary(path: vocab)
+        if sentencePiece != nil && (keepTokens == nil || compoundTokens != nil) {
+            throw CkptError(.unsupported, file: vocab, "a SentencePiece model is pruned with --keep-tokens only (no --simplified, --corpus or compound tokens)")
+        }
         var chosen: VocabularyPruning.Result
         if let keepTokens {
             chosen = try VocabularyPruning.keepFile(keepTokens, vocabulary: vocabulary)
@@ -67,6 +72,12 @@ struct Prune: ParsableCommand {
             chosen = try VocabularyPruning.corpus(corpus, vocabulary: vocabulary, minCount: minCount)
         }
         if let compoundTokens { try VocabularyPruning.addCompounds(compoundTokens, to: &chosen, vocabulary: vocabulary) }
+        if let sentencePiece {
+            // Control and unknown pieces stay, first, in their original order.
+            chosen.keep = sentencePiece.prunedOrder(keep: chosen.keep)
+            chosen.tokens = chosen.keep.map { vocabulary.tokens[$0] }
+            chosen.warnings.removeAll()
+        }
         guard !chosen.keep.isEmpty else { throw CkptError(.malformed, file: vocab, "the selection keeps no tokens") }
         for w in chosen.warnings { Output.error("ckpt: warning: \(w)") }
 
@@ -87,8 +98,12 @@ struct Prune: ParsableCommand {
             if config["vocab_size"] == nil && config["n_vocab"] == nil { config["vocab_size"] = .number(newSize) }
             write.config = config
         }
-        write.extraFiles.removeAll { FileSystem.basename($0) == "vocab.txt" }
-        write.generatedFiles["vocab.txt"] = Array((chosen.tokens.joined(separator: "\n") + "\n").utf8)
+        write.extraFiles.removeAll { ["vocab.txt", "spiece.model", FileSystem.basename(vocab)].contains(FileSystem.basename($0)) }
+        if let sentencePiece {
+            write.generatedFiles["spiece.model"] = try sentencePiece.serialized(order: chosen.keep)
+        } else {
+            write.generatedFiles["vocab.txt"] = Array((chosen.tokens.joined(separator: "\n") + "\n").utf8)
+        }
         let keepJSON = "{\n  \"keep_tokens\": " + JSONText.array(chosen.keep) + ",\n  \"compound_tokens\": ["
             + chosen.compound.map(JSONText.array).joined(separator: ", ") + "]\n}\n"
         write.generatedFiles["keep_tokens.json"] = Array(keepJSON.utf8)

@@ -1,4 +1,4 @@
-import CTFProto
+import CProtos
 import CkptCore
 
 // The only place that calls protobuf-c: each function unpacks one message from the index and

@@ -1,0 +1,45 @@
+import CProtos
+import CkptCore
+
+// The only file that calls protobuf-c for SentencePiece model files.
+
+enum SentencePieceProto {
+    /// The pieces of a serialized ModelProto.
+    static func pieces(_ bytes: [UInt8], file: String) throws -> [SentencePieceModel.Piece] {
+        try withModel(bytes, file: file) { m in
+            (0..<m.pointee.n_pieces).map { i in
+                let p = m.pointee.pieces[i]!.pointee
+                return SentencePieceModel.Piece(piece: p.piece.map { String(cString: $0) } ?? "", score: p.has_score != 0 ? p.score : 0,
+                                                type: p.has_type != 0 ? p.type : 1)
+            }
+        }
+    }
+
+    /// The same ModelProto with only the pieces at `order` (old indexes, new order); every other
+    /// field (trainer and normalizer specs) is written back as it was read.
+    static func reordered(_ bytes: [UInt8], order: [Int], file: String) throws -> [UInt8] {
+        try withModel(bytes, file: file) { m in
+            let original = m.pointee.pieces, count = m.pointee.n_pieces
+            let subset = UnsafeMutablePointer<UnsafeMutablePointer<Ckpt__Spm__ModelProto__SentencePiece>?>.allocate(capacity: max(1, order.count))
+            defer {
+                m.pointee.pieces = original
+                m.pointee.n_pieces = count
+                subset.deallocate()
+            }
+            for (n, old) in order.enumerated() { subset[n] = original![old] }
+            m.pointee.pieces = subset
+            m.pointee.n_pieces = order.count
+            var out = [UInt8](repeating: 0, count: ckpt__spm__model_proto__get_packed_size(m))
+            let written = out.withUnsafeMutableBufferPointer { ckpt__spm__model_proto__pack(m, $0.baseAddress) }
+            return Array(out[..<written])
+        }
+    }
+
+    private static func withModel<R>(_ bytes: [UInt8], file: String, _ body: (UnsafeMutablePointer<Ckpt__Spm__ModelProto>) throws -> R) throws -> R {
+        guard let m = bytes.withUnsafeBufferPointer({ ckpt__spm__model_proto__unpack(nil, $0.count, $0.baseAddress) }) else {
+            throw CkptError(.malformed, file: file, "not a SentencePiece model (ModelProto does not parse)")
+        }
+        defer { ckpt__spm__model_proto__free_unpacked(m, nil) }
+        return try body(m)
+    }
+}

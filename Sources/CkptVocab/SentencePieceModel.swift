@@ -9,6 +9,12 @@ public struct SentencePieceModel: Sendable {
         /// NORMAL 1, UNKNOWN 2, CONTROL 3, USER_DEFINED 4, UNUSED 5, BYTE 6.
         public let type: Int32
 
+        public init(piece: String, score: Float, type: Int32) {
+            self.piece = piece
+            self.score = score
+            self.type = type
+        }
+
         /// Control (`<pad>`, `</s>`) and unknown pieces, which a pruned model must keep.
         public var isReserved: Bool { type == 2 || type == 3 }
     }

@@ -140,3 +140,20 @@ final class PruneCLITests: ScratchTestCase {
         XCTAssertEqual(try run("prune", Fixtures.path("families/bert"), "--to", out, "--vocab", dir + "/vocab.txt").status, 2)
     }
 }
+
+extension PruneCLITests {
+    /// T5 with its SentencePiece model: the model is pruned too, reserved pieces first.
+    func testPruneT5WithSentencePiece() throws {
+        let out = scratch + "/t5"
+        let r = try run("prune", Fixtures.path("families/t5.1.1"), "--to", out, "--vocab", Fixtures.path("spm/spiece.model"),
+                        "--keep-tokens", Fixtures.path("spm/keep.txt"))
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/spiece.model"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/vocab.txt"))
+        let keep = try Fixtures.json(out + "/keep_tokens.json")["keep_tokens"] as! [Int]
+        XCTAssertEqual(Array(keep.prefix(3)), [0, 1, 2])  // <pad> </s> <unk>
+        XCTAssertEqual(try run("forward", out, "--tokens", "5,6,7", "--decoder-tokens", "0,4").status, 0)
+        XCTAssertEqual(try run("prune", Fixtures.path("families/t5.1.1"), "--to", scratch + "/t5b", "--vocab",
+                               Fixtures.path("spm/spiece.model"), "--simplified").status, 1)
+    }
+}

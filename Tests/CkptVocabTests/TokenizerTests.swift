@@ -87,3 +87,36 @@ extension PruningRuleTests {
         }
     }
 }
+
+/// SentencePiece model files against the `sentencepiece` package (Fixtures/spm/golden.json).
+final class SentencePieceTests: XCTestCase {
+    func goldenPieces(_ list: [[String: Any]]) -> [SentencePieceModel.Piece] {
+        list.map { SentencePieceModel.Piece(piece: $0["piece"] as! String, score: Float(($0["score"] as! NSNumber).doubleValue),
+                                            type: Int32($0["type"] as! Int)) }
+    }
+
+    func testPiecesAreReadAsSentencePieceReadsThem() throws {
+        let model = try SentencePieceModel(path: Fixtures.path("spm/spiece.model"))
+        let golden = try Fixtures.json(Fixtures.path("spm/golden.json"))
+        XCTAssertEqual(model.pieces, goldenPieces(golden["pieces"] as! [[String: Any]]))
+    }
+
+    /// Reserved pieces first, then keep.txt's order; the rewritten file parses to exactly that list.
+    func testPrunedModelHoldsTheExpectedPieces() throws {
+        let model = try SentencePieceModel(path: Fixtures.path("spm/spiece.model"))
+        let golden = try Fixtures.json(Fixtures.path("spm/golden.json"))
+        let keep = try VocabularyPruning.keepFile(Fixtures.path("spm/keep.txt"), vocabulary: model.vocabulary)
+        let order = model.prunedOrder(keep: keep.keep)
+        let bytes = try model.serialized(order: order)
+        let path = NSTemporaryDirectory() + "ckpt-spm-" + UUID().uuidString + ".model"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let pruned = try SentencePieceModel(path: path)
+        let expected = (golden["pruned"] as? [String: Any])?["pieces"] as? [[String: Any]] ?? golden["pruned"] as! [[String: Any]]
+        XCTAssertEqual(pruned.pieces, goldenPieces(expected))
+        // Everything but the pieces (trainer and normalizer specs) is carried over.
+        let removed = order.count < model.pieces.count
+        XCTAssertTrue(removed)
+        XCTAssertGreaterThan(bytes.count, 200_000)
+    }
+}

@@ -1301,6 +1301,189 @@ def part_vocab():
 
 
 # --------------------------------------------------------------------------------------------
+# SentencePiece goldens (main venv, no TensorFlow): a tiny T5-style unigram spiece.model trained
+# by the sentencepiece package on a synthetic English corpus, a keep list, and what pruning the
+# model to that list must give; part "spm"
+# --------------------------------------------------------------------------------------------
+
+SPM_DIR = os.path.join(HERE, "spm")
+
+# The corpus: 400 lines of 3-8 words drawn by a fixed LCG from these words (verb stems with
+# suffixes, so the unigram trainer finds pieces like "ing" and "s"; lower-case ASCII only, so
+# the 26 letters + "▁" + 3 specials fit in 64 pieces with character_coverage 1.0).
+_SPM_STEMS = ("play walk talk jump look work help call kick pull push paint clean open turn "
+              "want cook rain hunt climb").split()
+_SPM_SUFFIXES = ["", "s", "ed", "ing", "er", "ers"]
+_SPM_FUNCTION = "the a an and in on with was is it to of my your their".split()
+_SPM_NOUNS = "cat dog house tree river garden window table city friend".split()
+SPM_LINES = 400
+# Options of SentencePieceTrainer.train (besides input / model_writer). T5's special ids
+# (pad 0, eos 1, unk 2, no bos). Determinism: num_threads 1; input_sentence_size >= the corpus
+# and shuffle_input_sentence false, so no sentence is sampled (with sampling, i.e. a smaller
+# input_sentence_size and shuffling on, sentencepiece 0.2.3 gives a different model on every
+# run even after set_random_generator_seed). Normalizer: the default nmt_nfkc, as T5's models
+# (its precompiled_charsmap is most of the file's ~240 KB).
+SPM_TRAIN_OPTIONS = dict(
+    vocab_size=64, model_type="unigram", pad_id=0, eos_id=1, unk_id=2, bos_id=-1,
+    character_coverage=1.0, seed_sentencepiece_size=1000000, input_sentence_size=SPM_LINES,
+    shuffle_input_sentence=False, num_threads=1)
+# Pieces to keep, in new-id order after the control/unknown pieces (which a pruner keeps itself,
+# first, in their original order). Deliberately not in old-id order.
+SPM_KEEP = ["▁worker", "ing", "▁the", "e", "▁walk", "s", "▁river", "d", "▁was", "▁helper", "▁",
+            "▁rain", "r", "▁and", "▁talk", "▁their", "a", "▁window", "▁open", "▁jump", "t",
+            "▁play", "▁with", "n", "▁cleaner", "o", "▁look", "▁tree", "i", "▁your", "c",
+            "▁kick", "h", "▁call", "▁opener", "▁help", "▁work"]
+# Texts whose encoding with the original model uses kept pieces only (asserted).
+SPM_TEXTS = [
+    "the worker was walking",
+    "their helper and your cleaner",
+    "rain on the river",
+    "the window opener opened the window",
+    "looking at their trees",
+    "calls and kicks",
+    "the cat",
+    "talked to the river",
+    "jumping and playing with the worker",
+]
+SPM_TYPES = {1: "NORMAL", 2: "UNKNOWN", 3: "CONTROL", 4: "USER_DEFINED", 5: "UNUSED", 6: "BYTE"}
+
+
+def spm_corpus():
+    words = ([s + x for s in _SPM_STEMS for x in _SPM_SUFFIXES] + _SPM_FUNCTION * 4
+             + [n + x for n in _SPM_NOUNS for x in ("", "s")])
+    state, lines = 12345, []
+    for i in range(SPM_LINES):
+        line = []
+        for _ in range(3 + i % 6):
+            state = (state * 1103515245 + 12345) % 2 ** 31
+            line.append(words[(state >> 8) % len(words)])
+        lines.append(" ".join(line))
+    return lines
+
+
+def spm_model_proto_class():
+    """sentencepiece's own ModelProto schema. The package's sentencepiece_model_pb2 (0.2.3) is
+    generated for protobuf >= 7 and refuses protobuf 4.25 (TF 2.15's pin) at import, so the
+    message class is built from the serialized file descriptor that module carries."""
+    try:
+        from sentencepiece import sentencepiece_model_pb2
+        return sentencepiece_model_pb2.ModelProto
+    except ImportError:
+        pass
+    import ast
+    import sentencepiece
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    path = os.path.join(os.path.dirname(sentencepiece.__file__), "sentencepiece_model_pb2.py")
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    blob = next(node.args[0].value for node in ast.walk(tree)
+                if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "AddSerializedFile")
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(descriptor_pb2.FileDescriptorProto.FromString(blob))
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("sentencepiece.ModelProto"))
+
+
+def part_spm():
+    import importlib.metadata
+    import io
+    import sentencepiece as spm
+
+    out = fresh_dir(SPM_DIR)
+    lines = spm_corpus()
+    with open(os.path.join(out, "corpus.txt"), "w", encoding="utf-8", newline="\n") as f:
+        f.write("".join(line + "\n" for line in lines))
+    os.chdir(out)  # trainer_spec.input records the path as given: keep it relative
+
+    def train():
+        buf = io.BytesIO()
+        spm.SentencePieceTrainer.train(input="corpus.txt", model_writer=buf, minloglevel=2,
+                                       **SPM_TRAIN_OPTIONS)
+        return buf.getvalue()
+
+    model = train()
+    assert train() == model, "sentencepiece training is not deterministic"
+    with open(os.path.join(out, "spiece.model"), "wb") as f:
+        f.write(model)
+    with open(os.path.join(out, "keep.txt"), "w", encoding="utf-8", newline="\n") as f:
+        f.write("".join(p + "\n" for p in SPM_KEEP))
+
+    ModelProto = spm_model_proto_class()
+    proto = ModelProto.FromString(model)
+    sp = spm.SentencePieceProcessor(model_file="spiece.model")
+    n = sp.get_piece_size()
+    assert n == len(proto.pieces) == 64, n
+    pieces = []
+    for i, p in enumerate(proto.pieces):
+        # the processor agrees with the proto
+        assert sp.id_to_piece(i) == p.piece and sp.get_score(i) == p.score
+        assert (sp.is_control(i), sp.is_unknown(i), sp.is_unused(i), sp.is_byte(i)) == (
+            p.type == 3, p.type == 2, p.type == 5, p.type == 6)
+        pieces.append({"id": i, "piece": p.piece, "score": p.score, "type": p.type})
+    assert (sp.pad_id(), sp.eos_id(), sp.unk_id(), sp.bos_id()) == (0, 1, 2, -1)
+
+    by_piece = {p["piece"]: p for p in pieces}
+    assert len(by_piece) == n and len(set(SPM_KEEP)) == len(SPM_KEEP)
+    assert all(by_piece[k]["type"] not in (2, 3) for k in SPM_KEEP)
+    assert [by_piece[k]["id"] for k in SPM_KEEP] != sorted(by_piece[k]["id"] for k in SPM_KEEP)
+    specials = [p for p in pieces if p["type"] in (2, 3)]
+    pruned = [{"id": new, "old_id": p["id"], "piece": p["piece"], "score": p["score"],
+               "type": p["type"]}
+              for new, p in enumerate(specials + [by_piece[k] for k in SPM_KEEP])]
+    new_id = {p["piece"]: p["id"] for p in pruned}
+
+    # The same pruning done on the proto (pieces only; everything else as it was), reloaded by
+    # sentencepiece: it must encode every text to the same pieces.
+    small = ModelProto.FromString(model)
+    del small.pieces[:]
+    for p in pruned:
+        small.pieces.add().CopyFrom(proto.pieces[p["old_id"]])
+    sp_small = spm.SentencePieceProcessor(model_proto=small.SerializeToString())
+    assert sp_small.get_piece_size() == len(pruned)
+    assert (sp_small.pad_id(), sp_small.eos_id(), sp_small.unk_id()) == (
+        new_id["<pad>"], new_id["</s>"], new_id["<unk>"])
+
+    texts = []
+    for text in SPM_TEXTS:
+        toks = sp.encode(text, out_type=str)
+        ids = sp.encode(text)
+        assert ids == [by_piece[t]["id"] for t in toks]
+        assert all(t in new_id and by_piece[t]["type"] == 1 for t in toks), (text, toks)
+        assert sp.decode(ids) == text
+        new_ids = [new_id[t] for t in toks]
+        assert sp_small.encode(text, out_type=str) == toks, (text, toks)
+        assert sp_small.encode(text) == new_ids
+        texts.append({"text": text, "pieces": toks, "original_ids": ids, "pruned_ids": new_ids})
+
+    dump_json(os.path.join(out, "golden.json"), {
+        "model": "spiece.model",
+        "corpus": "corpus.txt",
+        "keep": "keep.txt",
+        "made_by": "sentencepiece.SentencePieceTrainer.train(input='corpus.txt', **trainer); "
+                   "pieces read with sentencepiece's ModelProto schema and checked against "
+                   "SentencePieceProcessor (id_to_piece, get_score, is_control/is_unknown/...)",
+        "versions": {"sentencepiece": importlib.metadata.version("sentencepiece"),
+                     "protobuf": importlib.metadata.version("protobuf"),
+                     "python": "%d.%d.%d" % sys.version_info[:3]},
+        "trainer": SPM_TRAIN_OPTIONS,
+        "type_names": {str(k): v for k, v in SPM_TYPES.items()},
+        "vocab_size": n,
+        "special_ids": {"pad_id": sp.pad_id(), "eos_id": sp.eos_id(), "unk_id": sp.unk_id(),
+                        "bos_id": sp.bos_id()},
+        "pieces": pieces,
+        "pruned": {
+            "rule": "control and unknown pieces first, in their original order, then keep.txt in "
+                    "its order; scores and types unchanged",
+            "vocab_size": len(pruned),
+            "special_ids": {"pad_id": new_id["<pad>"], "eos_id": new_id["</s>"],
+                            "unk_id": new_id["<unk>"], "bos_id": -1},
+            "pieces": pruned,
+        },
+        "texts": texts,
+    })
+
+
+# --------------------------------------------------------------------------------------------
 # Forward-pass goldens (main venv, graph mode): bert4keras' own loader on each family's
 # model.ckpt, then Keras model.predict on fixed inputs; parts "forward:<family>"
 # --------------------------------------------------------------------------------------------
@@ -2295,6 +2478,7 @@ PARTS = {
     "npz": part_npz,
     "cast": part_cast,
     "vocab": part_vocab,
+    "spm": part_spm,
     # these read Fixtures/families/bert (gpt2_openai: families/gpt2), so they run after it
     "optimizer": part_optimizer,
     "safetensors": part_safetensors,
@@ -2383,9 +2567,9 @@ def main(argv):
     # With CKPT_SKIP_HF the Hugging Face outputs of an earlier run are kept as they are (they
     # only depend on the TF checkpoints, which are deterministic).
     kept_hf = _collect_hf_outputs() if skip_hf else {}
-    # Everything under families/, special/, vocab/ and prune/ is owned by this script and
+    # Everything under families/, special/, vocab/, prune/ and spm/ is owned by this script and
     # rewritten.
-    for d in (FAMILIES_DIR, SPECIAL_DIR, VOCAB_DIR, PRUNE_DIR):
+    for d in (FAMILIES_DIR, SPECIAL_DIR, VOCAB_DIR, PRUNE_DIR, SPM_DIR):
         if os.path.isdir(d):
             shutil.rmtree(d)
         os.makedirs(d)

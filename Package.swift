@@ -22,12 +22,13 @@ let package = Package(
         // System libraries, found through pkg-config (Debian package names in `providers`).
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c",
                        providers: [.apt(["libprotobuf-c-dev"])]),
-        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // protobuf-c code generated once from Protos/ by scripts/generate-protos.sh (committed).
         .target(name: "CProtos", dependencies: ["CProtobufC"]),
-        // Functions in place of HDF5's macros (H5T_NATIVE_*, H5F_ACC_RDONLY...), which Swift cannot import.
-        .target(name: "CHDF5Shim", dependencies: ["CHDF5"]),
+        // libhdf5 through functions (its macros such as H5T_NATIVE_* cannot be imported), loaded
+        // with dlopen at first use; hdf5.h (libhdf5-dev) is read by this C target only.
+        .target(name: "CHDF5Shim", cSettings: [.unsafeFlags(["-I/usr/include/hdf5/serial"])],
+                linkerSettings: [.linkedLibrary("dl")]),
         // CRC32C with the SSE4.2 / ARMv8 CRC instructions, table fallback.
         .target(name: "CCRC32C"),
         // OpenBLAS's cblas_sgemm, loaded with dlopen at first use (libopenblas0, from libopenblas-dev).

@@ -1,8 +1,100 @@
+#include <hdf5.h>
 #include "ckpt_hdf5.h"
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
 
+/* The header's own declarations must agree with hdf5.h. */
+_Static_assert(sizeof(hid_t) == 8 && sizeof(hsize_t) == 8 && sizeof(hssize_t) == 8, "HDF5 id and size types");
+_Static_assert(CKPT_H5T_INTEGER == H5T_INTEGER && CKPT_H5T_FLOAT == H5T_FLOAT && CKPT_H5T_STRING == H5T_STRING
+               && CKPT_H5T_ENUM == H5T_ENUM, "H5T_class_t values");
+_Static_assert(CKPT_H5T_SGN_2 == H5T_SGN_2 && CKPT_H5T_DIR_ASCEND == H5T_DIR_ASCEND, "H5T sign and direction values");
+
+/* Every libhdf5 function ckpt calls, with the header's types: C enums travel as int, which is
+   their size and calling convention. Return type, name, parameters, arguments. */
+#define HDF5_FUNCTIONS(X) \
+    X(herr_t, H5open, (void), ()) \
+    X(herr_t, H5Eset_auto2, (hid_t stack, void *func, void *data), (stack, func, data)) \
+    X(hid_t, H5Fopen, (const char *name, unsigned flags, hid_t fapl), (name, flags, fapl)) \
+    X(herr_t, H5Fclose, (hid_t id), (id)) \
+    X(hid_t, H5Gopen2, (hid_t loc, const char *name, hid_t gapl), (loc, name, gapl)) \
+    X(herr_t, H5Gclose, (hid_t id), (id)) \
+    X(htri_t, H5Lexists, (hid_t loc, const char *name, hid_t lapl), (loc, name, lapl)) \
+    X(htri_t, H5Aexists, (hid_t obj, const char *name), (obj, name)) \
+    X(hid_t, H5Aopen, (hid_t obj, const char *name, hid_t aapl), (obj, name, aapl)) \
+    X(herr_t, H5Aclose, (hid_t id), (id)) \
+    X(hid_t, H5Aget_type, (hid_t attr), (attr)) \
+    X(hid_t, H5Aget_space, (hid_t attr), (attr)) \
+    X(herr_t, H5Aread, (hid_t attr, hid_t type, void *buf), (attr, type, buf)) \
+    X(hid_t, H5Dopen2, (hid_t loc, const char *name, hid_t dapl), (loc, name, dapl)) \
+    X(herr_t, H5Dclose, (hid_t id), (id)) \
+    X(hid_t, H5Dget_type, (hid_t dset), (dset)) \
+    X(hid_t, H5Dget_space, (hid_t dset), (dset)) \
+    X(herr_t, H5Dread, (hid_t dset, hid_t mem_type, hid_t mem_space, hid_t file_space, hid_t plist, void *buf), \
+      (dset, mem_type, mem_space, file_space, plist, buf)) \
+    X(herr_t, H5Sclose, (hid_t id), (id)) \
+    X(hssize_t, H5Sget_simple_extent_npoints, (hid_t space), (space)) \
+    X(int, H5Sget_simple_extent_ndims, (hid_t space), (space)) \
+    X(int, H5Sget_simple_extent_dims, (hid_t space, hsize_t *dims, hsize_t *maxdims), (space, dims, maxdims)) \
+    X(hid_t, H5Tcopy, (hid_t type), (type)) \
+    X(herr_t, H5Tclose, (hid_t id), (id)) \
+    X(herr_t, H5Tset_size, (hid_t type, size_t size), (type, size)) \
+    X(size_t, H5Tget_size, (hid_t type), (type)) \
+    X(herr_t, H5Tset_cset, (hid_t type, int cset), (type, cset)) \
+    X(int, H5Tget_cset, (hid_t type), (type)) \
+    X(htri_t, H5Tis_variable_str, (hid_t type), (type)) \
+    X(int, H5Tget_class, (hid_t type), (type)) \
+    X(int, H5Tget_sign, (hid_t type), (type)) \
+    X(hid_t, H5Tget_native_type, (hid_t type, int direction), (type, direction)) \
+    X(herr_t, H5free_memory, (void *mem), (mem))
+
+#define DECLARE(ret, name, params, args) static ret(*p_##name) params;
+HDF5_FUNCTIONS(DECLARE)
+
+static hid_t *p_H5T_C_S1_g;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static char failure[512];
+static int loaded;
+
+static void load(void) {
+    /* Debian's libhdf5-103 names first, then the generic ones. */
+    const char *names[] = {"libhdf5_serial.so.103", "libhdf5_serial.so", "libhdf5.so.103", "libhdf5.so.200",
+                           "libhdf5.so.310", "libhdf5.so"};
+    void *h = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && !h; i++) h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        snprintf(failure, sizeof failure, "cannot load libhdf5: %s", dlerror());
+        return;
+    }
+#define RESOLVE(ret, name, params, args) \
+    if (!(p_##name = (ret(*) params)dlsym(h, #name))) { \
+        snprintf(failure, sizeof failure, "libhdf5 has no %s", #name); \
+        return; \
+    }
+    HDF5_FUNCTIONS(RESOLVE)
+    if (!(p_H5T_C_S1_g = (hid_t *)dlsym(h, "H5T_C_S1_g"))) {
+        snprintf(failure, sizeof failure, "libhdf5 has no H5T_C_S1_g");
+        return;
+    }
+    p_H5open(); /* sets the predefined type ids such as H5T_C_S1_g */
+    p_H5Eset_auto2(H5E_DEFAULT, 0, 0);
+    loaded = 1;
+}
+
+int ckpt_h5_load(char *error, size_t size) {
+    pthread_once(&once, load);
+    if (loaded) return 0;
+    if (error && size) snprintf(error, size, "%s", failure);
+    return -1;
+}
+
+/* Values of HDF5's flag macros; H5T_C_S1 is a library global read after H5open(). */
 hid_t ckpt_h5p_default(void) { return H5P_DEFAULT; }
-unsigned ckpt_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
-hid_t ckpt_h5t_c_s1(void) { return H5T_C_S1; }
-void ckpt_h5_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+unsigned ckpt_h5f_acc_rdonly(void) { return 0x0000u; /* H5F_ACC_RDONLY */ }
+hid_t ckpt_h5t_c_s1(void) { return *p_H5T_C_S1_g; }
 hid_t ckpt_h5s_all(void) { return H5S_ALL; }
 size_t ckpt_h5t_variable(void) { return H5T_VARIABLE; }
+void ckpt_h5_silence_errors(void) { p_H5Eset_auto2(H5E_DEFAULT, 0, 0); }
+
+#define WRAP(ret, name, params, args) ret ckpt_##name params { return p_##name args; }
+HDF5_FUNCTIONS(WRAP)

@@ -1,4 +1,3 @@
-import CHDF5
 import CHDF5Shim
 import CkptCore
 
@@ -25,59 +24,61 @@ struct HDF5DatasetInfo {
 }
 
 enum HDF5 {
-    private static let silenced: Void = ckpt_h5_silence_errors()
-
     static func openFile(_ path: String) throws -> HDF5Handle {
-        _ = silenced
-        let id = H5Fopen(path, ckpt_h5f_acc_rdonly(), ckpt_h5p_default())
+        var message = [CChar](repeating: 0, count: 512)
+        guard ckpt_h5_load(&message, message.count) == 0 else {
+            throw CkptError(.unsupported, file: path, String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                + " (apt-get install libhdf5-103)")
+        }
+        let id = ckpt_H5Fopen(path, ckpt_h5f_acc_rdonly(), ckpt_h5p_default())
         guard id >= 0 else {
             throw CkptError(.malformed, file: path, "libhdf5 cannot open it (truncated or corrupt HDF5 file)")
         }
-        return HDF5Handle(id, closer: H5Fclose)
+        return HDF5Handle(id, closer: ckpt_H5Fclose)
     }
 
     static func openGroup(_ parent: HDF5Handle, _ name: String, file: String) throws -> HDF5Handle {
-        let id = H5Gopen2(parent.id, name, ckpt_h5p_default())
+        let id = ckpt_H5Gopen2(parent.id, name, ckpt_h5p_default())
         guard id >= 0 else { throw CkptError(.malformed, file: file, tensor: name, "HDF5 group cannot be opened") }
-        return HDF5Handle(id, closer: H5Gclose)
+        return HDF5Handle(id, closer: ckpt_H5Gclose)
     }
 
     static func linkExists(_ parent: HDF5Handle, _ name: String) -> Bool {
-        H5Lexists(parent.id, name, ckpt_h5p_default()) > 0
+        ckpt_H5Lexists(parent.id, name, ckpt_h5p_default()) > 0
     }
 
     static func attributeExists(_ obj: HDF5Handle, _ name: String) -> Bool {
-        H5Aexists(obj.id, name) > 0
+        ckpt_H5Aexists(obj.id, name) > 0
     }
 
     /// A string attribute (scalar or 1-D; fixed-length or variable-length) as a list of strings.
     static func stringAttribute(_ obj: HDF5Handle, _ name: String, file: String) throws -> [String] {
         func bad(_ why: String) -> CkptError { CkptError(.malformed, file: file, "attribute '\(name)': \(why)") }
-        let attrID = H5Aopen(obj.id, name, ckpt_h5p_default())
+        let attrID = ckpt_H5Aopen(obj.id, name, ckpt_h5p_default())
         guard attrID >= 0 else { throw bad("cannot be opened") }
-        let attr = HDF5Handle(attrID, closer: H5Aclose)
-        let type = HDF5Handle(H5Aget_type(attr.id), closer: H5Tclose)
-        let space = HDF5Handle(H5Aget_space(attr.id), closer: H5Sclose)
+        let attr = HDF5Handle(attrID, closer: ckpt_H5Aclose)
+        let type = HDF5Handle(ckpt_H5Aget_type(attr.id), closer: ckpt_H5Tclose)
+        let space = HDF5Handle(ckpt_H5Aget_space(attr.id), closer: ckpt_H5Sclose)
         guard type.id >= 0, space.id >= 0 else { throw bad("has no type or dataspace") }
-        let count = Int(H5Sget_simple_extent_npoints(space.id))
+        let count = Int(ckpt_H5Sget_simple_extent_npoints(space.id))
         guard count >= 0 else { throw bad("has no valid extent") }
         // Keras writes an empty list as an empty float array: no strings, whatever the type.
         if count == 0 { return [] }
-        guard H5Tget_class(type.id) == H5T_STRING else { throw bad("is not a string") }
-        let memType = HDF5Handle(H5Tcopy(ckpt_h5t_c_s1()), closer: H5Tclose)
+        guard ckpt_H5Tget_class(type.id) == Int32(CKPT_H5T_STRING) else { throw bad("is not a string") }
+        let memType = HDF5Handle(ckpt_H5Tcopy(ckpt_h5t_c_s1()), closer: ckpt_H5Tclose)
         // HDF5 converts between string types only within one character set (h5py writes UTF-8).
-        guard H5Tset_cset(memType.id, H5Tget_cset(type.id)) >= 0 else { throw bad("has an unknown character set") }
-        if H5Tis_variable_str(type.id) > 0 {
-            guard H5Tset_size(memType.id, ckpt_h5t_variable()) >= 0 else { throw bad("cannot make a string type") }
+        guard ckpt_H5Tset_cset(memType.id, ckpt_H5Tget_cset(type.id)) >= 0 else { throw bad("has an unknown character set") }
+        if ckpt_H5Tis_variable_str(type.id) > 0 {
+            guard ckpt_H5Tset_size(memType.id, ckpt_h5t_variable()) >= 0 else { throw bad("cannot make a string type") }
             var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
-            guard H5Aread(attr.id, memType.id, &pointers) >= 0 else { throw bad("cannot be read") }
-            defer { for p in pointers { H5free_memory(p) } }
+            guard ckpt_H5Aread(attr.id, memType.id, &pointers) >= 0 else { throw bad("cannot be read") }
+            defer { for p in pointers { ckpt_H5free_memory(p) } }
             return pointers.map { $0.map { String(cString: $0) } ?? "" }
         }
-        let width = H5Tget_size(type.id)
-        guard width > 0, width < 1 << 20, H5Tset_size(memType.id, width) >= 0 else { throw bad("has an invalid string width") }
+        let width = ckpt_H5Tget_size(type.id)
+        guard width > 0, width < 1 << 20, ckpt_H5Tset_size(memType.id, width) >= 0 else { throw bad("has an invalid string width") }
         var buffer = [UInt8](repeating: 0, count: count * width)
-        guard H5Aread(attr.id, memType.id, &buffer) >= 0 else { throw bad("cannot be read") }
+        guard ckpt_H5Aread(attr.id, memType.id, &buffer) >= 0 else { throw bad("cannot be read") }
         return (0..<count).map { i in
             let chunk = buffer[(i * width)..<((i + 1) * width)]
             let end = chunk.firstIndex(of: 0) ?? chunk.endIndex
@@ -89,47 +90,47 @@ enum HDF5 {
         guard linkExists(parent, path) || path.contains("/") else {
             throw CkptError(.tensorNotFound, file: file, tensor: path, "dataset missing")
         }
-        let id = H5Dopen2(parent.id, path, ckpt_h5p_default())
+        let id = ckpt_H5Dopen2(parent.id, path, ckpt_h5p_default())
         guard id >= 0 else { throw CkptError(.tensorNotFound, file: file, tensor: path, "dataset cannot be opened") }
-        return HDF5Handle(id, closer: H5Dclose)
+        return HDF5Handle(id, closer: ckpt_H5Dclose)
     }
 
     /// dtype and shape of a dataset, mapped from HDF5's type class, size and sign.
     static func describe(_ dset: HDF5Handle, file: String, name: String) throws -> HDF5DatasetInfo {
-        let type = HDF5Handle(H5Dget_type(dset.id), closer: H5Tclose)
-        let space = HDF5Handle(H5Dget_space(dset.id), closer: H5Sclose)
+        let type = HDF5Handle(ckpt_H5Dget_type(dset.id), closer: ckpt_H5Tclose)
+        let space = HDF5Handle(ckpt_H5Dget_space(dset.id), closer: ckpt_H5Sclose)
         guard type.id >= 0, space.id >= 0 else { throw CkptError(.malformed, file: file, tensor: name, "dataset has no type or dataspace") }
-        let rank = Int(H5Sget_simple_extent_ndims(space.id))
+        let rank = Int(ckpt_H5Sget_simple_extent_ndims(space.id))
         guard rank >= 0, rank <= 32 else { throw CkptError(.malformed, file: file, tensor: name, "dataset rank \(rank)") }
         var dims = [hsize_t](repeating: 0, count: rank)
-        guard H5Sget_simple_extent_dims(space.id, &dims, nil) >= 0, dims.allSatisfy({ $0 <= hsize_t(Int.max) }) else {
+        guard ckpt_H5Sget_simple_extent_dims(space.id, &dims, nil) >= 0, dims.allSatisfy({ $0 <= hsize_t(Int.max) }) else {
             throw CkptError(.malformed, file: file, tensor: name, "dataset dimensions cannot be read")
         }
-        let size = H5Tget_size(type.id)
-        let cls = H5Tget_class(type.id)
+        let size = ckpt_H5Tget_size(type.id)
+        let cls = ckpt_H5Tget_class(type.id)
         let dtype: DType?
         switch cls {
-        case H5T_FLOAT: dtype = [2: .float16, 4: .float32, 8: .float64][size]
-        case H5T_INTEGER:
-            let signed = H5Tget_sign(type.id) == H5T_SGN_2
+        case Int32(CKPT_H5T_FLOAT): dtype = [2: .float16, 4: .float32, 8: .float64][size]
+        case Int32(CKPT_H5T_INTEGER):
+            let signed = ckpt_H5Tget_sign(type.id) == Int32(CKPT_H5T_SGN_2)
             dtype = (signed ? [1: .int8, 2: .int16, 4: .int32, 8: .int64] : [1: .uint8, 2: .uint16, 4: .uint32, 8: .uint64] as [Int: DType])[size]
-        case H5T_ENUM: dtype = size == 1 ? .bool : nil  // h5py writes NumPy bool as an int8 enum {FALSE, TRUE}
+        case Int32(CKPT_H5T_ENUM): dtype = size == 1 ? .bool : nil  // h5py writes NumPy bool as an int8 enum {FALSE, TRUE}
         default: dtype = nil
         }
         guard let dtype else {
-            throw CkptError(.unknownDType, file: file, tensor: name, "HDF5 type class \(cls.rawValue) of \(size) bytes is not a tensor dtype ckpt reads")
+            throw CkptError(.unknownDType, file: file, tensor: name, "HDF5 type class \(cls) of \(size) bytes is not a tensor dtype ckpt reads")
         }
         return HDF5DatasetInfo(dtype: dtype, shape: dims.map { Int($0) })
     }
 
     /// Reads a whole dataset as little-endian native values into `buffer`.
     static func read(_ dset: HDF5Handle, into buffer: UnsafeMutableRawBufferPointer, file: String, name: String) throws {
-        let type = HDF5Handle(H5Dget_type(dset.id), closer: H5Tclose)
-        let native = HDF5Handle(H5Tget_native_type(type.id, H5T_DIR_ASCEND), closer: H5Tclose)
-        guard native.id >= 0, H5Tget_size(native.id) == H5Tget_size(type.id) else {
+        let type = HDF5Handle(ckpt_H5Dget_type(dset.id), closer: ckpt_H5Tclose)
+        let native = HDF5Handle(ckpt_H5Tget_native_type(type.id, Int32(CKPT_H5T_DIR_ASCEND)), closer: ckpt_H5Tclose)
+        guard native.id >= 0, ckpt_H5Tget_size(native.id) == ckpt_H5Tget_size(type.id) else {
             throw CkptError(.unsupported, file: file, tensor: name, "no native type for this dataset")
         }
-        guard buffer.count == 0 || H5Dread(dset.id, native.id, ckpt_h5s_all(), ckpt_h5s_all(), ckpt_h5p_default(), buffer.baseAddress) >= 0 else {
+        guard buffer.count == 0 || ckpt_H5Dread(dset.id, native.id, ckpt_h5s_all(), ckpt_h5s_all(), ckpt_h5p_default(), buffer.baseAddress) >= 0 else {
             throw CkptError(.malformed, file: file, tensor: name, "libhdf5 cannot read the dataset (corrupt or truncated file)")
         }
     }

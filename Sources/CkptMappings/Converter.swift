@@ -14,6 +14,10 @@ public struct ConversionResult: Sendable {
 
 /// Options of the writing stage.
 public struct WriteOptions: Sendable {
+    /// The container written: safetensors (native and hf layouts) or a TF tensor bundle.
+    public enum Container: Sendable { case safetensors, tfBundle }
+
+    public var container = Container.safetensors
     public var force = false
     /// Shard when the data exceeds this many bytes (nil: one file).
     public var maxShardSize: Int?
@@ -37,6 +41,9 @@ public enum Converter {
         let start = DispatchTime.now().uptimeNanoseconds
         let folder = try AtomicDirectory(path: outputPath, force: options.force)
         let verifier = ChecksumVerifier()
+        if options.container == .tfBundle {
+            return try runBundle(plan, source: source, folder: folder, options: options, start: start, progress: progress)
+        }
         // Tensors whose stored bytes are the output bytes are copied by the kernel, in the order
         // they lie in the source so that neighbours merge into one copy; their checksums are
         // verified meanwhile on another thread, before anything is committed.
@@ -88,6 +95,47 @@ public enum Converter {
             try write(SafetensorsWriter.index(shards), to: folder.file("model.safetensors.index.json"))
             files.append("model.safetensors.index.json")
         }
+        try writeSideFiles(options, folder: folder, files: &files)
+        try verifier.wait()
+        try folder.commit()
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return ConversionResult(outputPath: folder.finalPath, files: files, tensorsWritten: done, bytesWritten: bytes,
+                                dropped: plan.dropped, seconds: seconds)
+    }
+
+    /// A TF bundle: every tensor streamed into the data shard(s) with its CRC32C, then the index
+    /// and the `checkpoint` state file (shards split like safetensors shards).
+    private static func runBundle(_ plan: ConversionPlan, source: any TensorSource, folder: AtomicDirectory, options: WriteOptions,
+                                  start: UInt64, progress: ((Int, Int) -> Void)?) throws -> ConversionResult {
+        let outputs = plan.outputs.sorted { $0.name < $1.name }
+        let entries = outputs.map { SafetensorsEntry(name: $0.name, dtype: $0.dtype, shape: $0.shape) }
+        let shards = SafetensorsWriter.shards(entries, maxBytes: options.maxShardSize)
+        let writer = try TFBundleWriter(prefix: folder.file("model.ckpt"), shards: shards.count)
+        let byName = Dictionary(uniqueKeysWithValues: outputs.map { ($0.name, $0) })
+        var done = 0, bytes = 0
+        let total = entries.reduce(0) { $0 + $1.byteCount }
+        for (k, shard) in shards.enumerated() {
+            for e in shard {
+                try writer.begin(e.name, dtype: e.dtype, shape: e.shape, shard: k)
+                try TensorAssembly.produce(byName[e.name]!, from: source) { try writer.append($0) }
+                done += 1
+                bytes += e.byteCount
+                progress?(bytes, total)
+            }
+        }
+        try writer.finish()
+        var files = ["model.ckpt.index"] + (0..<shards.count).map { FileSystem.basename(BundlePath.dataFile("model.ckpt", shard: $0, of: shards.count)) }
+        try write(TFBundleWriter.stateFile(prefixName: "model.ckpt"), to: folder.file("checkpoint"))
+        files.append("checkpoint")
+        try writeSideFiles(options, folder: folder, files: &files)
+        try folder.commit()
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return ConversionResult(outputPath: folder.finalPath, files: files, tensorsWritten: done, bytesWritten: bytes,
+                                dropped: plan.dropped, seconds: seconds)
+    }
+
+    /// config.json, generated files and copied vocabularies.
+    private static func writeSideFiles(_ options: WriteOptions, folder: AtomicDirectory, files: inout [String]) throws {
         if let config = options.config {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -104,11 +152,6 @@ public enum Converter {
             try write(try MappedFile.contents(of: path), to: folder.file(name))
             files.append(name)
         }
-        try verifier.wait()
-        try folder.commit()
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return ConversionResult(outputPath: folder.finalPath, files: files, tensorsWritten: done, bytesWritten: bytes,
-                                dropped: plan.dropped, seconds: seconds)
     }
 
     private static func write(_ bytes: [UInt8], to path: String) throws {

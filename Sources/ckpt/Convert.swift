@@ -18,7 +18,7 @@ struct Convert: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(help: "Naming of the output: native (canonical names, TF orientation) or hf (Hugging Face transformers).")
+    @Option(help: "Output: native (safetensors, canonical names, TF orientation), hf (Hugging Face transformers), or tf (a TF checkpoint with the original release's names).")
     var layout: Layout = .native
 
     @Option(help: "Cast floating-point tensors: keep, float32, float16, bfloat16 (round to nearest even).")
@@ -42,7 +42,11 @@ struct Convert: ParsableCommand {
     @Option(help: "An extra mapping table (JSON, as in Mappings/); may be repeated.")
     var mapping: [String] = []
 
-    enum Layout: String, ExpressibleByArgument, CaseIterable { case native, hf }
+    enum Layout: String, ExpressibleByArgument, CaseIterable {
+        case native, hf, tf
+
+        var container: WriteOptions.Container { self == .tf ? .tfBundle : .safetensors }
+    }
     enum DTypeChoice: String, ExpressibleByArgument, CaseIterable { case keep, float32, float16, bfloat16 }
 
     func validate() throws {
@@ -62,6 +66,7 @@ struct Convert: ParsableCommand {
                                         options: planOptions)
 
         var write = try setup.standardWriteOptions(sourcePath: source)
+        write.container = layout.container
         write.force = force
         write.maxShardSize = maxShardSize.flatMap(ByteSize.parse)
         let progress = ProgressLine()

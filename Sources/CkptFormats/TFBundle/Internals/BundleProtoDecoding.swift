@@ -70,3 +70,52 @@ enum BundleProtoDecoding {
                            offset: m.offset, size: m.size, crc32c: m.crc32c, slices: slices)
     }
 }
+
+// Encoding, for the writer: the same messages packed by protobuf-c.
+enum BundleProtoEncoding {
+    static func header(numShards: Int) -> [UInt8] {
+        var version = Ckpt__Tf__VersionDef()
+        ckpt__tf__version_def__init(&version)
+        version.producer = 1  // kTensorBundleVersion
+        var h = Ckpt__Tf__BundleHeaderProto()
+        ckpt__tf__bundle_header_proto__init(&h)
+        h.num_shards = Int32(numShards)
+        return withUnsafeMutablePointer(to: &version) { v in
+            h.version = v
+            var out = [UInt8](repeating: 0, count: ckpt__tf__bundle_header_proto__get_packed_size(&h))
+            let n = out.withUnsafeMutableBufferPointer { ckpt__tf__bundle_header_proto__pack(&h, $0.baseAddress) }
+            return Array(out[..<n])
+        }
+    }
+
+    static func entry(dtype: Int32, shape: [Int], shard: Int, offset: Int, size: Int, crc32c: UInt32) -> [UInt8] {
+        var dims = shape.map { d -> Ckpt__Tf__TensorShapeProto__Dim in
+            var dim = Ckpt__Tf__TensorShapeProto__Dim()
+            ckpt__tf__tensor_shape_proto__dim__init(&dim)
+            dim.size = Int64(d)
+            return dim
+        }
+        var shapeProto = Ckpt__Tf__TensorShapeProto()
+        ckpt__tf__tensor_shape_proto__init(&shapeProto)
+        var e = Ckpt__Tf__BundleEntryProto()
+        ckpt__tf__bundle_entry_proto__init(&e)
+        e.dtype = dtype
+        e.shard_id = Int32(shard)
+        e.offset = Int64(offset)
+        e.size = Int64(size)
+        e.crc32c = Checksum.mask(crc32c)
+        return dims.withUnsafeMutableBufferPointer { dimBuffer in
+            var pointers: [UnsafeMutablePointer<Ckpt__Tf__TensorShapeProto__Dim>?] = (0..<dimBuffer.count).map { dimBuffer.baseAddress! + $0 }
+            return pointers.withUnsafeMutableBufferPointer { p in
+                shapeProto.n_dim = p.count
+                shapeProto.dim = p.baseAddress
+                return withUnsafeMutablePointer(to: &shapeProto) { sp in
+                    e.shape = sp
+                    var out = [UInt8](repeating: 0, count: ckpt__tf__bundle_entry_proto__get_packed_size(&e))
+                    let n = out.withUnsafeMutableBufferPointer { ckpt__tf__bundle_entry_proto__pack(&e, $0.baseAddress) }
+                    return Array(out[..<n])
+                }
+            }
+        }
+    }
+}

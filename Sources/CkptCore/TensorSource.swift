@@ -19,6 +19,9 @@ public protocol TensorSource: AnyObject {
     /// reassembly, no decompression), so a writer can copy them in the kernel; nil otherwise.
     /// Copying this way skips the checksum, which the caller must verify separately.
     func storedRange(of tensor: TensorInfo) -> StoredRange?
+    /// The CRC32C the format stores for the bytes of `storedRange(of:)` (TF bundles), if any:
+    /// lets a TF-to-TF copy reuse it instead of reading the bytes.
+    func storedCRC32C(of tensor: TensorInfo) -> UInt32?
     /// Format-level key/value metadata (safetensors `__metadata__`), empty when the format has none.
     var metadata: [String: String] { get }
 }
@@ -33,6 +36,7 @@ extension TensorSource {
 
     public func discard(_ tensor: TensorInfo) {}
     public func storedRange(of tensor: TensorInfo) -> StoredRange? { nil }
+    public func storedCRC32C(of tensor: TensorInfo) -> UInt32? { nil }
     public var metadata: [String: String] { [:] }
 
     /// The default for formats without string tensors.

@@ -112,22 +112,51 @@ public enum Converter {
         let shards = SafetensorsWriter.shards(entries, maxBytes: options.maxShardSize)
         let writer = try TFBundleWriter(prefix: folder.file("model.ckpt"), shards: shards.count)
         let byName = Dictionary(uniqueKeysWithValues: outputs.map { ($0.name, $0) })
+        // From a TF bundle, untouched tensors are copied by the kernel with their stored CRC32C,
+        // verified against the source bytes on another thread before the folder is committed.
+        var copies: [String: (StoredRange, UInt32)] = [:]
+        for o in outputs where o.isPassThrough {
+            if let r = source.storedRange(of: o.inputs[0].source), let crc = source.storedCRC32C(of: o.inputs[0].source) { copies[o.name] = (r, crc) }
+        }
+        let verifier = ChecksumVerifier()
+        verifier.start(path: source.path, tensors: outputs.filter { copies[$0.name] != nil }.map(\.inputs[0].source.name))
         var done = 0, bytes = 0
         let total = entries.reduce(0) { $0 + $1.byteCount }
         for (k, shard) in shards.enumerated() {
+            // Neighbouring copies merge into one kernel copy.
+            var run: StoredRange?
+            var runTensors: [(name: String, dtype: DType, shape: [Int], crc32c: UInt32)] = []
+            func flush() throws {
+                if let r = run { try writer.appendCopies(r, tensors: runTensors, shard: k) }
+                run = nil
+                runTensors = []
+            }
             for e in shard {
-                try writer.begin(e.name, dtype: e.dtype, shape: e.shape, shard: k)
-                try TensorAssembly.produce(byName[e.name]!, from: source) { try writer.append($0) }
+                if let (range, crc) = copies[e.name] {
+                    if let r = run, r.path == range.path, r.offset + r.count == range.offset {
+                        run = StoredRange(path: r.path, offset: r.offset, count: r.count + range.count)
+                    } else {
+                        try flush()
+                        run = range
+                    }
+                    runTensors.append((e.name, e.dtype, e.shape, crc))
+                } else {
+                    try flush()
+                    try writer.begin(e.name, dtype: e.dtype, shape: e.shape, shard: k)
+                    try TensorAssembly.produce(byName[e.name]!, from: source) { try writer.append($0) }
+                }
                 done += 1
                 bytes += e.byteCount
                 progress?(bytes, total)
             }
+            try flush()
         }
         try writer.finish()
         var files = ["model.ckpt.index"] + (0..<shards.count).map { FileSystem.basename(BundlePath.dataFile("model.ckpt", shard: $0, of: shards.count)) }
         try write(TFBundleWriter.stateFile(prefixName: "model.ckpt"), to: folder.file("checkpoint"))
         files.append("checkpoint")
         try writeSideFiles(options, folder: folder, files: &files)
+        try verifier.wait()
         try folder.commit()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return ConversionResult(outputPath: folder.finalPath, files: files, tensorsWritten: done, bytesWritten: bytes,

@@ -69,3 +69,24 @@ final class TFWriterTests: ScratchTestCase {
         XCTAssertEqual(table.entries.map { Array($0.value) }, entries.map(\.value))
     }
 }
+
+extension TFWriterTests {
+    /// TF → TF copies untouched tensors by the kernel with their stored CRC32C, verified first:
+    /// a damaged source byte fails the run and leaves nothing.
+    func testTFToTFCopiesAreVerified() throws {
+        for family in ["bert", "t5.1.1"] {
+            let out = try convert(Fixtures.path("families/\(family)"), to: "\(family)-tf2tf", layout: "tf")
+            XCTAssertEqual(try contents(out), try contents(Fixtures.path("families/\(family)")), family)
+        }
+        let copy = try Fixtures.scratchCopy(of: Fixtures.path("families/bert"))
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        let data = copy + "/model.ckpt.data-00000-of-00001"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: data))
+        bytes[100] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: data))
+        XCTAssertThrowsError(try convert(copy, to: "damaged", layout: "tf")) { e in
+            XCTAssertEqual((e as? CkptError)?.kind, .checksumMismatch)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch + "/damaged"))
+    }
+}

@@ -206,6 +206,11 @@ public final class TFBundleReader: TensorSource {
                            offset: Int(entry.offset), count: tensor.byteCount)
     }
 
+    public func storedCRC32C(of tensor: TensorInfo) -> UInt32? {
+        guard storedRange(of: tensor) != nil, let entry = entries[Array(tensor.name.utf8)] else { return nil }
+        return Checksum.unmask(entry.crc32c)
+    }
+
     public func discard(_ tensor: TensorInfo) {
         guard let entry = entries[Array(tensor.name.utf8)], entry.slices.isEmpty, let file = shards[Int(entry.shardID)] else { return }
         file.discard(offset: Int(clamping: entry.offset), count: Int(clamping: entry.size))

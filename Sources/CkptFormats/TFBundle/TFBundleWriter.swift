@@ -40,6 +40,27 @@ public final class TFBundleWriter {
         current = c
     }
 
+    /// Tensors whose bytes lie back to back in another file, copied by the kernel in one call,
+    /// each with its known CRC32C (a bundle entry's; the caller verifies it against the bytes).
+    public func appendCopies(_ run: StoredRange, tensors: [(name: String, dtype: DType, shape: [Int], crc32c: UInt32)], shard: Int) throws {
+        try finishTensor()
+        let file = shardFiles[shard]
+        var offset = file.bytesWritten
+        var total = 0
+        for t in tensors {
+            let size = ShapeMath.byteCount(t.shape, t.dtype) ?? 0
+            guard t.dtype.tensorFlowCode != nil, t.dtype != .string, entries[Array(t.name.utf8)] == nil else {
+                throw CkptError(.malformed, file: prefix, tensor: t.name, "cannot be copied into the bundle")
+            }
+            entries[Array(t.name.utf8)] = BundleProtoEncoding.entry(dtype: t.dtype.tensorFlowCode!, shape: t.shape, shard: shard,
+                                                                    offset: offset, size: size, crc32c: t.crc32c)
+            offset += size
+            total += size
+        }
+        guard total == run.count else { throw CkptError(.sizeMismatch, file: prefix, "copied range does not match its tensors") }
+        try file.append(run)
+    }
+
     private func finishTensor() throws {
         guard let c = current else { return }
         guard c.written == c.expected else {

@@ -95,12 +95,7 @@ public enum Converter {
             try write(SafetensorsWriter.index(shards), to: folder.file("model.safetensors.index.json"))
             files.append("model.safetensors.index.json")
         }
-        try writeSideFiles(options, folder: folder, files: &files)
-        try verifier.wait()
-        try folder.commit()
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return ConversionResult(outputPath: folder.finalPath, files: files, tensorsWritten: done, bytesWritten: bytes,
-                                dropped: plan.dropped, seconds: seconds)
+        return try complete(plan, folder: folder, options: options, files: files, verifier: verifier, tensors: done, bytes: bytes, start: start)
     }
 
     /// A TF bundle: every tensor streamed into the data shard(s) with its CRC32C, then the index
@@ -155,11 +150,18 @@ public enum Converter {
         var files = ["model.ckpt.index"] + (0..<shards.count).map { FileSystem.basename(BundlePath.dataFile("model.ckpt", shard: $0, of: shards.count)) }
         try write(TFBundleWriter.stateFile(prefixName: "model.ckpt"), to: folder.file("checkpoint"))
         files.append("checkpoint")
+        return try complete(plan, folder: folder, options: options, files: files, verifier: verifier, tensors: done, bytes: bytes, start: start)
+    }
+
+    /// The end of every run: side files, the parallel checksum verification, the rename into place.
+    private static func complete(_ plan: ConversionPlan, folder: AtomicDirectory, options: WriteOptions, files: [String],
+                                 verifier: ChecksumVerifier, tensors: Int, bytes: Int, start: UInt64) throws -> ConversionResult {
+        var files = files
         try writeSideFiles(options, folder: folder, files: &files)
         try verifier.wait()
         try folder.commit()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return ConversionResult(outputPath: folder.finalPath, files: files, tensorsWritten: done, bytesWritten: bytes,
+        return ConversionResult(outputPath: folder.finalPath, files: files, tensorsWritten: tensors, bytesWritten: bytes,
                                 dropped: plan.dropped, seconds: seconds)
     }
 

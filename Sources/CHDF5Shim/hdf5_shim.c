@@ -2,7 +2,10 @@
 #include "ckpt_hdf5.h"
 #include <dlfcn.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 /* The header's own declarations must agree with hdf5.h. */
 _Static_assert(sizeof(hid_t) == 8 && sizeof(hsize_t) == 8 && sizeof(hssize_t) == 8, "HDF5 id and size types");
@@ -56,6 +59,37 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static char failure[512];
 static int loaded;
 
+/* Crash guard: set while a call runs inside libhdf5. */
+static volatile sig_atomic_t inside;
+static char crash_message[1200] = "ckpt: error: libhdf5 crashed reading a corrupt HDF5 file\n";
+static size_t crash_length;
+
+static void on_crash(int sig) {
+    if (inside) {
+        (void)!write(2, crash_message, crash_length ? crash_length : strlen(crash_message));
+        _exit(1);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void ckpt_h5_set_file(const char *path) {
+    int n = snprintf(crash_message, sizeof crash_message,
+                     "ckpt: error: %s: libhdf5 crashed reading it (corrupt or truncated HDF5 file)\n", path);
+    crash_length = n > 0 && (size_t)n < sizeof crash_message ? (size_t)n : strlen(crash_message);
+}
+
+static void install_guard(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_crash;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, 0);
+    sigaction(SIGBUS, &sa, 0);
+    sigaction(SIGFPE, &sa, 0);
+    sigaction(SIGABRT, &sa, 0);  /* glibc aborts on heap damage libhdf5 caused */
+}
+
 static void load(void) {
     /* Debian's libhdf5-103 names first, then the generic ones. */
     const char *names[] = {"libhdf5_serial.so.103", "libhdf5_serial.so", "libhdf5.so.103", "libhdf5.so.200",
@@ -78,6 +112,7 @@ static void load(void) {
     }
     p_H5open(); /* sets the predefined type ids such as H5T_C_S1_g */
     p_H5Eset_auto2(H5E_DEFAULT, 0, 0);
+    install_guard();
     loaded = 1;
 }
 
@@ -96,5 +131,11 @@ hid_t ckpt_h5s_all(void) { return H5S_ALL; }
 size_t ckpt_h5t_variable(void) { return H5T_VARIABLE; }
 void ckpt_h5_silence_errors(void) { p_H5Eset_auto2(H5E_DEFAULT, 0, 0); }
 
-#define WRAP(ret, name, params, args) ret ckpt_##name params { return p_##name args; }
+#define WRAP(ret, name, params, args) \
+    ret ckpt_##name params { \
+        inside = 1; \
+        ret result = p_##name args; \
+        inside = 0; \
+        return result; \
+    }
 HDF5_FUNCTIONS(WRAP)

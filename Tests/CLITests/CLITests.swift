@@ -180,3 +180,35 @@ enum CLI {
         return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 }
+
+/// Hostile HDF5 files that make libhdf5 1.10 itself crash (found by random mutation of the bert
+/// Keras fixture): ckpt must still end with exit 1 and one line, never a signal.
+final class HDF5CrashGuardTests: ScratchTestCase {
+    static let mutations: [[(Int, UInt8)]] = [
+        [(1174, 17), (4087, 189), (6334, 34), (7105, 52), (8672, 28), (15068, 112), (17003, 149), (28605, 1), (34899, 151),
+         (41626, 57), (43609, 9), (55435, 10), (56299, 5), (57248, 190), (57277, 175), (61467, 102), (65262, 87), (70509, 173),
+         (73273, 108), (76245, 128), (76495, 149), (78239, 83), (80152, 4), (83716, 251), (88137, 31), (88506, 74), (98599, 44),
+         (102815, 118), (106220, 141), (110361, 159), (114061, 135), (114606, 250)],
+        [(2717, 183), (4491, 45), (5525, 136), (8500, 196), (9421, 54), (17507, 240), (17537, 170), (18706, 220), (27018, 2),
+         (27399, 184), (29662, 120), (36706, 178), (43496, 53), (48688, 178), (58377, 247), (62282, 15), (69341, 236),
+         (74030, 73), (77653, 250), (77944, 70), (79521, 162), (87432, 143), (90837, 254), (92906, 70), (94252, 123),
+         (94695, 155), (98385, 196), (102127, 89), (106616, 56), (107437, 96), (113645, 204), (116290, 100)],
+        // Dataset shapes that claimed hundreds of gigabytes (ckpt used to try to allocate them).
+        [(8413, 162), (14596, 128), (28205, 240), (33958, 93), (52239, 32), (70988, 106), (78832, 233), (86747, 182)],
+        [(7069, 56), (22956, 123), (28183, 222), (32822, 138), (35978, 10), (62027, 64), (69487, 134), (71974, 68)],
+    ]
+
+    func testMutatedFilesEndWithOneLineAndExitOne() throws {
+        let original = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("families/bert/model.weights.h5")))
+        for (n, mutation) in Self.mutations.enumerated() {
+            var bytes = original
+            for (at, value) in mutation where at < bytes.count { bytes[at] = value }
+            let path = scratch + "/mutated-\(n).h5"
+            try bytes.write(to: URL(fileURLWithPath: path))
+            let r = try CLI.run(["inspect", "--stats", path])
+            XCTAssertEqual(r.status, 1, "case \(n): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains(path), r.stderr)
+        }
+    }
+}

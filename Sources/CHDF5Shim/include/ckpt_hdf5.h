@@ -26,6 +26,11 @@ enum {
 /// Loads libhdf5; 0 on success, else -1 with the reason in `error` (capacity `size`).
 int ckpt_h5_load(char *error, size_t size);
 
+/// Names the file the next calls read. libhdf5 1.10 can crash (SIGSEGV in its heap readers) on
+/// corrupt files instead of returning an error; while a call is inside libhdf5, such a signal
+/// ends the process with `ckpt: error: FILE: ...` on stderr and exit status 1, not a crash.
+void ckpt_h5_set_file(const char *path);
+
 hid_t ckpt_h5p_default(void);
 unsigned ckpt_h5f_acc_rdonly(void);
 hid_t ckpt_h5t_c_s1(void);

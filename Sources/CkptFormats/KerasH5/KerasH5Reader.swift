@@ -45,6 +45,7 @@ public final class KerasH5Reader: TensorSource {
 
         var infos: [TensorInfo] = []
         var locations: [String: (layer: String, dataset: String)] = [:]
+        let fileSize = FileSystem.size(path) ?? 0
         for layer in layerNames {
             let group = try HDF5.openGroup(root, layer, file: path)
             let names = HDF5.attributeExists(group, "weight_names")
@@ -57,6 +58,12 @@ public final class KerasH5Reader: TensorSource {
                 let d = try HDF5.describe(dset, file: path, name: w)
                 guard let bytes = ShapeMath.byteCount(d.shape, d.dtype) else {
                     throw CkptError(.sizeMismatch, file: path, tensor: w, "shape \(ShapeMath.describe(d.shape)) overflows")
+                }
+                // Keras writes datasets uncompressed; allow compression, but not a claim of more
+                // than 64 bytes of data per byte of file (a corrupt shape would allocate terabytes).
+                guard bytes / 64 <= fileSize else {
+                    throw CkptError(.sizeMismatch, file: path, tensor: w,
+                                    "shape \(ShapeMath.describe(d.shape)) claims \(bytes) bytes in a file of \(fileSize)")
                 }
                 infos.append(TensorInfo(name: w, dtype: d.dtype, shape: d.shape, byteCount: bytes, group: layer, indexInGroup: k))
                 locations[w] = (layer, w)

@@ -30,6 +30,7 @@ enum HDF5 {
             throw CkptError(.unsupported, file: path, String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 + " (apt-get install libhdf5-103)")
         }
+        ckpt_h5_set_file(path)
         let id = ckpt_H5Fopen(path, ckpt_h5f_acc_rdonly(), ckpt_h5p_default())
         guard id >= 0 else {
             throw CkptError(.malformed, file: path, "libhdf5 cannot open it (truncated or corrupt HDF5 file)")
@@ -61,7 +62,8 @@ enum HDF5 {
         let space = HDF5Handle(ckpt_H5Aget_space(attr.id), closer: ckpt_H5Sclose)
         guard type.id >= 0, space.id >= 0 else { throw bad("has no type or dataspace") }
         let count = Int(ckpt_H5Sget_simple_extent_npoints(space.id))
-        guard count >= 0 else { throw bad("has no valid extent") }
+        // Sizes come from the file: an attribute cannot hold more strings than the file has bytes.
+        guard count >= 0, count <= (FileSystem.size(file) ?? 0) else { throw bad("has no valid extent") }
         // Keras writes an empty list as an empty float array: no strings, whatever the type.
         if count == 0 { return [] }
         guard ckpt_H5Tget_class(type.id) == Int32(CKPT_H5T_STRING) else { throw bad("is not a string") }
@@ -76,7 +78,8 @@ enum HDF5 {
             return pointers.map { $0.map { String(cString: $0) } ?? "" }
         }
         let width = ckpt_H5Tget_size(type.id)
-        guard width > 0, width < 1 << 20, ckpt_H5Tset_size(memType.id, width) >= 0 else { throw bad("has an invalid string width") }
+        guard width > 0, width < 1 << 20, count.multipliedReportingOverflow(by: width).partialValue <= (FileSystem.size(file) ?? 0),
+              ckpt_H5Tset_size(memType.id, width) >= 0 else { throw bad("has an invalid string width") }
         var buffer = [UInt8](repeating: 0, count: count * width)
         guard ckpt_H5Aread(attr.id, memType.id, &buffer) >= 0 else { throw bad("cannot be read") }
         return (0..<count).map { i in

@@ -12,10 +12,7 @@ public enum TensorAssembly {
         let sourceDType = output.inputs[0].source.dtype
         defer { for input in output.inputs { source.discard(input.source) } }
         if output.inputs.count == 1, output.inputs[0].fromSource.isIdentity, output.inputs[0].toTarget.isIdentity, output.selection == nil {
-            try source.withBytes(of: output.inputs[0].source) { bytes in
-                if sourceDType == output.dtype { return try sink(bytes) }
-                try castInChunks(bytes, from: sourceDType, to: output.dtype, sink)
-            }
+            try source.withBytes(of: output.inputs[0].source) { try emit($0, from: sourceDType, to: output.dtype, sink) }
             return
         }
         if output.inputs.count == 1, output.inputs[0].fromSource.isIdentity, output.inputs[0].toTarget.isIdentity,
@@ -23,10 +20,7 @@ public enum TensorAssembly {
             // Pruning alone: rows selected straight from the source view, no full-size copy.
             let input = output.inputs[0]
             let selected = try source.withBytes(of: input.source) { selection.apply($0, shape: input.source.shape, axis: axis, dtype: sourceDType) }
-            try selected.withUnsafeBytes { bytes in
-                if sourceDType == output.dtype { return try sink(bytes) }
-                try castInChunks(bytes, from: sourceDType, to: output.dtype, sink)
-            }
+            try selected.withUnsafeBytes { try emit($0, from: sourceDType, to: output.dtype, sink) }
             return
         }
         let item = sourceDType.itemSize!
@@ -48,14 +42,13 @@ public enum TensorAssembly {
         if let selection = output.selection, let axis = output.vocabAxis {
             out = out.withUnsafeBytes { selection.apply($0, shape: fullShape, axis: axis, dtype: sourceDType) }
         }
-        try out.withUnsafeBytes { bytes in
-            if sourceDType == output.dtype { return try sink(bytes) }
-            try castInChunks(bytes, from: sourceDType, to: output.dtype, sink)
-        }
+        try out.withUnsafeBytes { try emit($0, from: sourceDType, to: output.dtype, sink) }
     }
 
-    static func castInChunks(_ bytes: UnsafeRawBufferPointer, from: DType, to: DType,
-                             _ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    /// Hands `bytes` to `sink` as they are, or cast to `to` piece by piece.
+    static func emit(_ bytes: UnsafeRawBufferPointer, from: DType, to: DType,
+                     _ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        if from == to { return try sink(bytes) }
         let inItem = from.itemSize!, outItem = to.itemSize!
         let n = bytes.count / inItem
         var buffer = [UInt8](repeating: 0, count: min(n, castChunk) * outItem)

@@ -36,8 +36,6 @@ unsigned ckpt_h5f_acc_rdonly(void);
 hid_t ckpt_h5t_c_s1(void);
 hid_t ckpt_h5s_all(void);
 size_t ckpt_h5t_variable(void);
-/// Turns off HDF5's printing of its error stack to stderr: ckpt reports its own one-line errors.
-void ckpt_h5_silence_errors(void);
 
 hid_t ckpt_H5Fopen(const char *name, unsigned flags, hid_t fapl);
 herr_t ckpt_H5Fclose(hid_t id);

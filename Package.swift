@@ -45,7 +45,7 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "CkptVocab", dependencies: ["CkptCore", "CProtos"], swiftSettings: strict),
         .executableTarget(name: "ckpt", dependencies: [
-            "CkptCore", "CkptFormats", "CkptMappings", "CkptModels", "CkptVocab",
+            "CkptCore", "CkptFormats", "CkptMappings", "CkptModels", "CkptVocab", "CSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
 

@@ -548,6 +548,161 @@ def part_family(family):
 
 
 # --------------------------------------------------------------------------------------------
+# Keras layer order (bert4keras, graph mode)
+#
+# Keras' model.load_weights(h5) (the classic Keras 2 HDF5 layout) matches the file's layers to
+# the model's POSITIONALLY: the layers of `model.layers` that have weights, in that order, against
+# the file's `layer_names` that have weight_names. A writer of such files has to reproduce
+# bert4keras' `model.layers` order, which these goldens record for many model shapes.
+# --------------------------------------------------------------------------------------------
+
+KERAS_ORDER_DIR = os.path.join(HERE, "keras_order")
+
+_KO_BERT_HEADS = [
+    {},
+    {"with_pool": True},
+    {"with_pool": True, "with_nsp": True},
+    {"with_mlm": True},
+    {"with_pool": True, "with_mlm": True},
+    {"with_pool": True, "with_nsp": True, "with_mlm": True},
+]
+# family -> head kwargs sets (each passed as-is to build_transformer_model)
+_KO_HEADS = {
+    **{f: _KO_BERT_HEADS for f in ("bert", "albert", "albert_unshared", "nezha", "roformer")},
+    "electra": [{}, {"with_discriminator": True}],
+    # their default build already ends in the (tied or untied) LM head
+    **{f: [{}] for f in ("gpt", "gpt2", "gpt2_ml", "t5.1.0", "t5.1.1")},
+}
+_KO_LAYERS = (1, 3)
+_KO_DROPOUTS = (0.1, 0.0)
+# the extra applications: (families, heads, num_hidden_layers values, dropout rates)
+_KO_APPS = {"lm": (("bert", "nezha"), {"with_mlm": True}, (1, 3), (0.1,)),
+            "unilm": (("bert", "nezha"), {"with_mlm": True}, (1, 3), (0.1,))}
+
+
+def keras_order_cases():
+    """[(family, num_hidden_layers, dropout_rate, application, heads)] in file order."""
+    cases = []
+    for family in FAMILIES:
+        for n in _KO_LAYERS:
+            for rate in _KO_DROPOUTS:
+                for heads in _KO_HEADS[family]:
+                    cases.append((family, n, rate, "encoder", heads))
+    for application, (families, heads, layers, rates) in _KO_APPS.items():
+        for family in families:
+            for n in layers:
+                for rate in rates:
+                    cases.append((family, n, rate, application, heads))
+    return cases
+
+
+def _ko_config(family, n, rate):
+    """The family's config with num_hidden_layers = n and every dropout key set to `rate`.
+
+    build_transformer_model (bert4keras 0.11.5, models.py) reads dropout as
+        if 'dropout_rate' not in configs:
+            configs['dropout_rate'] = configs.get('hidden_dropout_prob')
+        if 'attention_dropout_rate' not in configs:
+            configs['attention_dropout_rate'] = configs.get('attention_probs_dropout_prob')
+    so for the T5 configs (which hold `dropout_rate`) hidden_dropout_prob is ignored and
+    `dropout_rate` is the one that counts. Transformer.apply skips Dropout layers when
+    dropout_rate == 0 (the attention dropout lives inside MultiHeadAttention: no layer)."""
+    config = dict(FAMILIES[family][1], num_hidden_layers=n,
+                  hidden_dropout_prob=rate, attention_probs_dropout_prob=rate)
+    if "dropout_rate" in config:  # the T5 configs
+        config["dropout_rate"] = rate
+    return config
+
+
+def part_keras_orders():
+    import re
+    import tempfile
+    import time
+
+    import h5py
+
+    tf = setup_tf(graph=True)
+    import keras
+    import bert4keras
+    from bert4keras.backend import K
+    from bert4keras.models import build_transformer_model
+
+    out = fresh_dir(KERAS_ORDER_DIR)
+    start = time.time()
+    entries, skipped, h5_differs = [], [], []
+    counter = re.compile(r"_\d+$")  # Keras' uniquifying suffix (e.g. a layer of a former graph)
+    with tempfile.TemporaryDirectory() as tmp:
+        for family, n, rate, application, heads in keras_order_cases():
+            model_name = FAMILIES[family][0]
+            ident = {"family": family, "model": model_name, "num_hidden_layers": n,
+                     "dropout_rate": rate, "application": application, "heads": heads}
+            config_path = os.path.join(tmp, "config.json")
+            with open(config_path, "w") as f:
+                json.dump(_ko_config(family, n, rate), f)
+            K.clear_session()  # fresh graph and fresh layer-name counters per case
+            tf.compat.v1.reset_default_graph()
+            try:
+                model = build_transformer_model(config_path, model=model_name,
+                                                application=application, **heads)
+            except Exception as e:  # a combination bert4keras refuses
+                skipped.append(dict(ident, error="%s: %s" % (type(e).__name__, e)))
+                continue
+
+            layers = []
+            for layer in model.layers:
+                assert not counter.search(layer.name), (ident, layer.name)
+                trainable = {id(w) for w in layer.trainable_weights}
+                layers.append({
+                    "name": layer.name,
+                    "class": type(layer).__name__,
+                    # names left out: each is "<layer>/<sublayer>/<kind>:0" (file size)
+                    "weights": [[[int(d) for d in K.int_shape(w)], id(w) in trainable]
+                                for w in layer.weights],
+                })
+            dropouts = [l["name"] for l in layers if l["class"] == "Dropout"]
+            assert bool(dropouts) == (rate > 0), (ident, dropouts)
+
+            # what model.save_weights writes (classic Keras 2 HDF5: not a ".weights.h5" name)
+            h5_path = os.path.join(tmp, "model.h5")
+            model.save_weights(h5_path)
+            with h5py.File(h5_path, "r") as f:
+                h5_names = [x.decode() if isinstance(x, bytes) else str(x)
+                            for x in f.attrs["layer_names"]]
+                for layer in model.layers:  # per-layer weight order = layer.weights order
+                    if layer.name in f:
+                        saved = [x.decode() if isinstance(x, bytes) else str(x)
+                                 for x in f[layer.name].attrs["weight_names"]]
+                        assert saved == [w.name for w in layer.weights], (ident, layer.name)
+            os.remove(h5_path)
+
+            entry = dict(ident, layers=layers)
+            if h5_names != [l.name for l in model.layers]:
+                entry["h5_layer_names"] = h5_names
+                h5_differs.append(ident)
+            entries.append(entry)
+
+    dump_json(os.path.join(out, "orders.json"), {
+        "bert4keras_version": bert4keras.__version__,
+        "keras_version": keras.__version__,
+        "tensorflow_version": tf.__version__,
+        "note": "model = build_transformer_model(config, model=..., application=..., **heads) "
+                "(graph mode, fresh graph per case); config = the family's config of "
+                "Fixtures/families/<family> with num_hidden_layers and the dropout keys "
+                "(hidden_dropout_prob, attention_probs_dropout_prob, T5: dropout_rate) "
+                "overridden. layers = model.layers in order; weights = layer.weights in order "
+                "([shape, trainable]), which is the order model.save_weights writes "
+                "them. Keras' load_weights(h5) pairs the layers that have weights "
+                "positionally. A case has h5_layer_names only if the root layer_names "
+                "attribute written by model.save_weights differs from the names of "
+                "model.layers.",
+        "cases": entries,
+        "skipped": skipped,
+    })
+    print("keras_orders: %d cases, %d skipped, %d with differing h5 layer_names, %.1f s"
+          % (len(entries), len(skipped), len(h5_differs), time.time() - start))
+
+
+# --------------------------------------------------------------------------------------------
 # Special checkpoints
 # --------------------------------------------------------------------------------------------
 
@@ -2472,6 +2627,7 @@ def part_hf(name):
 PARTS = {
     **{"family:" + fam: (lambda fam=fam: part_family(fam)) for fam in FAMILIES},
     "keras_full": part_keras_full,
+    "keras_orders": part_keras_orders,
     "sharded": part_sharded,
     "dtypes": part_dtypes,
     "tf2_object": part_tf2_object,

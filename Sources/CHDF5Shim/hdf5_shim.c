@@ -11,6 +11,10 @@
 _Static_assert(sizeof(hid_t) == 8 && sizeof(hsize_t) == 8 && sizeof(hssize_t) == 8, "HDF5 id and size types");
 _Static_assert(CKPT_H5T_INTEGER == H5T_INTEGER && CKPT_H5T_FLOAT == H5T_FLOAT && CKPT_H5T_STRING == H5T_STRING
                && CKPT_H5T_ENUM == H5T_ENUM, "H5T_class_t values");
+_Static_assert(CKPT_H5S_SCALAR == H5S_SCALAR && CKPT_H5D_ALLOC_TIME_EARLY == H5D_ALLOC_TIME_EARLY
+               && CKPT_H5D_FILL_TIME_NEVER == H5D_FILL_TIME_NEVER && CKPT_H5T_STR_NULLPAD == H5T_STR_NULLPAD
+               && CKPT_H5T_CSET_ASCII == H5T_CSET_ASCII && CKPT_H5F_SCOPE_LOCAL == H5F_SCOPE_LOCAL, "write-side enum values");
+_Static_assert(sizeof(haddr_t) == 8, "haddr_t");
 _Static_assert(CKPT_H5T_SGN_2 == H5T_SGN_2 && CKPT_H5T_DIR_ASCEND == H5T_DIR_ASCEND, "H5T sign and direction values");
 
 /* Every libhdf5 function ckpt calls, with the header's types: C enums travel as int, which is
@@ -49,12 +53,29 @@ _Static_assert(CKPT_H5T_SGN_2 == H5T_SGN_2 && CKPT_H5T_DIR_ASCEND == H5T_DIR_ASC
     X(int, H5Tget_class, (hid_t type), (type)) \
     X(int, H5Tget_sign, (hid_t type), (type)) \
     X(hid_t, H5Tget_native_type, (hid_t type, int direction), (type, direction)) \
-    X(herr_t, H5free_memory, (void *mem), (mem))
+    X(herr_t, H5free_memory, (void *mem), (mem)) \
+    X(hid_t, H5Fcreate, (const char *name, unsigned flags, hid_t fcpl, hid_t fapl), (name, flags, fcpl, fapl)) \
+    X(hid_t, H5Gcreate2, (hid_t loc, const char *name, hid_t lcpl, hid_t gcpl, hid_t gapl), (loc, name, lcpl, gcpl, gapl)) \
+    X(hid_t, H5Screate, (int type), (type)) \
+    X(hid_t, H5Screate_simple, (int rank, const hsize_t *dims, const hsize_t *maxdims), (rank, dims, maxdims)) \
+    X(hid_t, H5Acreate2, (hid_t loc, const char *name, hid_t type, hid_t space, hid_t acpl, hid_t aapl), \
+      (loc, name, type, space, acpl, aapl)) \
+    X(herr_t, H5Awrite, (hid_t attr, hid_t type, const void *buf), (attr, type, buf)) \
+    X(hid_t, H5Pcreate, (hid_t cls), (cls)) \
+    X(herr_t, H5Pclose, (hid_t id), (id)) \
+    X(herr_t, H5Pset_alloc_time, (hid_t plist, int alloc_time), (plist, alloc_time)) \
+    X(herr_t, H5Pset_fill_time, (hid_t plist, int fill_time), (plist, fill_time)) \
+    X(hid_t, H5Dcreate2, (hid_t loc, const char *name, hid_t type, hid_t space, hid_t lcpl, hid_t dcpl, hid_t dapl), \
+      (loc, name, type, space, lcpl, dcpl, dapl)) \
+    X(haddr_t, H5Dget_offset, (hid_t dset), (dset)) \
+    X(herr_t, H5Tset_strpad, (hid_t type, int strpad), (type, strpad)) \
+    X(herr_t, H5Fflush, (hid_t id, int scope), (id, scope))
 
 #define DECLARE(ret, name, params, args) static ret(*p_##name) params;
 HDF5_FUNCTIONS(DECLARE)
 
 static hid_t *p_H5T_C_S1_g;
+static void *library;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static char failure[512];
 static int loaded;
@@ -106,6 +127,7 @@ static void load(void) {
         return; \
     }
     HDF5_FUNCTIONS(RESOLVE)
+    library = h;
     if (!(p_H5T_C_S1_g = (hid_t *)dlsym(h, "H5T_C_S1_g"))) {
         snprintf(failure, sizeof failure, "libhdf5 has no H5T_C_S1_g");
         return;
@@ -127,6 +149,12 @@ int ckpt_h5_load(char *error, size_t size) {
 hid_t ckpt_h5p_default(void) { return H5P_DEFAULT; }
 unsigned ckpt_h5f_acc_rdonly(void) { return 0x0000u; /* H5F_ACC_RDONLY */ }
 hid_t ckpt_h5t_c_s1(void) { return *p_H5T_C_S1_g; }
+unsigned ckpt_h5f_acc_excl(void) { return 0x0004u; /* H5F_ACC_EXCL */ }
+
+hid_t ckpt_h5_global(const char *symbol) {
+    const hid_t *p = library ? (const hid_t *)dlsym(library, symbol) : 0;
+    return p ? *p : -1;
+}
 hid_t ckpt_h5s_all(void) { return H5S_ALL; }
 size_t ckpt_h5t_variable(void) { return H5T_VARIABLE; }
 

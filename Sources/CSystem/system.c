@@ -36,3 +36,71 @@ void ckpt_reuse_freed_memory(void) {
     mallopt(M_TRIM_THRESHOLD, 512 * 1024 * 1024);
 #endif
 }
+
+/* ---- interrupts ---------------------------------------------------------------------------- */
+#include <ftw.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_mutex_t guard_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *guard_work, *guard_final;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st; (void)flag; (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void *watch_interrupts(void *arg) {
+    sigset_t *set = arg;
+    int sig = 0;
+    while (sigwait(set, &sig) != 0) {}
+    pthread_mutex_lock(&guard_lock);
+    const char *name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
+    if (guard_work) {
+        nftw(guard_work, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        fprintf(stderr, "ckpt: interrupted (%s): nothing written to %s (unfinished output removed)\n", name,
+                guard_final ? guard_final : guard_work);
+    } else {
+        fprintf(stderr, "ckpt: interrupted (%s)\n", name);
+    }
+    fflush(stderr);
+    _exit(128 + sig);
+}
+
+void ckpt_interrupts_install(void) {
+    static sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) return;
+    signal(SIGXFSZ, SIG_IGN);
+    pthread_t thread;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&thread, &attr, watch_interrupts, &set) != 0) pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    pthread_attr_destroy(&attr);
+}
+
+void ckpt_interrupts_protect(const char *work, const char *final_path) {
+    pthread_mutex_lock(&guard_lock);
+    free(guard_work);
+    free(guard_final);
+    guard_work = work ? strdup(work) : NULL;
+    guard_final = final_path ? strdup(final_path) : NULL;
+    pthread_mutex_unlock(&guard_lock);
+}
+
+void ckpt_interrupts_begin_commit(void) { pthread_mutex_lock(&guard_lock); }
+
+void ckpt_interrupts_end_commit(void) {
+    free(guard_work);
+    free(guard_final);
+    guard_work = guard_final = NULL;
+    pthread_mutex_unlock(&guard_lock);
+}

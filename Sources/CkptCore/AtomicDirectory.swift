@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CSystem
 
 /// An output folder that appears under its final name only when complete: files are written
 /// into a hidden temporary folder beside it, which `commit()` renames into place. Until then, and
@@ -36,14 +37,24 @@ public final class AtomicDirectory {
         guard mkdir(workPath, 0o755) == 0 else {
             throw CkptError(.ioFailure, file: workPath, "cannot create the output folder: \(String(cString: strerror(errno)))")
         }
+        // An interrupt (Ctrl-C, kill) from here on removes the unfinished folder (CSystem's watcher).
+        ckpt_interrupts_protect(workPath, p)
     }
 
-    deinit { if !committed { Self.removeTree(workPath) } }
+    deinit {
+        if !committed {
+            Self.removeTree(workPath)
+            ckpt_interrupts_protect(nil, nil)
+        }
+    }
 
     public func file(_ name: String) -> String { FileSystem.join(workPath, name) }
 
     /// Moves the finished folder to its final name, replacing an old one.
     public func commit() throws {
+        // An interrupt during the renames waits for them, then finds nothing left to remove.
+        ckpt_interrupts_begin_commit()
+        defer { ckpt_interrupts_end_commit() }
         var old: String?
         if FileSystem.exists(finalPath) {
             let backup = workPath + ".old"

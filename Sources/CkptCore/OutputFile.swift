@@ -21,6 +21,19 @@ public final class OutputFile {
         guard fd >= 0 else { throw Self.error(path, "cannot create") }
     }
 
+    /// Opens an existing file to write into at chosen offsets (`seek`), as the Keras writer fills
+    /// the datasets libhdf5 reserved.
+    public init(existing path: String) throws {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Self.error(path, "cannot open") }
+    }
+
+    /// Moves the write position; `bytesWritten` keeps counting bytes, not positions.
+    public func seek(to offset: Int) throws {
+        guard lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else { throw Self.error(path, "cannot seek in") }
+    }
+
     deinit { if fd >= 0 { _ = Glibc.close(fd) } }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
@@ -92,7 +105,7 @@ public final class OutputFile {
 
     static func error(_ path: String, _ what: String) -> CkptError {
         let code = errno
-        let reason = code == ENOSPC ? "disk full" : String(cString: strerror(code))
+        let reason = code == ENOSPC ? "disk full" : code == EFBIG ? "file size limit reached (ulimit -f)" : String(cString: strerror(code))
         return CkptError(.ioFailure, file: path, "\(what): \(reason)")
     }
 }

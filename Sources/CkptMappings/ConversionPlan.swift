@@ -23,6 +23,8 @@ public struct PlannedOutput: Sendable {
     public let vocabAxis: Int?
     /// Vocabulary rows to keep along `vocabAxis` (`prune`); the shape already has the new size.
     public let selection: VocabularySelection?
+    /// Computed from the config instead of read (then `inputs` is empty).
+    public var generator: TensorGenerator? = nil
 
     public var byteCount: Int { ShapeMath.byteCount(shape, dtype) ?? 0 }
 
@@ -69,6 +71,8 @@ public struct PlanOptions: Sendable {
     public var vocabulary: VocabularySelection?
     /// Tokens in the vocabulary file the selection refers to (checked against the tensors).
     public var vocabularySize: Int?
+    /// Target tensors computed rather than read, by target name (NEZHA's Keras table).
+    public var generated: [String: TensorGenerator] = [:]
 
     public init() {}
 }
@@ -228,6 +232,11 @@ public struct ConversionPlanner {
             outputs.append(PlannedOutput(name: t.name, nativeName: nil, dtype: dtype, shape: t.shape,
                                          inputs: [PlannedInput(source: t, fromSource: identity, nativeShape: t.shape, toTarget: identity)],
                                          vocabAxis: nil, selection: nil))
+        }
+        for (name, generator) in options.generated.sorted(by: { $0.key < $1.key }) {
+            guard !outputs.contains(where: { $0.name == name }) else { continue }
+            outputs.append(PlannedOutput(name: name, nativeName: nil, dtype: Self.outputDType(.float32, options.dtype), shape: generator.shape,
+                                         inputs: [], vocabAxis: nil, selection: nil, generator: generator))
         }
         return ConversionPlan(family: table.family, sourceLayout: sourceLayout, targetLayout: options.targetLayout,
                               layerCount: layerCount, outputs: outputs, dropped: dropped, unmapped: unmapped)

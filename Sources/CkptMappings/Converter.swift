@@ -15,7 +15,7 @@ public struct ConversionResult: Sendable {
 /// Options of the writing stage.
 public struct WriteOptions: Sendable {
     /// The container written: safetensors (native and hf layouts) or a TF tensor bundle.
-    public enum Container: Sendable { case safetensors, tfBundle }
+    public enum Container: Sendable { case safetensors, tfBundle, kerasH5 }
 
     public var container = Container.safetensors
     public var force = false
@@ -24,6 +24,8 @@ public struct WriteOptions: Sendable {
     public var metadata: [String: String] = [:]
     /// `config.json` to write beside the weights.
     public var config: [String: JSONValue]?
+    /// The Keras file's layers, in `model.layers` order (`kerasH5`).
+    public var kerasLayers: [KerasLayerEntry] = []
     /// Files copied from beside the source (vocabularies).
     public var extraFiles: [String] = []
     /// Files written with the given contents (a pruned vocab.txt, keep_tokens.json); they take
@@ -119,6 +121,26 @@ public enum Converter {
             files = ["model.ckpt.index"] + (0..<shards.count).map { FileSystem.basename(BundlePath.dataFile("model.ckpt", shard: $0, of: shards.count)) }
             try write(TFBundleWriter.stateFile(prefixName: "model.ckpt"), to: folder.file("checkpoint"))
             files.append("checkpoint")
+        case .kerasH5:
+            // libhdf5 lays out the file (groups, attributes, datasets with their space reserved);
+            // the tensor bytes then go straight to their offsets, copied or streamed as above.
+            let path = folder.file("model.h5")
+            let offsets = try KerasH5Writer.create(path: path, layers: options.kerasLayers)
+            let file = try OutputFile(existing: path)
+            for e in entries {
+                guard let offset = offsets[e.name] else {
+                    throw CkptError(.malformed, file: path, tensor: e.name, "tensor has no layer in the Keras model")
+                }
+                try file.seek(to: offset)
+                let start = file.bytesWritten
+                if let range = copies[e.name] { try file.append(range) } else { try produce(e) { try file.write($0) } }
+                guard file.bytesWritten - start == e.byteCount else {
+                    throw CkptError(.sizeMismatch, file: path, tensor: e.name, "wrote \(file.bytesWritten - start) bytes, expected \(e.byteCount)")
+                }
+                count([e])
+            }
+            try file.close()
+            files = ["model.h5"]
         }
         try writeSideFiles(options, folder: folder, files: &files)
         try verifier.wait()

@@ -31,9 +31,15 @@ public struct MappingTable: Sendable, Decodable {
     public let hfTied: [String: String]?
     /// How to write transformers' `config.json` for this family.
     public let hfConfig: HFConfigTemplate?
+    /// The bert4keras model's layer graph, for the Keras writer's layer order.
+    public let kerasGraph: KerasGraph?
+    /// Per layout, tensors a file of that layout needs that no checkpoint of another layout holds
+    /// (NEZHA's sinusoidal table), and how to compute them.
+    public let generated: [String: [GeneratedTensorRule]]?
 
     enum CodingKeys: String, CodingKey {
-        case family, description, detect, rules, derived
+        case family, description, detect, rules, derived, generated
+        case kerasGraph = "keras_graph"
         case configSignature = "config_signature"
         case hfTied = "hf_tied"
         case hfConfig = "hf_config"

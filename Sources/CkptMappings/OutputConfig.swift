@@ -101,6 +101,13 @@ extension ConversionSetup {
         w.metadata = OutputConfig.metadata(self)
         w.config = try OutputConfig.config(self)
         w.extraFiles = OutputConfig.vocabularyFiles(besides: sourcePath, opened: source.path)
+        switch plan.targetLayout {
+        case "tf": w.container = .tfBundle
+        case "keras":
+            w.container = .kerasH5
+            w.kerasLayers = try KerasModelLayout.layers(for: plan, table: table, config: config, file: source.path)
+        default: w.container = .safetensors
+        }
         return w
     }
 }

@@ -9,6 +9,10 @@ public enum TensorAssembly {
 
     public static func produce(_ output: PlannedOutput, from source: any TensorSource,
                                into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        if let generator = output.generator {
+            try generator.values().withUnsafeBytes { try emit($0, from: .float32, to: output.dtype, sink) }
+            return
+        }
         let sourceDType = output.inputs[0].source.dtype
         defer { for input in output.inputs { source.discard(input.source) } }
         if output.inputs.count == 1, output.inputs[0].fromSource.isIdentity, output.inputs[0].toTarget.isIdentity, output.selection == nil {

@@ -1,3 +1,4 @@
+import CkptCore
 import Foundation
 
 /// Position schemes that act inside attention (bert4keras backend.py, layers.py).
@@ -15,16 +16,7 @@ enum PositionScheme {
 
     /// sinusoidal_embeddings(pos, dim): row p = [sin(p·w₀), cos(p·w₀), sin(p·w₁), …], wᵢ = 10000^(−2i/dim).
     static func sinusoidal(positions: Int, dim: Int) -> Matrix {
-        var m = Matrix(zeros: positions, dim)
-        for p in 0..<positions {
-            for i in 0..<(dim / 2) {
-                let w = Float(pow(10000.0, -2.0 * Double(i) / Double(dim)))
-                let angle = Float(p) * w
-                m[p, 2 * i] = sin(angle)
-                m[p, 2 * i + 1] = cos(angle)
-            }
-        }
-        return m
+        Matrix(rows: positions, cols: dim, data: SinusoidalTable.values(rows: positions, columns: dim))
     }
 
     /// NEZHA's table: 2·64+1 relative distances.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CkptCore
+import CSystem
 
 import Foundation
 
@@ -14,12 +15,16 @@ struct Ckpt: ParsableCommand {
         subcommands: [Inspect.self, Convert.self, Prune.self, Forward.self, Verify.self, Diff.self])
 
     static func main() {
+        ckpt_interrupts_install()
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch let error as CkptError {
             Output.error("ckpt: error: \(error)")
-            Foundation.exit(1)
+            // Without the atexit handlers: after a failed write libhdf5's own shutdown can crash
+            // (1.10 closes the half-written file again and faults), turning exit 1 into a signal.
+            fflush(nil)
+            _exit(1)
         } catch {
             let code = exitCode(for: error)
             if code == .success {

@@ -18,7 +18,7 @@ struct Convert: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(help: "Output: native (safetensors, canonical names, TF orientation), hf (Hugging Face transformers), or tf (a TF checkpoint with the original release's names).")
+    @Option(help: "Output: native (safetensors, canonical names, TF orientation), hf (Hugging Face transformers), tf (a TF checkpoint with the original release's names), or keras (a bert4keras save_weights HDF5 file, model.h5).")
     var layout: Layout = .native
 
     @Option(help: "Cast floating-point tensors: keep, float32, float16, bfloat16 (round to nearest even).")
@@ -43,9 +43,7 @@ struct Convert: ParsableCommand {
     var mapping: [String] = []
 
     enum Layout: String, ExpressibleByArgument, CaseIterable {
-        case native, hf, tf
-
-        var container: WriteOptions.Container { self == .tf ? .tfBundle : .safetensors }
+        case native, hf, tf, keras
     }
     enum DTypeChoice: String, ExpressibleByArgument, CaseIterable { case keep, float32, float16, bfloat16 }
 
@@ -66,7 +64,6 @@ struct Convert: ParsableCommand {
                                         options: planOptions)
 
         var write = try setup.standardWriteOptions(sourcePath: source)
-        write.container = layout.container
         write.force = force
         write.maxShardSize = maxShardSize.flatMap(ByteSize.parse)
         let progress = ProgressLine()

@@ -40,7 +40,7 @@ struct Prune: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(help: "Output: native, hf or tf (as for convert).")
+    @Option(help: "Output: native, hf, tf or keras (as for convert).")
     var layout: Convert.Layout = .native
 
     @Option(help: "Cast floating-point tensors: keep, float32, float16, bfloat16.")
@@ -91,7 +91,6 @@ struct Prune: ParsableCommand {
             throw CkptError(.unsupported, file: setup.source.path, "no tensor of this checkpoint is indexed by the vocabulary")
         }
         var write = try setup.standardWriteOptions(sourcePath: source)
-        write.container = layout.container
         write.force = force
         let newSize = Double(chosen.tokens.count)
         if var config = write.config {

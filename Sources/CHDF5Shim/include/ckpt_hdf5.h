@@ -16,11 +16,14 @@ typedef int herr_t;
 typedef int htri_t;
 typedef long long hssize_t;
 typedef unsigned long long hsize_t;
+typedef uint64_t haddr_t;
 
 /// H5T_class_t, H5T_sign_t, H5T_cset_t, H5T_direction_t values ckpt uses.
 enum {
     CKPT_H5T_INTEGER = 0, CKPT_H5T_FLOAT = 1, CKPT_H5T_STRING = 3, CKPT_H5T_ENUM = 8,
     CKPT_H5T_SGN_2 = 1, CKPT_H5T_DIR_ASCEND = 1,
+    CKPT_H5S_SCALAR = 0, CKPT_H5D_ALLOC_TIME_EARLY = 1, CKPT_H5D_FILL_TIME_NEVER = 1, CKPT_H5T_STR_NULLPAD = 1,
+    CKPT_H5T_CSET_ASCII = 0, CKPT_H5F_SCOPE_LOCAL = 0,
 };
 
 /// Loads libhdf5; 0 on success, else -1 with the reason in `error` (capacity `size`).
@@ -34,6 +37,9 @@ void ckpt_h5_set_file(const char *path);
 hid_t ckpt_h5p_default(void);
 unsigned ckpt_h5f_acc_rdonly(void);
 hid_t ckpt_h5t_c_s1(void);
+unsigned ckpt_h5f_acc_excl(void);
+/// A library global id by symbol name, e.g. "H5T_IEEE_F32LE_g", "H5P_CLS_DATASET_CREATE_ID_g"; -1 if absent.
+hid_t ckpt_h5_global(const char *symbol);
 hid_t ckpt_h5s_all(void);
 size_t ckpt_h5t_variable(void);
 
@@ -68,5 +74,19 @@ int ckpt_H5Tget_class(hid_t type);
 int ckpt_H5Tget_sign(hid_t type);
 hid_t ckpt_H5Tget_native_type(hid_t type, int direction);
 herr_t ckpt_H5free_memory(void *mem);
+hid_t ckpt_H5Fcreate(const char *name, unsigned flags, hid_t fcpl, hid_t fapl);
+hid_t ckpt_H5Gcreate2(hid_t loc, const char *name, hid_t lcpl, hid_t gcpl, hid_t gapl);
+hid_t ckpt_H5Screate(int type);
+hid_t ckpt_H5Screate_simple(int rank, const hsize_t *dims, const hsize_t *maxdims);
+hid_t ckpt_H5Acreate2(hid_t loc, const char *name, hid_t type, hid_t space, hid_t acpl, hid_t aapl);
+herr_t ckpt_H5Awrite(hid_t attr, hid_t type, const void *buf);
+hid_t ckpt_H5Pcreate(hid_t cls);
+herr_t ckpt_H5Pclose(hid_t id);
+herr_t ckpt_H5Pset_alloc_time(hid_t plist, int alloc_time);
+herr_t ckpt_H5Pset_fill_time(hid_t plist, int fill_time);
+hid_t ckpt_H5Dcreate2(hid_t loc, const char *name, hid_t type, hid_t space, hid_t lcpl, hid_t dcpl, hid_t dapl);
+haddr_t ckpt_H5Dget_offset(hid_t dset);
+herr_t ckpt_H5Tset_strpad(hid_t type, int strpad);
+herr_t ckpt_H5Fflush(hid_t id, int scope);
 
 #endif

@@ -18,4 +18,20 @@ int ckpt_preallocate(int fd, int64_t length);
 /// activation sizes layer after layer does not page-fault them in again each time.
 void ckpt_reuse_freed_memory(void);
 
+/// Interrupts (SIGINT, SIGTERM, SIGHUP) are taken by one watcher thread instead of killing the
+/// process mid-write: it removes the output's unfinished temporary folder (if one is registered),
+/// prints one line and exits with 128 + the signal. Call first thing in main, before any thread
+/// starts (threads inherit the blocked signals). Also ignores SIGXFSZ, so a write over the file
+/// size limit fails with EFBIG (an error ckpt reports) instead of killing the process.
+void ckpt_interrupts_install(void);
+
+/// Registers the temporary folder to remove on an interrupt (`work`), and the output name for
+/// the message (`final`); NULL clears.
+void ckpt_interrupts_protect(const char *work, const char *final_path);
+
+/// Held around the rename that commits an output: an interrupt then waits, and finds the
+/// registration cleared by `ckpt_interrupts_end_commit`.
+void ckpt_interrupts_begin_commit(void);
+void ckpt_interrupts_end_commit(void);
+
 #endif

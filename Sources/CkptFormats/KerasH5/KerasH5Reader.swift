@@ -29,7 +29,7 @@ public final class KerasH5Reader: TensorSource {
             throw CkptError(.badMagic, file: path, "not an HDF5 file (signature missing)")
         }
         file = try HDF5.openFile(path)
-        if HDF5.attributeExists(file, "layer_names") {
+        if HDF5.attributeExists(file, "layer_names") || HDF5.attributeExists(file, "layer_names0") {
             root = file
             kind = "weights"
         } else if HDF5.linkExists(file, "model_weights") {
@@ -38,7 +38,7 @@ public final class KerasH5Reader: TensorSource {
         } else {
             throw CkptError(.unknownFormat, file: path, "HDF5 file without Keras 'layer_names' (not a Keras weights file)")
         }
-        layerNames = try HDF5.stringAttribute(root, "layer_names", file: path)
+        layerNames = try Self.chunkedStrings(root, "layer_names", file: path)
         backend = HDF5.attributeExists(root, "backend") ? try HDF5.stringAttribute(root, "backend", file: path).first : nil
         kerasVersion = HDF5.attributeExists(root, "keras_version")
             ? try HDF5.stringAttribute(root, "keras_version", file: path).first : nil
@@ -48,8 +48,7 @@ public final class KerasH5Reader: TensorSource {
         let fileSize = FileSystem.size(path) ?? 0
         for layer in layerNames {
             let group = try HDF5.openGroup(root, layer, file: path)
-            let names = HDF5.attributeExists(group, "weight_names")
-                ? try HDF5.stringAttribute(group, "weight_names", file: path) : []
+            let names = try Self.chunkedStrings(group, "weight_names", file: path)
             for (k, w) in names.enumerated() {
                 guard locations[w] == nil else {
                     throw CkptError(.malformed, file: path, tensor: w, "weight name appears in two layers")
@@ -71,6 +70,19 @@ public final class KerasH5Reader: TensorSource {
         }
         tensors = infos
         self.locations = locations
+    }
+
+    /// A string-list attribute as Keras' load_attributes_from_hdf5_group reads it: `name`, or its
+    /// chunks `name0`, `name1`... (Keras splits lists over HDF5's 64 KB header limit); none is empty.
+    static func chunkedStrings(_ obj: HDF5Handle, _ name: String, file: String) throws -> [String] {
+        if HDF5.attributeExists(obj, name) { return try HDF5.stringAttribute(obj, name, file: file) }
+        var values: [String] = []
+        var k = 0
+        while HDF5.attributeExists(obj, "\(name)\(k)") {
+            values += try HDF5.stringAttribute(obj, "\(name)\(k)", file: file)
+            k += 1
+        }
+        return values
     }
 
     /// The layer a tensor belongs to.

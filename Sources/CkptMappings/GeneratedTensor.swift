@@ -1,0 +1,50 @@
+import CkptCore
+
+/// A tensor computed from the config rather than read: NEZHA's relative-position table, which
+/// bert4keras keeps as a non-trainable Keras weight (so its HDF5 files hold it and `load_weights`
+/// expects it) while TF checkpoints never do.
+public struct GeneratedTensorRule: Sendable, Decodable {
+    /// The name in the layout that needs it (`LAYER#k` for Keras).
+    public let name: String
+    /// `sinusoidal`: row p = [sin(p·w₀), cos(p·w₀), sin(p·w₁), …], wᵢ = 10000^(−2i/columns)
+    /// (bert4keras backend.py sinusoidal_embeddings, the `Sinusoidal` initializer).
+    public let kind: String
+    public let rows: Int
+    /// `head_size`: the attention key size (config `attention_key_size`, else hidden size / heads).
+    public let columns: String
+}
+
+/// What a generated output holds, resolved against the config.
+public enum TensorGenerator: Sendable, Equatable {
+    case sinusoidal(rows: Int, columns: Int)
+
+    public var shape: [Int] {
+        switch self {
+        case .sinusoidal(let r, let c): return [r, c]
+        }
+    }
+
+    /// The float32 values, row-major.
+    public func values() -> [Float] {
+        switch self {
+        case .sinusoidal(let rows, let columns): return SinusoidalTable.values(rows: rows, columns: columns)
+        }
+    }
+
+    /// Resolves a rule's sizes from the config (and the query kernel's width when it has no sizes).
+    static func resolve(_ rule: GeneratedTensorRule, config: ModelConfig?, hiddenSize: Int?, file: String) throws -> TensorGenerator {
+        guard rule.kind == "sinusoidal" else {
+            throw CkptError(.unsupported, file: file, tensor: rule.name, "unknown generated tensor kind '\(rule.kind)'")
+        }
+        guard rule.columns == "head_size" else {
+            throw CkptError(.unsupported, file: file, tensor: rule.name, "unknown column size '\(rule.columns)'")
+        }
+        if let k = config?.int("attention_key_size") { return .sinusoidal(rows: rule.rows, columns: k) }
+        guard let heads = config?.int("num_attention_heads", "n_head", "num_heads"),
+              let hidden = config?.int("hidden_size", "d_model", "n_embd") ?? hiddenSize, heads > 0, hidden % heads == 0 else {
+            throw CkptError(.malformed, file: file, tensor: rule.name,
+                            "computing it needs the config's num_attention_heads (and hidden_size); give --config")
+        }
+        return .sinusoidal(rows: rule.rows, columns: hidden / heads)
+    }
+}

@@ -69,7 +69,8 @@ _Static_assert(CKPT_H5T_SGN_2 == H5T_SGN_2 && CKPT_H5T_DIR_ASCEND == H5T_DIR_ASC
       (loc, name, type, space, lcpl, dcpl, dapl)) \
     X(haddr_t, H5Dget_offset, (hid_t dset), (dset)) \
     X(herr_t, H5Tset_strpad, (hid_t type, int strpad), (type, strpad)) \
-    X(herr_t, H5Fflush, (hid_t id, int scope), (id, scope))
+    X(herr_t, H5Fflush, (hid_t id, int scope), (id, scope)) \
+    X(herr_t, H5Pset_alignment, (hid_t fapl, hsize_t threshold, hsize_t alignment), (fapl, threshold, alignment))
 
 #define DECLARE(ret, name, params, args) static ret(*p_##name) params;
 HDF5_FUNCTIONS(DECLARE)

@@ -127,6 +127,7 @@ public enum Converter {
             let path = folder.file("model.h5")
             let offsets = try KerasH5Writer.create(path: path, layers: options.kerasLayers)
             let file = try OutputFile(existing: path)
+            file.preallocate(FileSystem.size(path) ?? 0)  // libhdf5 leaves the reserved space a hole
             for e in entries {
                 guard let offset = offsets[e.name] else {
                     throw CkptError(.malformed, file: path, tensor: e.name, "tensor has no layer in the Keras model")

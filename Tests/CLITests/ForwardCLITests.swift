@@ -157,3 +157,32 @@ extension PruneCLITests {
                                Fixtures.path("spm/spiece.model"), "--simplified").status, 1)
     }
 }
+
+extension PruneCLITests {
+    /// `prune --layout keras` and `--layout tf` hold exactly the tensors of `--layout native`
+    /// (whose values the prune tests check against bert4keras' keep_tokens), in the Keras layer
+    /// order and with the pruned vocabulary beside them.
+    func testPruneIntoKerasAndTFEqualsNative() throws {
+        for family in ["bert", "albert", "nezha", "roformer", "electra", "gpt2_ml"] {
+            let dir = Fixtures.path("prune/\(family)")
+            guard FileManager.default.fileExists(atPath: dir + "/keep.txt") else { continue }
+            var outs: [String: String] = [:]
+            for layout in ["native", "keras", "tf"] {
+                let out = scratch + "/\(family)-\(layout)"
+                let r = try run("prune", Fixtures.path("families/\(family)"), "--to", out, "--vocab", dir + "/vocab.txt",
+                                "--keep-tokens", dir + "/keep.txt", "--layout", layout)
+                XCTAssertEqual(r.status, 0, "\(family) \(layout): \(r.stderr)")
+                XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/vocab.txt"), "\(family) \(layout)")
+                outs[layout] = out
+            }
+            XCTAssertTrue(FileManager.default.fileExists(atPath: outs["keras"]! + "/model.h5"))
+            for layout in ["keras", "tf"] {
+                let back = scratch + "/\(family)-\(layout)-native"
+                let r = try run("convert", outs[layout]!, "--to", back, "--model", family)
+                XCTAssertEqual(r.status, 0, "\(family) \(layout): \(r.stderr)")
+                let d = try run("diff", outs["native"]!, back, "--model", family)
+                XCTAssertEqual(d.status, 0, "\(family) \(layout): \(d.stdout)\(d.stderr)")
+            }
+        }
+    }
+}

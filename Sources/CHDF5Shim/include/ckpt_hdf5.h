@@ -88,5 +88,6 @@ hid_t ckpt_H5Dcreate2(hid_t loc, const char *name, hid_t type, hid_t space, hid_
 haddr_t ckpt_H5Dget_offset(hid_t dset);
 herr_t ckpt_H5Tset_strpad(hid_t type, int strpad);
 herr_t ckpt_H5Fflush(hid_t id, int scope);
+herr_t ckpt_H5Pset_alignment(hid_t fapl, hsize_t threshold, hsize_t alignment);
 
 #endif

@@ -63,8 +63,15 @@ public struct ArchitectureDetector: Sendable {
         }
     }
 
-    /// Narrows an ambiguous result with the config: a family whose config signature matches.
-    public func decide(_ detected: DetectedArchitecture, config: ModelConfig?) -> DetectedArchitecture {
+    /// Narrows an ambiguous result with the config: a family whose config signature matches. A
+    /// config naming its family (`ckpt_family`, written by convert and the fixtures) also decides
+    /// between families whose names coincide although only one was detected (ALBERT_Unshared is
+    /// loaded from ALBERT's shared TF release), when that family's rules read these names.
+    public func decide(_ detected: DetectedArchitecture, config: ModelConfig?, names: Set<String> = []) -> DetectedArchitecture {
+        if case .family(let found, let layout) = detected, let named = config?.string("ckpt_family"), named != found,
+           let table = MappingTable.named(named, among: tables), Self.reads(table, layout: layout, names) {
+            return .family(named, layout: layout)
+        }
         guard case .ambiguous(let families, let layout) = detected, let config else { return detected }
         if let named = config.string("ckpt_family"), families.contains(named) { return .family(named, layout: layout) }
         let fitting = families.filter { f in
@@ -75,6 +82,14 @@ public struct ArchitectureDetector: Sendable {
         }
         if fitting.count == 1 { return .family(fitting[0], layout: layout) }
         return detected
+    }
+
+    /// Every required rule of `table`, at layer 0, names a tensor in `names` in `layout`.
+    static func reads(_ table: MappingTable, layout: String, _ names: Set<String>) -> Bool {
+        let required = table.rules.filter { !$0.optional }.compactMap { rule in
+            (layout == "native" ? rule.native : rule.layouts[layout]?.template).map { LayerTemplate.expand($0, layer: 0) }
+        }
+        return !required.isEmpty && required.allSatisfy(names.contains)
     }
 
     static func matches(_ sig: MappingTable.Signature, _ present: Set<String>) -> Bool {

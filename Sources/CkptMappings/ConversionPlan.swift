@@ -174,11 +174,19 @@ public struct ConversionPlanner {
             fused[targetName, default: []].append((b.input.toTarget.part?.index ?? 0, native, b.input, b.rule))
         }
         for name in order {
-            let parts = fused[name]!.sorted { $0.part < $1.part }
+            var parts = fused[name]!.sorted { $0.part < $1.part }
+            // Layers that share one source tensor (ALBERT_Unshared read from ALBERT's shared TF
+            // release) written back to a shared name: one tensor, not a clash.
+            if parts.count > 1, parts.allSatisfy({ $0.part == parts[0].part && $0.input.source.name == parts[0].input.source.name }) {
+                parts = [parts[0]]
+            }
             let first = parts[0]
             let count = first.input.toTarget.part?.count ?? 1
             guard parts.count == count, parts.map(\.part) == Array(0..<count) else {
-                throw fail(.malformed, name, parts.count == 1 || count == 1
+                let shared = LayerTemplate.hasIndex(first.rule.native) && !LayerTemplate.hasIndex(first.input.toTarget.template)
+                throw fail(.malformed, name, shared
+                    ? "the \(options.targetLayout) layout shares one tensor across layers, but the source's layers differ (\(parts.count) to one name)"
+                    : parts.count == 1 || count == 1
                     ? "two source tensors map to this target name" : "fused target needs \(count) parts, found \(parts.count)")
             }
             let dtype = Self.outputDType(first.input.source.dtype, options.dtype)

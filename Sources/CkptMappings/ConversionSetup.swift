@@ -34,7 +34,7 @@ public struct ConversionSetup {
             layout = Self.bestLayout(t, names: Set(names))
         } else {
             let familyHint = source.metadata["ckpt_family"]
-            switch detector.decide(detector.detect(names), config: config) {
+            switch detector.decide(detector.detect(names), config: config, names: Set(names)) {
             case .family(let f, let l):
                 family = f
                 layout = l

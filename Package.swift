@@ -44,6 +44,8 @@ let package = Package(
         .target(name: "CkptModels", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CBLASLoader", "CSystem"],
                 swiftSettings: strict),
         .target(name: "CkptVocab", dependencies: ["CkptCore", "CProtos"], swiftSettings: strict),
+        // Fuzz targets (scripts/fuzz.sh builds them with libFuzzer; a plain build replays inputs).
+        .executableTarget(name: "ckpt-fuzz", dependencies: ["CkptCore", "CkptFormats", "CkptVocab"], swiftSettings: strict),
         .executableTarget(name: "ckpt", dependencies: [
             "CkptCore", "CkptFormats", "CkptMappings", "CkptModels", "CkptVocab", "CSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -63,7 +65,7 @@ let package = Package(
         .testTarget(name: "CkptCoreTests", dependencies: ["CkptCore"]),
         .testTarget(name: "CkptFormatsTests", dependencies: ["CkptCore", "CkptFormats", "CkptTestSupport"]),
         .testTarget(name: "CkptMappingsTests", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptTestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["ckpt", "CkptTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["ckpt", "CkptCore", "CkptFormats", "CkptTestSupport"]),
         .testTarget(name: "CkptVocabTests", dependencies: ["CkptCore", "CkptVocab", "CkptTestSupport"]),
         .testTarget(name: "CkptModelsTests", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptModels", "CkptVocab", "CkptTestSupport"]),
     ]

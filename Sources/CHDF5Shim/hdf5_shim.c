@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The header's own declarations must agree with hdf5.h. */
@@ -81,14 +82,15 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static char failure[512];
 static int loaded;
 
-/* Crash guard: set while a call runs inside libhdf5. */
+/* Crash guard: set while a call runs inside libhdf5. The messages are prepared when the file is
+   named, so the signal handler and the watchdog only write(2) them. */
 static volatile sig_atomic_t inside;
 static char crash_message[1200] = "ckpt: error: libhdf5 crashed reading a corrupt HDF5 file\n";
-static size_t crash_length;
+static char hang_message[1200] = "ckpt: error: libhdf5 stopped responding reading a corrupt HDF5 file\n";
 
 static void on_crash(int sig) {
     if (inside) {
-        (void)!write(2, crash_message, crash_length ? crash_length : strlen(crash_message));
+        (void)!write(2, crash_message, strlen(crash_message));
         _exit(1);
     }
     signal(sig, SIG_DFL);
@@ -96,12 +98,39 @@ static void on_crash(int sig) {
 }
 
 void ckpt_h5_set_file(const char *path) {
-    int n = snprintf(crash_message, sizeof crash_message,
-                     "ckpt: error: %s: libhdf5 crashed reading it (corrupt or truncated HDF5 file)\n", path);
-    crash_length = n > 0 && (size_t)n < sizeof crash_message ? (size_t)n : strlen(crash_message);
+    snprintf(crash_message, sizeof crash_message,
+             "ckpt: error: %s: libhdf5 crashed reading it (corrupt or truncated HDF5 file)\n", path);
+    snprintf(hang_message, sizeof hang_message,
+             "ckpt: error: %s: libhdf5 stopped responding reading it (corrupt HDF5 file)\n", path);
+}
+
+/* Hang guard: libhdf5 1.10 can also loop forever on a corrupt file (H5Aread of a variable-length
+   string whose global-heap collection points at itself). A call other than H5Dread (whose time
+   grows with the data) that is still inside libhdf5 after this many seconds ends the process the
+   same way. Metadata calls take milliseconds even on large files. */
+#define METADATA_CALL_LIMIT_SECONDS 10
+static volatile sig_atomic_t limited;
+static volatile time_t call_started;
+
+static void *watch_calls(void *arg) {
+    (void)arg;
+    for (;;) {
+        sleep(1);
+        if (inside && limited && time(NULL) - call_started > METADATA_CALL_LIMIT_SECONDS) {
+            (void)!write(2, hang_message, strlen(hang_message));
+            _exit(1);
+        }
+    }
+    return 0;
 }
 
 static void install_guard(void) {
+    pthread_t watcher;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_create(&watcher, &attr, watch_calls, 0);
+    pthread_attr_destroy(&attr);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_crash;
@@ -161,6 +190,8 @@ size_t ckpt_h5t_variable(void) { return H5T_VARIABLE; }
 
 #define WRAP(ret, name, params, args) \
     ret ckpt_##name params { \
+        call_started = time(NULL); \
+        limited = strcmp(#name, "H5Dread") != 0; \
         inside = 1; \
         ret result = p_##name args; \
         inside = 0; \

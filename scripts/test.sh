@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# The test command (CI runs exactly this): install what is needed, then the whole test suite.
+# The test command (CI runs exactly this): install what is needed, then
+#   1. the whole Swift test suite (XCTest);
+#   2. a fuzzing smoke: every libFuzzer target for a few seconds from the fixture seeds
+#      (scripts/fuzz.sh; long campaigns are run by hand, see docs/robustness.md);
+#   3. the interop test against the real TensorFlow, bert4keras and safetensors, in its own
+#      pinned venv (scripts/interop.sh; built from PyPI on first use, then cached).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 swift build --build-tests
 swift test --skip-build --disable-swift-testing
+bash scripts/fuzz.sh all "${CKPT_FUZZ_SMOKE_SECONDS:-10}"
+bash scripts/interop.sh

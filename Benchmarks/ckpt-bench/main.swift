@@ -61,7 +61,7 @@ case "forward":
                  times[times.count / 2] * 1000, times[0] * 1000, times[times.count - 1] * 1000, times.count))
 case "tables":
     // ckpt-bench tables: time to decode the compiled-in family tables (paid once per process).
-    let t = try seconds { _ = MappingTable.builtIn.count }
+    let t = seconds { _ = MappingTable.builtIn.count }
     print(String(format: "tables: %d decoded in %.2f ms", MappingTable.builtIn.count, t * 1000))
     let names = (0..<12).flatMap { i in (0..<17).map { "bert/encoder/layer_\(i)/part_\($0)/kernel" } }
     let d = seconds { _ = ArchitectureDetector().detect(names) }

@@ -73,8 +73,9 @@ enum HDF5 {
         if ckpt_H5Tis_variable_str(type.id) > 0 {
             guard ckpt_H5Tset_size(memType.id, ckpt_h5t_variable()) >= 0 else { throw bad("cannot make a string type") }
             var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
+            // Freed also after a failed read: libhdf5 may have converted some strings already.
+            defer { for p in pointers where p != nil { ckpt_H5free_memory(p) } }
             guard ckpt_H5Aread(attr.id, memType.id, &pointers) >= 0 else { throw bad("cannot be read") }
-            defer { for p in pointers { ckpt_H5free_memory(p) } }
             return pointers.map { $0.map { String(cString: $0) } ?? "" }
         }
         let width = ckpt_H5Tget_size(type.id)

@@ -23,6 +23,12 @@ public enum TensorAssembly {
            let selection = output.selection, let axis = output.vocabAxis {
             // Pruning alone: rows selected straight from the source view, no full-size copy.
             let input = output.inputs[0]
+            if axis == 0 {
+                try source.withBytes(of: input.source) { src in
+                    try selection.stream(src, shape: input.source.shape, dtype: sourceDType) { try emit($0, from: sourceDType, to: output.dtype, sink) }
+                }
+                return
+            }
             let selected = try source.withBytes(of: input.source) { selection.apply($0, shape: input.source.shape, axis: axis, dtype: sourceDType) }
             try selected.withUnsafeBytes { try emit($0, from: sourceDType, to: output.dtype, sink) }
             return
@@ -31,8 +37,10 @@ public enum TensorAssembly {
         // The whole (unpruned) target tensor, before any vocabulary selection.
         let fullShape = output.selection == nil
             ? output.shape : try ConversionPlanner.targetShape(output.inputs, file: source.path, name: output.name)
-        var out = [UInt8](repeating: 0, count: fullShape.reduce(1, *) * item)
-        try out.withUnsafeMutableBytes { dst in
+        // Every byte is written by the parts placed (they tile the target), so no zero fill.
+        let total = fullShape.reduce(1, *) * item
+        var out = try [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
+            let dst = UnsafeMutableRawBufferPointer(buffer)
             for (k, input) in output.inputs.enumerated() {
                 try source.withBytes(of: input.source) { src in
                     if input.fromSource.isIdentity {
@@ -42,6 +50,7 @@ public enum TensorAssembly {
                     }
                 }
             }
+            count = total
         }
         if let selection = output.selection, let axis = output.vocabAxis {
             out = out.withUnsafeBytes { selection.apply($0, shape: fullShape, axis: axis, dtype: sourceDType) }
@@ -73,11 +82,12 @@ public enum TensorAssembly {
     static func toNative(_ src: UnsafeRawBufferPointer, input: PlannedInput, item: Int) -> [UInt8] {
         var shape = input.source.shape
         if let axis = input.fromSource.squeeze { shape.remove(at: axis) }
-        var bytes = Array(src)
-        if let p = input.fromSource.part {
-            bytes = bytes.withUnsafeBytes { extractPart(p, of: $0, shape: shape, item: item) }
-            shape[p.axis] /= p.count
+        guard let p = input.fromSource.part else {
+            // One pass from the mapped source: no intermediate copy.
+            return input.fromSource.transpose ? transpose(src, rows: shape[0], cols: shape[1], item: item) : Array(src)
         }
+        var bytes = extractPart(p, of: src, shape: shape, item: item)
+        shape[p.axis] /= p.count
         if input.fromSource.transpose {
             bytes = bytes.withUnsafeBytes { transpose($0, rows: shape[0], cols: shape[1], item: item) }
         }
@@ -95,7 +105,10 @@ public enum TensorAssembly {
             }
         }
         let shape = input.nativeShape
-        if input.toTarget.transpose {
+        if input.toTarget.transpose && input.toTarget.part == nil {
+            // Straight into the output: the transposed tensor is the whole target.
+            transpose(native, into: dst, rows: shape[0], cols: shape[1], item: item)
+        } else if input.toTarget.transpose {
             transpose(native, rows: shape[0], cols: shape[1], item: item).withUnsafeBytes { put($0, shape: shape.reversed()) }
         } else {
             put(native, shape: shape)
@@ -130,8 +143,14 @@ public enum TensorAssembly {
 
     /// Matrix transpose in tiles, so both sides are walked in cache-sized blocks.
     static func transpose(_ src: UnsafeRawBufferPointer, rows: Int, cols: Int, item: Int) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: rows * cols * item)
-        out.withUnsafeMutableBytes { dst in
+        [UInt8](unsafeUninitializedCapacity: rows * cols * item) { buffer, count in
+            transpose(src, into: UnsafeMutableRawBufferPointer(buffer), rows: rows, cols: cols, item: item)
+            count = rows * cols * item
+        }
+    }
+
+    static func transpose(_ src: UnsafeRawBufferPointer, into dst: UnsafeMutableRawBufferPointer, rows: Int, cols: Int, item: Int) {
+        do {
             switch item {
             case 1: tiled(src.bindMemory(to: UInt8.self), dst.bindMemory(to: UInt8.self), rows, cols)
             case 2: tiled(src.bindMemory(to: UInt16.self), dst.bindMemory(to: UInt16.self), rows, cols)
@@ -143,7 +162,6 @@ public enum TensorAssembly {
                 } }
             }
         }
-        return out
     }
 
     private static func tiled<T>(_ s: UnsafeBufferPointer<T>, _ d: UnsafeMutableBufferPointer<T>, _ rows: Int, _ cols: Int) {

@@ -14,6 +14,34 @@ public struct VocabularySelection: Sendable, Equatable {
 
     public var newSize: Int { keep.count + compound.count }
 
+    /// The selected rows of a tensor whose vocabulary axis is its first, handed to `sink` in
+    /// chunks of about `chunkBytes` as they are gathered: memory stays at one chunk, not the
+    /// pruned tensor (a 2048-wide embedding of 21,128 rows is 173 MB).
+    func stream(_ src: UnsafeRawBufferPointer, shape: [Int], dtype: DType, chunkBytes: Int = 4 << 20,
+                _ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let item = dtype.itemSize!
+        let run = shape.dropFirst().reduce(1, *) * item
+        let perChunk = max(1, chunkBytes / max(1, run))
+        var buffer = [UInt8](repeating: 0, count: min(newSize, perChunk) * run)
+        var filled = 0
+        func flush() throws {
+            if filled > 0 { try buffer.withUnsafeBytes { try sink(UnsafeRawBufferPointer(rebasing: $0[0..<(filled * run)])) } }
+            filled = 0
+        }
+        for old in keep {
+            buffer.withUnsafeMutableBytes { dst in
+                (dst.baseAddress! + filled * run).copyMemory(from: src.baseAddress! + old * run, byteCount: run)
+            }
+            filled += 1
+            if filled == perChunk { try flush() }
+        }
+        try flush()
+        if !compound.isEmpty {
+            let extra = VocabularySelection(keep: [], compound: compound)
+            try extra.apply(src, shape: shape, axis: 0, dtype: dtype).withUnsafeBytes { try sink($0) }
+        }
+    }
+
     /// The rows of `src` ([rows, inner] bytes along `axis` 0, or [outer, rows] along axis 1) selected
     /// and averaged, in the tensor's own dtype. Means are computed in float64 and rounded once,
     /// as `np.average` does with bert4keras' integer weights.

@@ -35,11 +35,12 @@ let package = Package(
         .target(name: "CBLASLoader", linkerSettings: [.linkedLibrary("dl")]),
         // System calls Swift's Glibc module leaves out (copy_file_range).
         .target(name: "CSystem"),
+        .target(name: "CKernels"),
 
         .target(name: "CkptCore", dependencies: ["CCRC32C", "CZlib", "CSystem"], swiftSettings: strict),
         .target(name: "CkptFormats", dependencies: ["CkptCore", "CProtos", "CHDF5Shim", "CZlib"],
                 swiftSettings: strict),
-        .target(name: "CkptMappings", dependencies: ["CkptCore", "CkptFormats"], swiftSettings: strict,
+        .target(name: "CkptMappings", dependencies: ["CKernels", "CkptCore", "CkptFormats"], swiftSettings: strict,
                 plugins: ["EmbedMappings"]),
         .target(name: "CkptModels", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CBLASLoader", "CSystem"],
                 swiftSettings: strict),

@@ -1,3 +1,4 @@
+import CKernels
 import CkptCore
 
 /// Produces a planned output's bytes from the source: untouched when the plan allows (a view of
@@ -154,7 +155,7 @@ public enum TensorAssembly {
             switch item {
             case 1: tiled(src.bindMemory(to: UInt8.self), dst.bindMemory(to: UInt8.self), rows, cols)
             case 2: tiled(src.bindMemory(to: UInt16.self), dst.bindMemory(to: UInt16.self), rows, cols)
-            case 4: tiled(src.bindMemory(to: UInt32.self), dst.bindMemory(to: UInt32.self), rows, cols)
+            case 4: ckpt_transpose32(src.baseAddress, dst.baseAddress, rows, cols)
             case 8: tiled(src.bindMemory(to: UInt64.self), dst.bindMemory(to: UInt64.self), rows, cols)
             default:
                 for r in 0..<rows { for c in 0..<cols {

@@ -2,14 +2,18 @@
 /// are not paths), `?` one character. Used by `--filter` and the detection signatures.
 public enum Glob {
     public static func hasWildcards(_ pattern: String) -> Bool {
-        pattern.contains("*") || pattern.contains("?")
+        pattern.utf8.contains { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") }
     }
 
     public static func matches(_ pattern: String, _ text: String) -> Bool {
-        // Most patterns are `prefix*`: a prefix test, no scalar arrays.
-        if pattern.last == "*" {
-            let prefix = pattern.dropLast()
-            if !prefix.contains("*") && !prefix.contains("?") { return text.utf8.starts(with: prefix.utf8) }
+        // Most patterns are `prefix*` or `*suffix`: a byte comparison, no scalar arrays.
+        let u = pattern.utf8
+        let asterisk = UInt8(ascii: "*")
+        if u.last == asterisk, !hasWildcards(String(pattern.dropLast())) {
+            return text.utf8.starts(with: u.dropLast())
+        }
+        if u.first == asterisk, !hasWildcards(String(pattern.dropFirst())) {
+            return text.utf8.count >= u.count - 1 && text.utf8.reversed().starts(with: u.dropFirst().reversed())
         }
         let p = Array(pattern.unicodeScalars), t = Array(text.unicodeScalars)
         var pi = 0, ti = 0

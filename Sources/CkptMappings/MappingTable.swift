@@ -149,23 +149,39 @@ public struct LayoutName: Sendable, Decodable, Equatable {
 
 /// Layer-index templates: `{i}`, or `{i:02}` / `{i:03}` for zero-padded indexes.
 public enum LayerTemplate {
-    public static func hasIndex(_ template: String) -> Bool { template.contains("{i") }
+    /// Byte scans, not `String.contains` / `range(of:)`: with Foundation imported those go through
+    /// CFString search, which dominated `inspect`'s profile (detection expands every rule).
+    public static func hasIndex(_ template: String) -> Bool {
+        var previous: UInt8 = 0
+        for b in template.utf8 {
+            if previous == UInt8(ascii: "{") && b == UInt8(ascii: "i") { return true }
+            previous = b
+        }
+        return false
+    }
 
-    /// Plain Swift rather than Foundation's `replacingOccurrences`, which loads ICU on first use.
     public static func expand(_ template: String, layer: Int) -> String {
         guard hasIndex(template) else { return template }
-        var out = ""
-        var rest = Substring(template)
-        while let open = rest.range(of: "{i") {
-            out += rest[..<open.lowerBound]
-            let after = rest[open.upperBound...]
-            guard let close = after.firstIndex(of: "}") else { break }
-            let spec = after[..<close]  // "" or ":02"
-            let digits = String(layer)
-            let width = spec.hasPrefix(":0") ? Int(spec.dropFirst(2)) ?? 0 : 0
-            out += String(repeating: "0", count: max(0, width - digits.count)) + digits
-            rest = after[after.index(after: close)...]
+        let bytes = Array(template.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 4)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "{"), i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "i"),
+               let close = bytes[(i + 2)...].firstIndex(of: UInt8(ascii: "}")) {
+                let spec = bytes[(i + 2)..<close]  // "" or ":02"
+                var width = 0
+                if spec.starts(with: [UInt8(ascii: ":"), UInt8(ascii: "0")]) {
+                    width = Int(String(decoding: spec.dropFirst(2), as: UTF8.self)) ?? 0
+                }
+                let digits = Array(String(layer).utf8)
+                out += [UInt8](repeating: UInt8(ascii: "0"), count: max(0, width - digits.count)) + digits
+                i = close + 1
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
         }
-        return out + rest
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -54,5 +54,12 @@ final class ValueTests: XCTestCase {
         XCTAssertFalse(Glob.matches("layer_?", "layer_10"))
         XCTAssertTrue(Glob.matches("*", ""))
         XCTAssertFalse(Glob.matches("a*b", "acd"))
+        // The prefix and suffix fast paths.
+        XCTAssertTrue(Glob.matches("*/adam_m", "bert/pooler/dense/kernel/adam_m"))
+        XCTAssertFalse(Glob.matches("*/adam_m", "adam_m"))
+        XCTAssertFalse(Glob.matches("*/adam_m", "bert/adam_v"))
+        XCTAssertTrue(Glob.matches("Embedding-*", "Embedding-Token"))
+        XCTAssertFalse(Glob.matches("Embedding-*", "Embedding"))
+        XCTAssertTrue(Glob.matches("*语", "模型语"))
     }
 }

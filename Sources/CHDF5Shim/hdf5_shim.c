@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -86,12 +87,15 @@ static int loaded;
 /* Crash guard: set while a call runs inside libhdf5. The messages are prepared when the file is
    named, so the signal handler and the watchdog only write(2) them. */
 static volatile sig_atomic_t inside;
+static int saved_stderr = -1, quiet_stderr = -1;
+
+static int real_stderr(void) { return saved_stderr >= 0 ? saved_stderr : 2; }
 static char crash_message[1200] = "ckpt: error: libhdf5 crashed reading a corrupt HDF5 file\n";
 static char hang_message[1200] = "ckpt: error: libhdf5 stopped responding reading a corrupt HDF5 file\n";
 
 static void on_crash(int sig) {
     if (inside) {
-        (void)!write(2, crash_message, strlen(crash_message));
+        (void)!write(real_stderr(), crash_message, strlen(crash_message));
         _exit(1);
     }
     signal(sig, SIG_DFL);
@@ -118,7 +122,7 @@ static void *watch_calls(void *arg) {
     for (;;) {
         sleep(1);
         if (inside && limited && time(NULL) - call_started > METADATA_CALL_LIMIT_SECONDS) {
-            (void)!write(2, hang_message, strlen(hang_message));
+            (void)!write(real_stderr(), hang_message, strlen(hang_message));
             _exit(1);
         }
     }
@@ -165,6 +169,11 @@ static void load(void) {
     }
     p_H5open(); /* sets the predefined type ids such as H5T_C_S1_g */
     p_H5Eset_auto2(H5E_DEFAULT, 0, 0); /* no error stacks on stderr: ckpt reports one line */
+    /* While a call is inside libhdf5, stderr is /dev/null: on heap damage libhdf5 did, glibc
+       prints "free(): invalid pointer" before aborting, which would make a second line. The
+       guards write to the real stderr, kept here. */
+    saved_stderr = fcntl(2, F_DUPFD_CLOEXEC, 3);
+    quiet_stderr = open("/dev/null", O_WRONLY | O_CLOEXEC);
     install_guard();
     loaded = 1;
 }
@@ -224,9 +233,11 @@ static void uncap_address_space(cap_t c) {
         if (metadata) cap = cap_address_space(); \
         call_started = time(NULL); \
         limited = metadata; \
+        int quiet = saved_stderr >= 0 && quiet_stderr >= 0 && dup2(quiet_stderr, 2) == 2; \
         inside = 1; \
         ret result = p_##name args; \
         inside = 0; \
+        if (quiet) dup2(saved_stderr, 2); \
         uncap_address_space(cap); \
         return result; \
     }

@@ -1,3 +1,4 @@
+import CHDF5Shim
 import Foundation
 
 #if CKPT_LIBFUZZER
@@ -14,6 +15,7 @@ public func fuzzInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMut
         fatalError("CKPT_FUZZ_TARGET must be one of \(FuzzTarget.allCases.map(\.rawValue).joined(separator: " "))")
     }
     let fixtures = FuzzWorkspace.fixtures()
+    ckpt_h5_disable_memory_cap()
     workspace = try! FuzzWorkspace(target: target, fixtures: fixtures)
     let args = (1..<Int(argc.pointee)).compactMap { argv.pointee?[$0].map { String(cString: $0) } }
     if let corpus = args.first(where: { !$0.hasPrefix("-") }), FileManager.default.fileExists(atPath: corpus),

@@ -34,6 +34,10 @@ int ckpt_h5_load(char *error, size_t size);
 /// ends the process with `ckpt: error: FILE: ...` on stderr and exit status 1, not a crash.
 void ckpt_h5_set_file(const char *path);
 
+/// Turns off the address-space cap around metadata calls: under AddressSanitizer (the fuzz
+/// build), whose shadow memory the cap would starve; libFuzzer's allocation limit takes its place.
+void ckpt_h5_disable_memory_cap(void);
+
 hid_t ckpt_h5p_default(void);
 unsigned ckpt_h5f_acc_rdonly(void);
 hid_t ckpt_h5t_c_s1(void);

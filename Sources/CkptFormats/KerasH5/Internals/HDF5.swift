@@ -24,13 +24,18 @@ struct HDF5DatasetInfo {
 }
 
 enum HDF5 {
-    static func openFile(_ path: String) throws -> HDF5Handle {
+    /// Loads libhdf5 (first use) and names the file for the crash guard's message.
+    static func prepare(for path: String) throws {
         var message = [CChar](repeating: 0, count: 512)
         guard ckpt_h5_load(&message, message.count) == 0 else {
             throw CkptError(.unsupported, file: path, String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 + " (apt-get install libhdf5-103)")
         }
         ckpt_h5_set_file(path)
+    }
+
+    static func openFile(_ path: String) throws -> HDF5Handle {
+        try prepare(for: path)
         let id = ckpt_H5Fopen(path, ckpt_h5f_acc_rdonly(), ckpt_h5p_default())
         guard id >= 0 else {
             throw CkptError(.malformed, file: path, "libhdf5 cannot open it (truncated or corrupt HDF5 file)")

@@ -10,12 +10,7 @@ import Glibc
 
 extension HDF5 {
     static func createFile(_ path: String) throws -> HDF5Handle {
-        var message = [CChar](repeating: 0, count: 512)
-        guard ckpt_h5_load(&message, message.count) == 0 else {
-            throw CkptError(.unsupported, file: path, String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                + " (apt-get install libhdf5-103)")
-        }
-        ckpt_h5_set_file(path)
+        try prepare(for: path)
         // Tensors of 64 KiB and more start on a 4 KiB boundary: the kernel copies them into the
         // page cache without splitting pages (as the TF bundle writer aligns its data).
         let fapl = HDF5Handle(ckpt_H5Pcreate(ckpt_h5_global("H5P_CLS_FILE_ACCESS_ID_g")), closer: ckpt_H5Pclose)

@@ -66,7 +66,7 @@ public struct ConversionSetup {
         let planner = ConversionPlanner(table: table, sourceLayout: layout, layerCount: layers, sourcePath: source.path)
         var options = options
         for rule in table.generated?[options.targetLayout] ?? [] {
-            options.generated[rule.name] = try TensorGenerator.resolve(rule, config: config, hiddenSize: nil, file: source.path)
+            options.generated[rule.name] = try TensorGenerator.resolve(rule, config: config, file: source.path)
         }
         plan = try planner.plan(source.tensors, options: options)
         try Self.checkAgainstConfig(plan, config: config, file: source.path)

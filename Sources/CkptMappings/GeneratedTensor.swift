@@ -31,8 +31,8 @@ public enum TensorGenerator: Sendable, Equatable {
         }
     }
 
-    /// Resolves a rule's sizes from the config (and the query kernel's width when it has no sizes).
-    static func resolve(_ rule: GeneratedTensorRule, config: ModelConfig?, hiddenSize: Int?, file: String) throws -> TensorGenerator {
+    /// Resolves a rule's sizes from the config.
+    static func resolve(_ rule: GeneratedTensorRule, config: ModelConfig?, file: String) throws -> TensorGenerator {
         guard rule.kind == "sinusoidal" else {
             throw CkptError(.unsupported, file: file, tensor: rule.name, "unknown generated tensor kind '\(rule.kind)'")
         }
@@ -41,7 +41,7 @@ public enum TensorGenerator: Sendable, Equatable {
         }
         if let k = config?.int("attention_key_size") { return .sinusoidal(rows: rule.rows, columns: k) }
         guard let heads = config?.int("num_attention_heads", "n_head", "num_heads"),
-              let hidden = config?.int("hidden_size", "d_model", "n_embd") ?? hiddenSize, heads > 0, hidden % heads == 0 else {
+              let hidden = config?.int("hidden_size", "d_model", "n_embd"), heads > 0, hidden % heads == 0 else {
             throw CkptError(.malformed, file: file, tensor: rule.name,
                             "computing it needs the config's num_attention_heads (and hidden_size); give --config")
         }

@@ -21,10 +21,10 @@ public enum KerasModelLayout {
         }
         var byLayer: [String: [(index: Int, output: PlannedOutput)]] = [:]
         for o in plan.outputs {
-            guard let hash = o.name.lastIndex(of: "#"), let k = Int(o.name[o.name.index(after: hash)...]) else {
+            guard let (layer, k) = split(o.name) else {
                 throw CkptError(.malformed, file: file, tensor: o.name, "not a Keras LAYER#k name")
             }
-            byLayer[String(o.name[..<hash]), default: []].append((k, o))
+            byLayer[layer, default: []].append((k, o))
         }
         // Every weight the table gives a layer: a layer is whole or absent (load_weights would
         // shift every later weight onto the wrong variable otherwise).
@@ -32,9 +32,8 @@ public enum KerasModelLayout {
         let kerasNames = table.rules.compactMap { $0.layouts["keras"]?.template } + (table.generated?["keras"] ?? []).map(\.name)
         for template in kerasNames {
             for i in LayerTemplate.hasIndex(template) ? Array(0..<plan.layerCount) : [0] {
-                let name = LayerTemplate.expand(template, layer: i)
-                guard let hash = name.lastIndex(of: "#"), let k = Int(name[name.index(after: hash)...]) else { continue }
-                expected[String(name[..<hash]), default: 0] = max(expected[String(name[..<hash])] ?? 0, k + 1)
+                guard let (layer, k) = split(LayerTemplate.expand(template, layer: i)) else { continue }
+                expected[layer] = max(expected[layer] ?? 0, k + 1)
             }
         }
         let facts = KerasGraph.Facts(layersWithWeights: Set(byLayer.keys), dropout: dropout(in: config), layerCount: plan.layerCount)
@@ -58,6 +57,12 @@ public enum KerasModelLayout {
             }
             return KerasLayerEntry(name: layer, weights: entries)
         }
+    }
+
+    /// `LAYER#k` (TensorInfo.groupKey's form) as the layer and the weight's index in it.
+    static func split(_ name: String) -> (layer: String, index: Int)? {
+        guard let hash = name.lastIndex(of: "#"), let k = Int(name[name.index(after: hash)...]) else { return nil }
+        return (String(name[..<hash]), k)
     }
 
     /// A Keras-style weight name from the canonical one: `query/kernel:0`, `gamma:0`,

@@ -1,3 +1,4 @@
+import CkptCore
 import CkptTestSupport
 import Foundation
 import XCTest
@@ -12,7 +13,7 @@ final class FuzzRegressionTests: XCTestCase {
         var out: [(String, String)] = []
         for target in try FileManager.default.contentsOfDirectory(atPath: Self.root).sorted() {
             let dir = Self.root + "/" + target
-            guard FileSystemChecks.isDirectory(dir) else { continue }
+            guard FileSystem.isDirectory(dir) else { continue }
             for f in try FileManager.default.contentsOfDirectory(atPath: dir).sorted() { out.append((target, dir + "/" + f)) }
         }
         return out
@@ -64,12 +65,5 @@ extension FuzzRegressionTests {
         var usage = rusage()
         guard wait4(pid, &status, 0, &usage) == pid else { throw CocoaError(.executableLoad) }
         return usage.ru_maxrss * 1024
-    }
-}
-
-enum FileSystemChecks {
-    static func isDirectory(_ path: String) -> Bool {
-        var d: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &d) && d.boolValue
     }
 }

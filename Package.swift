@@ -42,7 +42,7 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "CkptMappings", dependencies: ["CKernels", "CkptCore", "CkptFormats"], swiftSettings: strict,
                 plugins: ["EmbedMappings"]),
-        .target(name: "CkptModels", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CBLASLoader", "CSystem"],
+        .target(name: "CkptModels", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CBLASLoader", "CKernels", "CSystem"],
                 swiftSettings: strict),
         .target(name: "CkptVocab", dependencies: ["CkptCore", "CProtos"], swiftSettings: strict),
         // Fuzz targets (scripts/fuzz.sh builds them with libFuzzer; a plain build replays inputs).
@@ -68,6 +68,6 @@ let package = Package(
         .testTarget(name: "CkptMappingsTests", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ckpt", "CkptCore", "CkptFormats", "CkptTestSupport"]),
         .testTarget(name: "CkptVocabTests", dependencies: ["CkptCore", "CkptVocab", "CkptTestSupport"]),
-        .testTarget(name: "CkptModelsTests", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptModels", "CkptVocab", "CkptTestSupport"]),
+        .testTarget(name: "CkptModelsTests", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptModels", "CkptVocab", "CkptTestSupport", "CKernels"]),
     ]
 )

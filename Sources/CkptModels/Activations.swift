@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// The element-wise functions and normalizations of the families, as bert4keras defines them
@@ -19,32 +20,53 @@ public enum Activation: String, Sendable {
     }
 }
 
+extension Matrix {
+    /// `act` on every element, the rows split over the workers; GELU through the vectorized
+    /// kernel (CKernels), the others element by element.
+    mutating func apply(_ act: Activation) {
+        guard act != .linear else { return }
+        let cols = self.cols
+        data.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            Parallel.ranges(rows, align: max(1, 4096 / max(cols, 1))) { rows in
+                let start = base + rows.lowerBound * cols, count = rows.count * cols
+                if act == .gelu {
+                    ckpt_gelu_erf(start, count)
+                } else {
+                    for i in 0..<count { start[i] = act(start[i]) }
+                }
+            }
+        }
+    }
+}
+
 enum Normalize {
     /// LayerNormalization (bert4keras layers.py): (x − mean) / √(var + ε) · γ + β; with
     /// `zeroMean` false (T5) it is RMS normalization without offset.
-    static func layerNorm(_ x: Matrix, gamma: [Float], beta: [Float]?, epsilon: Float, zeroMean: Bool = true) -> Matrix {
+    static func layerNorm(_ x: consuming Matrix, residual: Matrix? = nil, gamma: [Float], beta: [Float]?, epsilon: Float,
+                          zeroMean: Bool = true) -> Matrix {
         var out = x
-        let n = x.cols
+        let cols = out.cols
+        precondition(gamma.count == cols && (beta?.count ?? cols) == cols && (residual.map { $0.cols == cols && $0.rows == out.rows } ?? true),
+                     "layer norm shapes")
         out.data.withUnsafeMutableBufferPointer { o in
-            for r in 0..<x.rows {
-                let base = r * n
-                var mean: Float = 0
-                if zeroMean {
-                    for c in 0..<n { mean += o[base + c] }
-                    mean /= Float(n)
-                }
-                var variance: Float = 0
-                for c in 0..<n { let d = o[base + c] - mean; variance += d * d }
-                variance /= Float(n)
-                let inv = 1 / (variance + epsilon).squareRoot()
-                for c in 0..<n {
-                    var v = (o[base + c] - mean) * inv * gamma[c]
-                    if let beta { v += beta[c] }
-                    o[base + c] = v
+            gamma.withUnsafeBufferPointer { g in
+                withOptionalBuffer(beta) { b in
+                    withOptionalBuffer(residual?.data) { r in
+                        Parallel.ranges(out.rows, align: 8) { rows in
+                            ckpt_layer_norm(o.baseAddress! + rows.lowerBound * cols, r.map { $0 + rows.lowerBound * cols },
+                                            g.baseAddress!, b, rows.count, cols, epsilon, zeroMean ? 1 : 0)
+                        }
+                    }
                 }
             }
         }
         return out
+    }
+
+    private static func withOptionalBuffer<R>(_ values: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let values else { return body(nil) }
+        return values.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 
     /// Softmax of each row; −∞ entries get probability 0.

@@ -44,9 +44,37 @@ public struct Matrix: Sendable, Equatable {
         return out
     }
 
+    /// `self · other + bias` (bias per output column): the output starts as the bias rows and the
+    /// product is accumulated onto it (beta 1), which saves OpenBLAS's zeroing pass and a
+    /// separate pass adding the bias.
+    func matmul(_ other: Matrix, bias: [Float]?) -> Matrix {
+        guard let bias else { return matmul(other) }
+        let n = other.cols
+        precondition(other.rows == cols && bias.count == n, "matmul shapes")
+        var out = Matrix(uninitialized: rows, n)
+        out.data.withUnsafeMutableBufferPointer { c in
+            bias.withUnsafeBufferPointer { b in
+                for r in 0..<rows { (c.baseAddress! + r * n).update(from: b.baseAddress!, count: n) }
+            }
+        }
+        data.withUnsafeBufferPointer { a in
+            other.data.withUnsafeBufferPointer { b in
+                out.data.withUnsafeMutableBufferPointer { c in
+                    BLAS.gemm(a.baseAddress!, b.baseAddress!, c.baseAddress!, m: rows, n: n, k: cols, beta: 1)
+                }
+            }
+        }
+        return out
+    }
+
     public static func + (a: Matrix, b: Matrix) -> Matrix {
+        precondition(a.rows == b.rows && a.cols == b.cols, "matrix sum shapes")
         var out = a
-        for i in out.data.indices { out.data[i] += b.data[i] }
+        out.data.withUnsafeMutableBufferPointer { o in
+            b.data.withUnsafeBufferPointer { x in
+                for i in 0..<o.count { o[i] += x[i] }
+            }
+        }
         return out
     }
 

@@ -165,8 +165,8 @@ public struct ReferenceModel {
         case .post:
             let an = try NormLayer.load(weights, prefix: prefix + ".attention.norm", epsilon: spec.epsilon)
             let fn = try NormLayer.load(weights, prefix: prefix + ".ffn.norm", epsilon: spec.epsilon)
-            let a = an(x + attention(x, context: x, positions: positions, allowed: allowed))
-            return fn(a + ffn(a))
+            let a = an(attention(x, context: x, positions: positions, allowed: allowed), residual: x)
+            return fn(ffn(a), residual: a)
         case .pre:
             let an = try NormLayer.load(weights, prefix: prefix + ".attention.norm", epsilon: spec.epsilon)
             let fn = try NormLayer.load(weights, prefix: prefix + ".ffn.norm", epsilon: spec.epsilon)
@@ -177,7 +177,7 @@ public struct ReferenceModel {
             let n0 = try NormLayer.load(weights, prefix: prefix + ".ffn.norm0", epsilon: spec.epsilon)
             let n1 = try NormLayer.load(weights, prefix: prefix + ".ffn.norm1", epsilon: spec.epsilon)
             let a = x + attention(x, context: x, positions: positions, allowed: allowed)
-            return n1(a + ffn(n0(a)))
+            return n1(ffn(n0(a)), residual: a)
         }
     }
 

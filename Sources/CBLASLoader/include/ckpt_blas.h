@@ -12,4 +12,9 @@ int ckpt_blas_load(char *error, size_t size);
 void ckpt_sgemm(int transpose_b, int m, int n, int k, float alpha, const float *a, int lda,
                 const float *b, int ldb, float beta, float *c, int ldc);
 
+/// Asks OpenBLAS to run each call on the calling thread only (openblas_set_num_threads(1)), for
+/// callers that split products across cores themselves. Returns 0 when the library has the
+/// switch, -1 when it does not (another BLAS: it then threads as it likes).
+int ckpt_blas_single_threaded(void);
+
 #endif

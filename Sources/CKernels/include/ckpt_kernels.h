@@ -1,9 +1,23 @@
 #ifndef CKPT_KERNELS_H
 #define CKPT_KERNELS_H
 #include <stddef.h>
+#include <stdint.h>
 
 /// dst[c][r] = src[r][c] for a rows × cols matrix of 4-byte elements (float32, int32), walked in
 /// 64 × 64 tiles so both sides stay in cache, with SSE 4 × 4 register transposes on x86-64.
 void ckpt_transpose32(const void *src, void *dst, size_t rows, size_t cols);
+
+/// In place, x = 0.5·x·(1 + erf(x/√2)) (bert4keras' `gelu`, erf-based), 8 lanes at a time
+/// where the CPU has AVX2 and FMA.
+void ckpt_gelu_erf(float *x, size_t count);
+
+/// Each of `rows` rows of `cols` scores: x·scale where allowed[r·cols + c] is non-zero, −∞
+/// elsewhere, then softmax (masked entries 0; a row with nothing allowed all 0).
+void ckpt_masked_softmax(float *x, const uint8_t *allowed, size_t rows, size_t cols, float scale);
+
+/// In place, each of `rows` rows: x (+ residual, when given) normalized over its `cols` values —
+/// (x − mean)/√(var + ε)·γ + β (β optional), or without the mean (`zero_mean` 0: T5's RMS norm).
+void ckpt_layer_norm(float *x, const float *residual, const float *gamma, const float *beta, size_t rows, size_t cols,
+                     float epsilon, int zero_mean);
 
 #endif

@@ -21,14 +21,15 @@ public enum Activation: String, Sendable {
 }
 
 extension Matrix {
-    /// `act` on every element, the rows split over the workers; GELU through the vectorized
-    /// kernel (CKernels), the others element by element.
-    mutating func apply(_ act: Activation) {
+    /// `act` on every element, the rows split over the workers (unless `parallel` is false: the
+    /// caller already runs on a worker); GELU through the vectorized kernel (CKernels), the
+    /// others element by element.
+    mutating func apply(_ act: Activation, parallel: Bool = true) {
         guard act != .linear else { return }
         let cols = self.cols
         data.withUnsafeMutableBufferPointer { buffer in
             let base = buffer.baseAddress!
-            Parallel.ranges(rows, align: max(1, 4096 / max(cols, 1))) { rows in
+            let body = { (rows: Range<Int>) in
                 let start = base + rows.lowerBound * cols, count = rows.count * cols
                 if act == .gelu {
                     ckpt_gelu_erf(start, count)
@@ -36,6 +37,7 @@ extension Matrix {
                     for i in 0..<count { start[i] = act(start[i]) }
                 }
             }
+            if parallel { Parallel.ranges(rows, align: max(1, 4096 / max(cols, 1)), body) } else { body(0..<rows) }
         }
     }
 }

@@ -23,61 +23,67 @@ struct AttentionLayer {
             heads: heads, keySize: ks, headSize: try w.matrix(prefix + ".value.weight").cols / heads, scale: scale)
     }
 
-    /// `x` attends to `context`; `allowed(q, k)` says which keys a query may see. The heads run
-    /// in parallel, each on its own block of scores, written into its own columns of the output.
+    /// `x` attends to `context`; `allowed(q, k)` says which keys a query may see.
+    ///
+    /// The heads are split into one contiguous group per worker, and each worker runs its group
+    /// from end to end — its columns of q, k and v, its heads' attention, and its rows' share of
+    /// the output projection, a partial sum — with no synchronisation in between: one parallel
+    /// region per attention instead of one per product. The partial sums are added at the end.
     func callAsFunction(_ x: Matrix, context: Matrix, positions: PositionScheme, allowed: (Int, Int) -> Bool) -> Matrix {
-        var q = x.matmul(query, bias: queryBias), k = context.matmul(key, bias: keyBias)
-        let v = context.matmul(value, bias: valueBias)
-        if case .rotary = positions {
-            for h in 0..<heads {
-                PositionScheme.rotate(&q, columns: h * keySize, count: keySize)
-                PositionScheme.rotate(&k, columns: h * keySize, count: keySize)
-            }
-        }
         let n = x.rows, m = context.rows
-        var merged = Matrix(uninitialized: n, heads * headSize)
         var mask = [UInt8](repeating: 0, count: n * m)
         for j in 0..<n { for t in 0..<m where allowed(j, t) { mask[j * m + t] = 1 } }
         // Position terms that do not depend on the head, computed once.
         var relative: [Int32] = [], buckets: [Int32] = []
+        var rotary: Matrix?
         switch positions {
         case .relative:
             relative = (0..<(n * m)).map { Int32(PositionScheme.relativeIndex(query: $0 / m, key: $0 % m)) }
         case .buckets(_, let bidirectional):
             buckets = (0..<(n * m)).map { Int32(PositionScheme.t5Bucket(query: $0 / m, key: $0 % m, bidirectional: bidirectional)) }
-        case .none, .rotary:
+        case .rotary:
+            rotary = PositionScheme.sinusoidal(positions: max(n, m), dim: keySize)
+        case .none:
             break
         }
         let head = HeadContext(n: n, m: m, keySize: keySize, headSize: headSize, factor: scale ? 1 / Float(keySize).squareRoot() : 1,
                                positions: positions, relative: relative, buckets: buckets)
-        var scores = [Float](unsafeUninitializedCapacity: heads * n * m) { _, c in c = heads * n * m }
-        q.data.withUnsafeBufferPointer { qp in
-            k.data.withUnsafeBufferPointer { kp in
-                v.data.withUnsafeBufferPointer { vp in
-                    mask.withUnsafeBufferPointer { mp in
-                        scores.withUnsafeMutableBufferPointer { sp in
-                            merged.data.withUnsafeMutableBufferPointer { op in
-                                let q = Strided(base: qp.baseAddress!, stride: q.cols), k = Strided(base: kp.baseAddress!, stride: k.cols)
-                                let v = Strided(base: vp.baseAddress!, stride: v.cols), o = op.baseAddress!, oStride = merged.cols
-                                let s = sp.baseAddress!, mask = mp.baseAddress!
-                                Parallel.forEach(heads) { h in
-                                    head.run(h, q: q, k: k, v: v, mask: mask, scores: s + h * n * m,
-                                             out: o + h * headSize, outStride: oStride)
+        let groups = Parallel.partition(heads, parts: BLAS.splitsProducts ? Parallel.workers : 1)
+        return Parallel.partialSums(groups.count, rows: n, projection: output, bias: outputBias) { g in
+            let group = groups[g]
+            let qCols = (group.lowerBound * keySize)..<(group.upperBound * keySize)
+            let vCols = (group.lowerBound * headSize)..<(group.upperBound * headSize)
+            var q = x.columnBlock(of: query, qCols, bias: queryBias), k = context.columnBlock(of: key, qCols, bias: keyBias)
+            let v = context.columnBlock(of: value, vCols, bias: valueBias)
+            if let rotary {
+                for h in 0..<group.count {
+                    PositionScheme.rotate(&q, columns: h * keySize, count: keySize, table: rotary)
+                    PositionScheme.rotate(&k, columns: h * keySize, count: keySize, table: rotary)
+                }
+            }
+            var merged = Matrix(uninitialized: n, vCols.count)
+            var scores = [Float](unsafeUninitializedCapacity: n * m) { _, c in c = n * m }
+            q.data.withUnsafeBufferPointer { qp in
+                k.data.withUnsafeBufferPointer { kp in
+                    v.data.withUnsafeBufferPointer { vp in
+                        mask.withUnsafeBufferPointer { mp in
+                            scores.withUnsafeMutableBufferPointer { sp in
+                                merged.data.withUnsafeMutableBufferPointer { op in
+                                    for (local, h) in group.enumerated() {
+                                        head.run(h, q: qp.baseAddress! + local * keySize, k: kp.baseAddress! + local * keySize,
+                                                 v: vp.baseAddress! + local * headSize, qkStride: qCols.count, vStride: vCols.count,
+                                                 mask: mp.baseAddress!, scores: sp.baseAddress!,
+                                                 out: op.baseAddress! + local * headSize, outStride: vCols.count)
+                                    }
                                 }
                             }
                         }
                     }
                 }
             }
+            return (merged, vCols)
         }
-        return merged.matmul(output, bias: outputBias)
     }
-}
-
-/// A row-major buffer read with a row stride (one head's columns of q, k or v).
-struct Strided {
-    let base: UnsafePointer<Float>
-    let stride: Int
 }
 
 /// What every head of one attention call shares; `run` is one head's work, on the calling thread.
@@ -88,10 +94,11 @@ struct HeadContext {
     /// NEZHA: the relative-distance row of each (query, key); T5: the bucket of each.
     let relative: [Int32], buckets: [Int32]
 
-    func run(_ h: Int, q: Strided, k: Strided, v: Strided, mask: UnsafePointer<UInt8>, scores: UnsafeMutablePointer<Float>,
-             out: UnsafeMutablePointer<Float>, outStride: Int) {
-        let qh = q.base + h * keySize, kh = k.base + h * keySize, vh = v.base + h * headSize
-        BLAS.serialGemm(qh, kh, scores, m: n, n: m, k: keySize, transposeB: true, lda: q.stride, ldb: k.stride, ldc: m)
+    /// Head `h`, whose columns of q, k (row stride `qkStride`) and v (`vStride`) start at the
+    /// given pointers, into its columns of `out`; `scores` is n × m scratch.
+    func run(_ h: Int, q qh: UnsafePointer<Float>, k kh: UnsafePointer<Float>, v vh: UnsafePointer<Float>, qkStride: Int, vStride: Int,
+             mask: UnsafePointer<UInt8>, scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, outStride: Int) {
+        BLAS.serialGemm(qh, kh, scores, m: n, n: m, k: keySize, transposeB: true, lda: qkStride, ldb: qkStride, ldc: m)
         var table: Matrix?
         switch positions {
         case .relative(let t):
@@ -101,7 +108,7 @@ struct HeadContext {
             t.data.withUnsafeBufferPointer { tp in
                 dots.withUnsafeMutableBufferPointer { dp in
                     BLAS.serialGemm(qh, tp.baseAddress!, dp.baseAddress!, m: n, n: t.rows, k: keySize, transposeB: true,
-                                    lda: q.stride, ldb: t.cols, ldc: t.rows)
+                                    lda: qkStride, ldb: t.cols, ldc: t.rows)
                 }
             }
             for i in 0..<(n * m) { scores[i] += dots[(i / m) * t.rows + Int(relative[i])] }
@@ -114,7 +121,7 @@ struct HeadContext {
             break
         }
         ckpt_masked_softmax(scores, mask, n, m, factor)
-        BLAS.serialGemm(scores, vh, out, m: n, n: headSize, k: m, lda: m, ldb: v.stride, ldc: outStride)
+        BLAS.serialGemm(scores, vh, out, m: n, n: headSize, k: m, lda: m, ldb: vStride, ldc: outStride)
         if let table {
             // NEZHA's value term: Σₜ a[j,t]·table[r(j,t)] = (a summed per distance) · table.
             var weights = [Float](repeating: 0, count: n * table.rows)
@@ -145,21 +152,27 @@ struct FeedForwardLayer {
             activations: activations)
     }
 
+    /// Split like attention: each worker takes a block of the intermediate columns, applies the
+    /// activation to it and multiplies it by its rows of the output kernel (a partial sum).
     func callAsFunction(_ x: Matrix) -> Matrix {
-        var h: Matrix
-        if let gate {
-            // T5.1.1: act₀(x·wi_0) · act₁(x·wi_1); canonical `gate` is wi_0.
-            var a = x.matmul(gate), b = x.matmul(intermediate)
-            let act0 = activations[0], act1 = activations.count > 1 ? activations[1] : .linear
-            a.apply { act0($0) }
-            b.apply { act1($0) }
-            for i in a.data.indices { a.data[i] *= b.data[i] }
-            h = a
-        } else {
-            h = x.matmul(intermediate, bias: intermediateBias)
-            h.apply(activations[0])
+        let width = intermediate.cols
+        let blocks = Parallel.partition(width, parts: BLAS.splitsProducts ? Parallel.workers : 1, align: 16)
+        return Parallel.partialSums(blocks.count, rows: x.rows, projection: output, bias: outputBias) { b in
+            let cols = blocks[b]
+            var h: Matrix
+            if let gate {
+                // T5.1.1: act₀(x·wi_0) · act₁(x·wi_1); canonical `gate` is wi_0.
+                h = x.columnBlock(of: gate, cols, bias: nil)
+                var linear = x.columnBlock(of: intermediate, cols, bias: intermediateBias)
+                h.apply(activations[0], parallel: false)
+                linear.apply(activations.count > 1 ? activations[1] : .linear, parallel: false)
+                for i in h.data.indices { h.data[i] *= linear.data[i] }
+            } else {
+                h = x.columnBlock(of: intermediate, cols, bias: intermediateBias)
+                h.apply(activations[0], parallel: false)
+            }
+            return (h, cols)
         }
-        return h.matmul(output, bias: outputBias)
     }
 }
 

@@ -67,6 +67,52 @@ public struct Matrix: Sendable, Equatable {
         return out
     }
 
+    /// `self · other[:, cols] (+ bias[cols])`, on the calling thread.
+    func columnBlock(of other: Matrix, _ cols: Range<Int>, bias: [Float]?) -> Matrix {
+        precondition(other.rows == self.cols && cols.upperBound <= other.cols && (bias?.count ?? other.cols) == other.cols, "matmul shapes")
+        var out = Matrix(uninitialized: rows, cols.count)
+        let n = cols.count
+        if let bias {
+            out.data.withUnsafeMutableBufferPointer { c in
+                bias.withUnsafeBufferPointer { b in
+                    for r in 0..<rows { (c.baseAddress! + r * n).update(from: b.baseAddress! + cols.lowerBound, count: n) }
+                }
+            }
+        }
+        data.withUnsafeBufferPointer { a in
+            other.data.withUnsafeBufferPointer { b in
+                out.data.withUnsafeMutableBufferPointer { c in
+                    BLAS.serialGemm(a.baseAddress!, b.baseAddress! + cols.lowerBound, c.baseAddress!, m: rows, n: n, k: self.cols,
+                                    beta: bias == nil ? 0 : 1, ldb: other.cols)
+                }
+            }
+        }
+        return out
+    }
+
+    /// `self · other[rows, :] (+ bias)` where `self` has `rows.count` columns, on the calling thread.
+    func rowBlockProduct(_ other: Matrix, _ rows: Range<Int>, bias: [Float]?) -> Matrix {
+        precondition(cols == rows.count && rows.upperBound <= other.rows && (bias?.count ?? other.cols) == other.cols, "matmul shapes")
+        let n = other.cols
+        var out = Matrix(uninitialized: self.rows, n)
+        if let bias {
+            out.data.withUnsafeMutableBufferPointer { c in
+                bias.withUnsafeBufferPointer { b in
+                    for r in 0..<self.rows { (c.baseAddress! + r * n).update(from: b.baseAddress!, count: n) }
+                }
+            }
+        }
+        data.withUnsafeBufferPointer { a in
+            other.data.withUnsafeBufferPointer { b in
+                out.data.withUnsafeMutableBufferPointer { c in
+                    BLAS.serialGemm(a.baseAddress!, b.baseAddress! + rows.lowerBound * n, c.baseAddress!, m: self.rows, n: n, k: cols,
+                                    beta: bias == nil ? 0 : 1)
+                }
+            }
+        }
+        return out
+    }
+
     public static func + (a: Matrix, b: Matrix) -> Matrix {
         precondition(a.rows == b.rows && a.cols == b.cols, "matrix sum shapes")
         var out = a

@@ -28,9 +28,9 @@ enum PositionScheme {
         max(-nezhaMaxRelative, min(nezhaMaxRelative, k - q)) + nezhaMaxRelative
     }
 
-    /// Rotates columns `start..<start+count` (one head) of each row of `x` by the row's position.
-    static func rotate(_ x: inout Matrix, columns start: Int, count d: Int) {
-        let table = sinusoidal(positions: x.rows, dim: d)
+    /// Rotates columns `start..<start+count` (one head) of each row of `x` by the row's position
+    /// (`table`: `sinusoidal(positions: ≥ x.rows, dim: count)`).
+    static func rotate(_ x: inout Matrix, columns start: Int, count d: Int, table: Matrix) {
         for p in 0..<x.rows {
             for i in 0..<(d / 2) {
                 let s = table[p, 2 * i], c = table[p, 2 * i + 1]

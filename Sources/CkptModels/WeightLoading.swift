@@ -8,7 +8,9 @@ extension WeightStore {
         var tensors: [String: Tensor] = [:]
         for output in setup.plan.outputs {
             guard let native = output.nativeName else { continue }
-            var values = [Float](repeating: 0, count: output.shape.reduce(1, *))
+            let count = output.shape.reduce(1, *)
+            // Not zeroed first: every value is written below (checked after).
+            var values = [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
             var offset = 0
             let dtype = output.dtype
             guard DTypeCast.canCast(dtype, to: .float32) else { continue }
@@ -19,6 +21,9 @@ extension WeightStore {
                     DTypeCast.convert(bytes, from: dtype, into: piece, to: .float32)
                 }
                 offset += n
+            }
+            guard offset == count else {
+                throw CkptError(.sizeMismatch, file: setup.source.path, tensor: output.name, "produced \(offset) values, expected \(count)")
             }
             tensors[native] = Tensor(shape: output.shape, values: values, dtype: dtype)
         }

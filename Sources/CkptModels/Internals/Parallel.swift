@@ -38,3 +38,39 @@ enum Parallel {
         forEach(count) { i in body((i * chunk)..<min(total, (i + 1) * chunk)) }
     }
 }
+
+extension Parallel {
+    /// `0..<total` cut into at most `parts` contiguous ranges of near-equal length, each a
+    /// multiple of `align` long but the last.
+    static func partition(_ total: Int, parts: Int, align: Int = 1) -> [Range<Int>] {
+        let count = max(1, min(parts, total / max(align, 1)))
+        let chunk = ((total + count - 1) / count + align - 1) / align * align
+        return stride(from: 0, to: total, by: max(chunk, 1)).map { $0..<min(total, $0 + chunk) }
+    }
+
+    /// Σ_g a_g · projection[rows_g, :] (+ bias), where part g's `(a_g, rows_g)` comes from
+    /// `part(g)`; the parts run in parallel, each product on its own worker, and the partial
+    /// sums are added at the end (part 0 accumulates onto the bias).
+    static func partialSums(_ count: Int, rows n: Int, projection w: Matrix, bias: [Float]?,
+                            _ part: (Int) -> (Matrix, Range<Int>)) -> Matrix {
+        var partials = [Matrix](repeating: Matrix(rows: 0, cols: 0, data: []), count: count)
+        partials.withUnsafeMutableBufferPointer { slots in
+            forEach(count) { g in
+                let (a, rows) = part(g)
+                slots[g] = a.rowBlockProduct(w, rows, bias: g == 0 ? bias : nil)
+            }
+        }
+        var out = partials[0]
+        if count > 1 {
+            out.data.withUnsafeMutableBufferPointer { o in
+                for g in 1..<count {
+                    partials[g].data.withUnsafeBufferPointer { p in
+                        for i in 0..<o.count { o[i] += p[i] }
+                    }
+                }
+            }
+        }
+        precondition(out.rows == n, "partial sums rows")
+        return out
+    }
+}

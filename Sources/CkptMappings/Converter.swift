@@ -88,8 +88,11 @@ public enum Converter {
         case .safetensors:
             for (k, shard) in shards.enumerated() {
                 let name = SafetensorsWriter.shardName(k, of: shards.count)
-                let writer = try SafetensorsWriter(path: folder.file(name), entries: shard, metadata: options.metadata)
-                for segment in Segment.split(shard, copies: copies) {
+                let segments = Segment.split(shard, copies: copies)
+                var phase = 0
+                if case .copy(let range, _)? = segments.first { phase = range.offset }
+                let writer = try SafetensorsWriter(path: folder.file(name), entries: shard, metadata: options.metadata, dataPhase: phase)
+                for segment in segments {
                     switch segment {
                     case .copy(let range, _): try writer.append(range)
                     case .produce(let e): try produce(e) { try writer.append($0) }
@@ -104,7 +107,8 @@ public enum Converter {
                 files.append("model.safetensors.index.json")
             }
         case .tfBundle:
-            let writer = try TFBundleWriter(prefix: folder.file("model.ckpt"), shards: shards.count)
+            let writer = try TFBundleWriter(prefix: folder.file("model.ckpt"), shards: shards.count,
+                                            sizes: shards.map { $0.reduce(0) { $0 + $1.byteCount } })
             for (k, shard) in shards.enumerated() {
                 for segment in Segment.split(shard, copies: copies) {
                     switch segment {

@@ -22,6 +22,19 @@ final class ChecksumTests: XCTestCase {
         XCTAssertEqual(bytewise, whole)
     }
 
+    /// Inputs long enough for the three interleaved chains (3 × 8 KiB blocks, joined by the
+    /// zero-shift tables), at unaligned starts and ragged ends, equal the byte-by-byte CRC
+    /// (one 1-byte instruction after another: no blocks, no tables).
+    func testLongInputsAgreeWithTheByteChain() {
+        let bytes = (0..<(3 * 8192 * 4 + 1234)).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 7) }
+        for (start, end) in [(0, bytes.count), (1, bytes.count), (5, 3 * 8192 + 5), (3, 3 * 8192 + 2), (7, 2 * 3 * 8192 + 100)] {
+            let slice = Array(bytes[start..<end])
+            var bytewise: UInt32 = 0x1234_5678
+            for b in slice { bytewise = Checksum.crc32c([b], extending: bytewise) }
+            XCTAssertEqual(Checksum.crc32c(slice, extending: 0x1234_5678), bytewise, "bytes \(start)..<\(end)")
+        }
+    }
+
     /// LevelDB's masking (crc32c.h: rotate right 15, add 0xa282ead8) and its inverse.
     func testMaskRoundTrip() {
         for v: UInt32 in [0, 1, 0xE306_9283, 0xFFFF_FFFF] {

@@ -25,14 +25,16 @@ public final class SafetensorsWriter {
     private let expectedDataBytes: Int
     private var dataBytes = 0
 
-    public init(path: String, entries: [SafetensorsEntry], metadata: [String: String]) throws {
+    /// `dataPhase`: where the data should start modulo 64 KiB — the offset, in its own file, of
+    /// the first source byte that will be copied by the kernel (see `header`).
+    public init(path: String, entries: [SafetensorsEntry], metadata: [String: String], dataPhase: Int = 0) throws {
         self.path = path
         for e in entries where e.dtype.safetensorsCode == nil {
             throw CkptError(.unsupported, file: path, tensor: e.name, "safetensors has no dtype for \(e.dtype.rawValue)")
         }
-        let header = Self.header(entries, metadata: metadata)
-        file = try OutputFile(path: path)
         expectedDataBytes = entries.reduce(0) { $0 + $1.byteCount }
+        let header = Self.header(entries, metadata: metadata, dataBytes: expectedDataBytes, dataPhase: dataPhase)
+        file = try OutputFile(path: path)
         file.preallocate(8 + header.count + expectedDataBytes)
         var prefix = withUnsafeBytes(of: UInt64(header.count).littleEndian, Array.init)
         prefix += header
@@ -40,9 +42,14 @@ public final class SafetensorsWriter {
     }
 
     /// The JSON header: `__metadata__` first, then the tensors in data order, padded with spaces
-    /// so that tensor data starts on a 4096-byte boundary (aligned for mapping and for the kernel's
-    /// file-to-file copies; the format allows any trailing whitespace).
-    public static func header(_ entries: [SafetensorsEntry], metadata: [String: String]) -> [UInt8] {
+    /// (the format allows any trailing whitespace) so that the data starts on a 4096-byte
+    /// boundary, or, for data of 1 MiB and more, at `dataPhase` modulo 64 KiB. Why: the kernel's
+    /// file-to-file copy moves page-cache folios (up to 64 KiB and more on ext4), and a
+    /// destination offset in the same phase as the source's keeps them whole: measured on a
+    /// BERT-base TF checkpoint (data from offset 0), copying to offset 65536 took 0.119 s, to
+    /// offset 24576 0.17 s (with the folder's removal by the next run: 24 vs 35 ms).
+    public static func header(_ entries: [SafetensorsEntry], metadata: [String: String], dataBytes: Int = 0,
+                              dataPhase: Int = 0) -> [UInt8] {
         var pairs: [(String, String)] = []
         if !metadata.isEmpty {
             pairs.append(("__metadata__", JSONText.object(metadata.sorted { $0.key < $1.key }.map { ($0.key, JSONText.string($0.value)) })))
@@ -55,7 +62,9 @@ public final class SafetensorsWriter {
             offset += e.byteCount
         }
         var bytes = Array(JSONText.object(pairs).utf8)
-        while (bytes.count + 8) % 4096 != 0 { bytes.append(0x20) }
+        let (modulus, phase) = dataBytes >= 1 << 20 ? (65536, dataPhase & 65535 & ~4095) : (4096, 0)
+        let start = (8 + bytes.count + modulus - 1 - phase) / modulus * modulus + phase
+        bytes += [UInt8](repeating: 0x20, count: start - 8 - bytes.count)
         return bytes
     }
 

@@ -10,10 +10,12 @@ public final class TFBundleWriter {
     private var entries: [[UInt8]: [UInt8]] = [:]
     private var current: (name: String, dtype: DType, shape: [Int], shard: Int, offset: Int, expected: Int, written: Int, crc: UInt32)?
 
-    /// `shardOf` assigns each tensor (in `add` order) to a shard; `shards` is their count.
-    public init(prefix: String, shards: Int = 1) throws {
+    /// `shards` data files; `sizes`, when known, their final sizes (space reserved up front, as
+    /// the safetensors writer does).
+    public init(prefix: String, shards: Int = 1, sizes: [Int] = []) throws {
         self.prefix = prefix
         shardFiles = try (0..<shards).map { try OutputFile(path: BundlePath.dataFile(prefix, shard: $0, of: shards)) }
+        for (file, size) in zip(shardFiles, sizes) { file.preallocate(size) }
     }
 
     /// Starts the next tensor; its bytes follow through `append`.

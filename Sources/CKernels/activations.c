@@ -156,16 +156,25 @@ AVX2 static void layer_norm_avx2(float *x, const float *residual, const float *g
     for (; i < cols; i++) x[i] = (x[i] - mean) * inv * gamma[i] + (beta ? beta[i] : 0.0f);
 }
 
+static int scalar_only = 0;
+
 static int have_avx2(void) {
     static int cached = -1;
     if (cached < 0) {
         __builtin_cpu_init();
         cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     }
-    return cached;
+    return cached && !__atomic_load_n(&scalar_only, __ATOMIC_RELAXED);
+}
+
+int ckpt_kernels_use_vectors(int enabled) {
+    __atomic_store_n(&scalar_only, !enabled, __ATOMIC_RELAXED);
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && enabled;
 }
 #else
 static int have_avx2(void) { return 0; }
+int ckpt_kernels_use_vectors(int enabled) { (void)enabled; return 0; }
 static void gelu_avx2(float *x, size_t count) { (void)x; (void)count; }
 static void softmax_avx2(float *row, const uint8_t *allowed, size_t cols, float scale) {
     (void)row; (void)allowed; (void)cols; (void)scale;

@@ -6,8 +6,36 @@ import XCTest
 /// (the goldens check them end to end; these bound the approximations themselves, over ranges
 /// and lengths that exercise the 8-lane bodies and the scalar tails).
 final class KernelAccuracyTests: XCTestCase {
+    override func setUp() {
+        super.setUp()
+        if ckpt_kernels_use_vectors(1) == 0 { print("note: no AVX2+FMA here; the vector paths fall back to the scalar ones") }
+    }
+
+    func testGELUIsWithinTwoMillionthsOfErf() { KernelChecks.gelu() }
+    func testMaskedSoftmaxMatchesDoublePrecision() { KernelChecks.softmax() }
+    func testLayerNormWithResidualMatchesDoublePrecision() { KernelChecks.layerNorm() }
+}
+
+/// The same bounds on the portable scalar paths (what a CPU without AVX2+FMA runs).
+final class ScalarKernelAccuracyTests: XCTestCase {
+    override func setUp() {
+        super.setUp()
+        _ = ckpt_kernels_use_vectors(0)
+    }
+
+    override func tearDown() {
+        _ = ckpt_kernels_use_vectors(1)
+        super.tearDown()
+    }
+
+    func testGELUIsWithinTwoMillionthsOfErf() { KernelChecks.gelu() }
+    func testMaskedSoftmaxMatchesDoublePrecision() { KernelChecks.softmax() }
+    func testLayerNormWithResidualMatchesDoublePrecision() { KernelChecks.layerNorm() }
+}
+
+enum KernelChecks {
     /// Deterministic values spread over [-range, range].
-    func values(_ count: Int, range: Float, seed: UInt64 = 7) -> [Float] {
+    static func values(_ count: Int, range: Float, seed: UInt64 = 7) -> [Float] {
         var s = seed
         return (0..<count).map { _ in
             s = s &* 6364136223846793005 &+ 1442695040888963407
@@ -15,7 +43,7 @@ final class KernelAccuracyTests: XCTestCase {
         }
     }
 
-    func testGELUIsWithinTwoMillionthsOfErf() {
+    static func gelu() {
         for range: Float in [1, 6, 30] {
             let x = values(1003, range: range) + [0, -0.0, 1e-30, -1e-30, 9, -9]
             var y = x
@@ -27,7 +55,7 @@ final class KernelAccuracyTests: XCTestCase {
         }
     }
 
-    func testMaskedSoftmaxMatchesDoublePrecision() {
+    static func softmax() {
         for cols in [1, 7, 8, 13, 128, 131] {
             let rows = 5
             let x = values(rows * cols, range: 20, seed: UInt64(cols))
@@ -47,7 +75,7 @@ final class KernelAccuracyTests: XCTestCase {
         }
     }
 
-    func testLayerNormWithResidualMatchesDoublePrecision() {
+    static func layerNorm() {
         for (cols, zeroMean) in [(768, true), (13, true), (64, false), (9, false)] {
             let rows = 3
             let x = values(rows * cols, range: 4, seed: 11), residual = values(rows * cols, range: 2, seed: 12)
@@ -66,3 +94,4 @@ final class KernelAccuracyTests: XCTestCase {
         }
     }
 }
+

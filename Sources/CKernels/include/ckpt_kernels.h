@@ -20,4 +20,9 @@ void ckpt_masked_softmax(float *x, const uint8_t *allowed, size_t rows, size_t c
 void ckpt_layer_norm(float *x, const float *residual, const float *gamma, const float *beta, size_t rows, size_t cols,
                      float epsilon, int zero_mean);
 
+/// With `enabled` 0, the element-wise kernels above take their portable scalar paths (libm), as
+/// on a CPU without AVX2 — for tests of both; 1 restores the default. Returns whether the
+/// vector paths are now in use.
+int ckpt_kernels_use_vectors(int enabled);
+
 #endif

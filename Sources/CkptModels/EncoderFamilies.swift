@@ -16,8 +16,7 @@ extension ReferenceModel {
         if r.application != .encoder { heads.insert(.mlm) }
         if heads.contains(.pool) || heads.contains(.nsp) {
             var first = Matrix(rows: 1, cols: x.cols, data: Array(x.row(0)))
-            first = first.matmul(try weights.matrix("pooler.weight"))
-            first.addRow(try weights.vector("pooler.bias"))
+            first = first.matmul(try weights.matrix("pooler.weight"), bias: try weights.vector("pooler.bias"))
             first.apply { Activation.tanh($0) }
             out.add("pooled", vector: first.data)
             if heads.contains(.nsp) {
@@ -28,22 +27,19 @@ extension ReferenceModel {
             }
         }
         if heads.contains(.mlm) {
-            var t = x.matmul(try weights.matrix("heads.mlm.dense.weight"))
-            t.addRow(try weights.vector("heads.mlm.dense.bias"))
-            let act = activations[0]
-            t.apply { act($0) }
+            var t = x.matmul(try weights.matrix("heads.mlm.dense.weight"), bias: try weights.vector("heads.mlm.dense.bias"))
+            t.apply(activations[0])
             t = try NormLayer.load(weights, prefix: "heads.mlm.norm", epsilon: 1e-12)(t)
             var logits = t.matmul(try weights.matrix("embeddings.token.weight"), transposed: true)
             logits.addRow(try weights.vector("heads.mlm.bias"))
             out.add("mlm_probs", softmax(logits))
         }
         if heads.contains(.discriminator) {
-            var t = x.matmul(try weights.matrix("heads.discriminator.dense.weight"))
-            t.addRow(try weights.vector("heads.discriminator.dense.bias"))
-            let act = activations[0]
-            t.apply { act($0) }
-            var p = t.matmul(try weights.matrix("heads.discriminator.output.weight"))
-            p.addRow(try weights.vector("heads.discriminator.output.bias"))
+            var t = x.matmul(try weights.matrix("heads.discriminator.dense.weight"),
+                             bias: try weights.vector("heads.discriminator.dense.bias"))
+            t.apply(activations[0])
+            var p = t.matmul(try weights.matrix("heads.discriminator.output.weight"),
+                             bias: try weights.vector("heads.discriminator.output.bias"))
             p.apply { Activation.sigmoid($0) }
             out.add("discriminator_probs", p)
         }

@@ -151,8 +151,7 @@ public struct ReferenceModel {
             x = try NormLayer.load(weights, prefix: "embeddings.norm", epsilon: spec.embeddingEpsilon)(x)
         }
         if weights.has("embeddings.projection.weight") {
-            x = x.matmul(try weights.matrix("embeddings.projection.weight"))
-            x.addRow(try weights.vector("embeddings.projection.bias"))
+            x = x.matmul(try weights.matrix("embeddings.projection.weight"), bias: try weights.vector("embeddings.projection.bias"))
         }
         return x
     }

@@ -55,10 +55,9 @@ enum Normalize {
             gamma.withUnsafeBufferPointer { g in
                 withOptionalBuffer(beta) { b in
                     withOptionalBuffer(residual?.data) { r in
-                        Parallel.ranges(out.rows, align: 8) { rows in
-                            ckpt_layer_norm(o.baseAddress! + rows.lowerBound * cols, r.map { $0 + rows.lowerBound * cols },
-                                            g.baseAddress!, b, rows.count, cols, epsilon, zeroMean ? 1 : 0)
-                        }
+                        // On the calling thread: ~30 µs for 128 × 768 with AVX2, less than waking
+                        // a worker costs on a virtual machine.
+                        ckpt_layer_norm(o.baseAddress!, r, g.baseAddress!, b, out.rows, cols, epsilon, zeroMean ? 1 : 0)
                     }
                 }
             }

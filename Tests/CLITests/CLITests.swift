@@ -166,10 +166,13 @@ enum CLI {
         let stderr: String
     }
 
-    static func run(_ args: [String]) throws -> Run {
+    static func run(_ args: [String], environment: [String: String] = [:]) throws -> Run {
         let p = Process()
         p.executableURL = Bundle.main.bundleURL.appendingPathComponent("ckpt")
         p.arguments = args
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

@@ -1,3 +1,4 @@
+import CkptFormats
 import CkptTestSupport
 import Foundation
 import XCTest
@@ -23,6 +24,47 @@ final class ForwardCLITests: ScratchTestCase {
         XCTAssertEqual(try run("forward", bert, "--tokens", "").status, 2)
         XCTAssertEqual(try run("forward", bert).status, 2)
         XCTAssertEqual(try run("forward", Fixtures.path("families/t5.1.1"), "--tokens", "5,6", "--decoder-tokens", "64").status, 1)
+    }
+
+    /// The first golden case of every family through `ckpt forward`, on 1, 2, 3 and 5 workers
+    /// (`CKPT_THREADS`: other splits of the heads and feed-forward columns into partial sums
+    /// than the in-process goldens run), within 1e-4 of bert4keras.
+    func testForwardMatchesTheGoldensOnAnyWorkerCount() throws {
+        for family in ["bert", "albert", "nezha", "roformer", "electra", "gpt", "gpt2", "gpt2_ml", "t5.1.0", "t5.1.1"] {
+            let dir = Fixtures.path("families/\(family)")
+            let cases = try Fixtures.json(dir + "/forward/cases.json")["cases"] as! [[String: Any]]
+            let first = try XCTUnwrap(cases.first, family)
+            let golden = try NPZReader(path: dir + "/forward/" + (first["file"] as! String))
+            func ids(_ name: String) throws -> String? {
+                guard let t = golden.tensors.first(where: { $0.name == name }) else { return nil }
+                return try golden.withBytes(of: t) { b in
+                    t.dtype == .int64 ? b.bindMemory(to: Int64.self).map(String.init).joined(separator: ",")
+                        : b.bindMemory(to: Int32.self).map(String.init).joined(separator: ",")
+                }
+            }
+            var args = ["forward", dir, "--tokens", try XCTUnwrap(ids("token_ids"))]
+            if let s = try ids("segment_ids") { args += ["--segments", s] }
+            if let d = try ids("decoder_token_ids") { args += ["--decoder-tokens", d] }
+            if let a = first["application"] as? String { args += ["--application", a] }
+            let flags = first["heads"] as? [String: Bool] ?? [:]
+            let heads = [("with_pool", "pool"), ("with_nsp", "nsp"), ("with_mlm", "mlm"), ("with_discriminator", "discriminator")]
+                .filter { flags[$0.0] == true }.map(\.1)
+            if !heads.isEmpty { args += ["--heads", heads.joined(separator: ",")] }
+            for workers in [1, 2, 3, 5] {
+                let out = scratch + "/\(family)-\(workers).npz"
+                let r = try CLI.run(args + ["--output", out], environment: ["CKPT_THREADS": String(workers)])
+                XCTAssertEqual(r.status, 0, "\(family) on \(workers): \(r.stderr)")
+                guard r.status == 0 else { continue }
+                let ours = try NPZReader(path: out)
+                for name in first["outputs"] as! [String] {
+                    let expected = try golden.withBytes(of: try golden.tensor(named: name)) { Array($0.bindMemory(to: Float.self)) }
+                    let got = try ours.withBytes(of: try ours.tensor(named: name)) { Array($0.bindMemory(to: Float.self)) }
+                    XCTAssertEqual(got.count, expected.count, "\(family) \(name) on \(workers)")
+                    let worst = zip(got, expected).map { abs($0 - $1) }.max() ?? .infinity
+                    XCTAssertLessThanOrEqual(worst, 1e-4, "\(family) \(name) on \(workers) workers")
+                }
+            }
+        }
     }
 
     func testForwardWritesAnNPZ() throws {

@@ -58,6 +58,16 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("format: keras_h5"))
         XCTAssertTrue(r.stdout.contains("architecture: bert"))
         XCTAssertTrue(r.stdout.contains("Embedding-Token/embeddings:0"))
+        // Columns line up: the last column is right-aligned, so every row of the table is as
+        // long as its header, and none ends in spaces.
+        for args in [[String](), ["--stats"]] {
+            let t = try CLI.run(["inspect"] + args + [Self.fixtures + "/families/bert"])
+            let lines = t.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let start = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("NAME ") })
+            let rows = lines[start...].prefix { !$0.isEmpty }
+            XCTAssertGreaterThan(rows.count, 10)
+            XCTAssertTrue(rows.allSatisfy { $0.count == lines[start].count && !$0.hasSuffix(" ") }, rows.joined(separator: "\n"))
+        }
         let f = try ckpt("inspect", "--json", "--filter", "*LayerNorm*", Self.fixtures + "/families/bert")
         let names = (try json(f.stdout)["tensors"] as! [[String: Any]]).map { $0["name"] as! String }
         XCTAssertFalse(names.isEmpty)

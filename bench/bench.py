@@ -239,16 +239,21 @@ def run_case(args, runner, case, rows_out):
                       "--segments", segments, "--output", o("tf.npz")], o("tf.npz"), python=True)
         log("-- forward, whole process (%d rounds)" % args.reps)
         runner.group(case, [fwd, fwd_tf], args.reps)
-        steady_tf = Cmd("bert4keras TF predict_on_batch", "",
-                        [py, os.path.join(PY, "tf_forward.py"), prefix, "--tokens", tokens,
-                         "--segments", segments, "--runs", "10"], python=True)
-        group = [steady_tf]
+        # Per pass, in loaded models: TensorFlow's and ckpt's passes alternate one by one in a
+        # single run (tf_forward.py --paired-ckpt-bench), 20 pairs, because this machine's speed
+        # drifts over minutes; without ckpt-bench, TensorFlow alone.
+        argv = [py, os.path.join(PY, "tf_forward.py"), prefix, "--tokens", tokens,
+                "--segments", segments, "--runs", "20"]
         if args.ckpt_bench:
-            steady = Cmd("ckpt-bench forward", "", [args.ckpt_bench, "forward", prefix, "128"])
-            group.insert(0, steady)
+            argv += ["--paired-ckpt-bench", args.ckpt_bench]
+        steady_tf = Cmd("bert4keras TF predict_on_batch" + (" paired with ckpt-bench" if args.ckpt_bench else ""),
+                        "", argv, python=True)
         sreps = max(1, min(3, args.reps))
-        log("-- forward, per pass in a loaded model (%d rounds, each a median of 10)" % sreps)
-        runner.group(case, group, sreps, warmup=False)
+        log("-- forward, per pass in loaded models (%d rounds, each the medians of 20 passes)" % sreps)
+        runner.group(case, [steady_tf], sreps, warmup=False)
+        if args.ckpt_bench:
+            steady = Cmd("ckpt-bench forward-serve", "", [])
+            steady.values["steady_forward_seconds"] = steady_tf.values.get("paired_ckpt_forward_seconds", [])
 
     def row(op, a, b, comparison, target, kind, rss_applies=True, values_key=None):
         am = med(a.walls) if values_key is None else med(a.values.get(values_key, []))
@@ -410,6 +415,11 @@ def main(argv):
                 lines.append("  %-5s %-40s %s / %s / %s s; %.0f MB; %d runs" % (
                     cs["case"], cmd.key, fmt_s(min(cmd.walls)), fmt_s(med(cmd.walls)),
                     fmt_s(max(cmd.walls)), max(cmd.rss), len(cmd.walls)))
+            if cmd.values.get("paired_ratio_seconds"):
+                lines.append("  %-5s forward per pass, paired rounds: ckpt %s s, TF %s s, median per-pair ratio %s" % (
+                    cs["case"], " ".join("%.4f" % v for v in cmd.values.get("paired_ckpt_forward_seconds", [])),
+                    " ".join("%.4f" % v for v in cmd.values.get("steady_forward_seconds", [])),
+                    " ".join("%.3f" % v for v in cmd.values["paired_ratio_seconds"])))
     lines.append("benchmark time: %.1f min; each run's figures: %s" % (elapsed / 60, runs_path))
     text = "\n".join(lines)
     print(text)

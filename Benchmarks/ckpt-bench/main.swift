@@ -7,6 +7,8 @@ import Foundation
 // Release-build throughput benchmarks (swift run -c release ckpt-bench ...):
 //   ckpt-bench crc32c [MiB]        CRC32C over an in-memory buffer, GB/s
 //   ckpt-bench read CHECKPOINT     every tensor read and checksum-verified, GB/s
+//   ckpt-bench forward CHECKPOINT [SEQ]        encoder pass, median of 10
+//   ckpt-bench forward-serve CHECKPOINT [SEQ]  one pass per "run" line on stdin (paired timing)
 // Timings are wall-clock over the work only, best of 5 runs.
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
@@ -59,6 +61,24 @@ case "forward":
     times.sort()
     print(String(format: "forward: %@ seq %d: median %.1f ms (min %.1f, max %.1f) over %d runs", setup.plan.family, seq,
                  times[times.count / 2] * 1000, times[0] * 1000, times[times.count - 1] * 1000, times.count))
+case "forward-serve":
+    // ckpt-bench forward-serve CHECKPOINT [SEQ]: loads the model and runs one encoder pass per
+    // "run" line on stdin, answering each with its seconds; for bench/py/tf_forward.py
+    // --paired-ckpt-bench, which alternates these passes with TensorFlow's pass by pass.
+    guard let path = args.dropFirst().first else { fatalError("usage: ckpt-bench forward-serve CHECKPOINT [SEQ]") }
+    let seq = Int(args.dropFirst(2).first ?? "128") ?? 128
+    let setup = try ConversionSetup(sourcePath: path, model: nil, configPath: nil, options: PlanOptions())
+    let model = try ReferenceModel(setup: setup)
+    let tokens = (0..<seq).map { 1 + ($0 * 7919) % 21000 }
+    let request = ForwardRequest(tokens: tokens, segments: (0..<seq).map { $0 < seq / 2 ? 0 : 1 })
+    for _ in 0..<2 { _ = try model.run(request) }
+    // Unbuffered answers: the other side waits for each line.
+    func answer(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+    answer("ready")
+    while let line = readLine(), line == "run" {
+        let t = try seconds { _ = try model.run(request) }
+        answer(String(format: "%.6f", t))
+    }
 case "tables":
     // ckpt-bench tables: time to decode the compiled-in family tables (paid once per process).
     let t = seconds { _ = MappingTable.builtIn.count }
@@ -67,5 +87,6 @@ case "tables":
     let d = seconds { _ = ArchitectureDetector().detect(names) }
     print(String(format: "detection over %d names: %.2f ms", names.count, d * 1000))
 default:
-    print("usage: ckpt-bench crc32c [MiB] | ckpt-bench read CHECKPOINT | ckpt-bench forward CHECKPOINT [SEQ]")
+    print("usage: ckpt-bench crc32c [MiB] | ckpt-bench read CHECKPOINT | ckpt-bench forward CHECKPOINT [SEQ] | "
+          + "ckpt-bench forward-serve CHECKPOINT [SEQ] | ckpt-bench tables")
 }

@@ -13,11 +13,20 @@ imports excluded) and first_forward_seconds=.
 With --runs N (N > 0) it then times N more model.predict_on_batch calls after 2 warm-up calls
 and prints steady_forward_seconds= (their median): the per-pass cost once the model is loaded.
 Graph mode, TensorFlow's default thread pools (all CPUs), oneDNN at TensorFlow's default.
+
+With --paired-ckpt-bench PATH as well, it starts `PATH forward-serve PREFIX SEQ` (ckpt's pass in
+a loaded model, one pass per request) and alternates the two pass by pass, N pairs, the order
+flipping every pair, with a 50 ms pause before each pass (so that neither side's idle threads are
+still spinning). The machine's speed drifts over minutes here; pairs 0.3 s apart see the same
+machine. Prints steady_forward_seconds= (TF), paired_ckpt_forward_seconds= (ckpt), both medians,
+and paired_ratio_seconds= (the median of the per-pair ratios ckpt / TF; named _seconds for the
+harness's parser).
 """
 
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
 
@@ -41,6 +50,7 @@ def main(argv):
     p.add_argument("--segments", required=True)
     p.add_argument("--output")
     p.add_argument("--runs", type=int, default=0)
+    p.add_argument("--paired-ckpt-bench")
     args = p.parse_args(argv)
     start = time.perf_counter()
     config = os.path.join(os.path.dirname(os.path.abspath(args.prefix)), "bert_config.json")
@@ -58,12 +68,36 @@ def main(argv):
     if args.runs > 0:
         for _ in range(2):
             model.predict_on_batch([ids, segments])
-        times = []
-        for _ in range(args.runs):
+
+        def tf_pass():
             t = time.perf_counter()
             model.predict_on_batch([ids, segments])
-            times.append(time.perf_counter() - t)
-        print("steady_forward_seconds=%.4f" % statistics.median(times))
+            return time.perf_counter() - t
+
+        if not args.paired_ckpt_bench:
+            times = [tf_pass() for _ in range(args.runs)]
+            print("steady_forward_seconds=%.4f" % statistics.median(times))
+            return
+        server = subprocess.Popen([args.paired_ckpt_bench, "forward-serve", args.prefix, str(ids.shape[1])],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        if server.stdout.readline().strip() != "ready":
+            sys.exit("tf_forward.py: %s forward-serve did not start" % args.paired_ckpt_bench)
+
+        def ckpt_pass():
+            server.stdin.write("run\n")
+            server.stdin.flush()
+            return float(server.stdout.readline())
+
+        tf_times, ckpt_times = [], []
+        for i in range(args.runs):
+            for side in ((tf_pass, ckpt_pass) if i % 2 == 0 else (ckpt_pass, tf_pass)):
+                time.sleep(0.05)
+                (tf_times if side is tf_pass else ckpt_times).append(side())
+        server.stdin.close()
+        server.wait()
+        print("steady_forward_seconds=%.4f" % statistics.median(tf_times))
+        print("paired_ckpt_forward_seconds=%.4f" % statistics.median(ckpt_times))
+        print("paired_ratio_seconds=%.4f" % statistics.median(c / t for c, t in zip(ckpt_times, tf_times)))
 
 
 if __name__ == "__main__":

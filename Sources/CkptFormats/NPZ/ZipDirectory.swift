@@ -35,7 +35,8 @@ struct ZipDirectory {
         // ZIP64: a locator just before the EOCD points at the 64-bit record.
         if eocd >= 20, bytes.loadUnaligned(fromByteOffset: eocd - 20, as: UInt32.self).littleEndian == 0x0706_4b50 {
             var loc = ByteReader(bytes, offset: eocd - 20 + 8)
-            guard let off = loc.uint64LE(), off <= UInt64(file.size - 56) else { throw bad("bad ZIP64 locator") }
+            // The 64-bit record is 56 bytes: a file shorter than that cannot hold one.
+            guard file.size >= 56, let off = loc.uint64LE(), off <= UInt64(file.size - 56) else { throw bad("bad ZIP64 locator") }
             var z = ByteReader(bytes, offset: Int(off))
             guard z.uint32LE() == 0x0606_4b50, z.seek(to: Int(off) + 32), let c = z.uint64LE(), let s = z.uint64LE(),
                   let o = z.uint64LE(), c < UInt64(Int.max), s < UInt64(Int.max), o < UInt64(Int.max)

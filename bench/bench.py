@@ -75,9 +75,6 @@ class Runner:
         values = dict((k, float(v)) for k, v in
                       re.findall(r"^(\w+_seconds)=([0-9.]+)$", p.stdout.decode(errors="replace"),
                                  re.M))
-        m = re.search(r"median ([0-9.]+) ms", p.stdout.decode(errors="replace"))
-        if m:  # ckpt-bench forward
-            values["steady_forward_seconds"] = float(m.group(1)) / 1e3
         if record:
             cmd.walls.append(wall)
             cmd.rss.append(rss)

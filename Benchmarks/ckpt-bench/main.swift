@@ -24,6 +24,17 @@ func best(_ runs: Int = 5, _ body: () throws -> Void) rethrows -> Double {
 }
 
 let args = CommandLine.arguments.dropFirst()
+
+/// The model of `ckpt-bench forward[-serve] CHECKPOINT [SEQ]` and its one encoder request: SEQ
+/// (default 128) token ids without padding, the second half in segment 1.
+func forwardBench(_ usage: String) throws -> (family: String, seq: Int, model: ReferenceModel, request: ForwardRequest) {
+    guard let path = args.dropFirst().first else { fatalError("usage: ckpt-bench \(usage) CHECKPOINT [SEQ]") }
+    let seq = Int(args.dropFirst(2).first ?? "128") ?? 128
+    let setup = try ConversionSetup(sourcePath: path, model: nil, configPath: nil, options: PlanOptions())
+    let tokens = (0..<seq).map { 1 + ($0 * 7919) % 21000 }
+    return (setup.plan.family, seq, try ReferenceModel(setup: setup),
+            ForwardRequest(tokens: tokens, segments: (0..<seq).map { $0 < seq / 2 ? 0 : 1 }))
+}
 switch args.first {
 case "crc32c":
     let mib = Int(args.dropFirst().first ?? "256") ?? 256
@@ -49,28 +60,18 @@ case "read":
                  Double(total) / 1048576, t, Double(total) / t / 1e9, sink))
 case "forward":
     // ckpt-bench forward CHECKPOINT [SEQ]: encoder forward of one sequence, median of 10 after a warm-up.
-    guard let path = args.dropFirst().first else { fatalError("usage: ckpt-bench forward CHECKPOINT [SEQ]") }
-    let seq = Int(args.dropFirst(2).first ?? "128") ?? 128
-    let setup = try ConversionSetup(sourcePath: path, model: nil, configPath: nil, options: PlanOptions())
-    let model = try ReferenceModel(setup: setup)
-    let tokens = (0..<seq).map { 1 + ($0 * 7919) % 21000 }
-    let request = ForwardRequest(tokens: tokens, segments: (0..<seq).map { $0 < seq / 2 ? 0 : 1 })
+    let (family, seq, model, request) = try forwardBench("forward")
     _ = try model.run(request)
     var times: [Double] = []
     for _ in 0..<10 { times.append(try seconds { _ = try model.run(request) }) }
     times.sort()
-    print(String(format: "forward: %@ seq %d: median %.1f ms (min %.1f, max %.1f) over %d runs", setup.plan.family, seq,
+    print(String(format: "forward: %@ seq %d: median %.1f ms (min %.1f, max %.1f) over %d runs", family, seq,
                  times[times.count / 2] * 1000, times[0] * 1000, times[times.count - 1] * 1000, times.count))
 case "forward-serve":
     // ckpt-bench forward-serve CHECKPOINT [SEQ]: loads the model and runs one encoder pass per
     // "run" line on stdin, answering each with its seconds; for bench/py/tf_forward.py
     // --paired-ckpt-bench, which alternates these passes with TensorFlow's pass by pass.
-    guard let path = args.dropFirst().first else { fatalError("usage: ckpt-bench forward-serve CHECKPOINT [SEQ]") }
-    let seq = Int(args.dropFirst(2).first ?? "128") ?? 128
-    let setup = try ConversionSetup(sourcePath: path, model: nil, configPath: nil, options: PlanOptions())
-    let model = try ReferenceModel(setup: setup)
-    let tokens = (0..<seq).map { 1 + ($0 * 7919) % 21000 }
-    let request = ForwardRequest(tokens: tokens, segments: (0..<seq).map { $0 < seq / 2 ? 0 : 1 })
+    let (_, _, model, request) = try forwardBench("forward-serve")
     for _ in 0..<2 { _ = try model.run(request) }
     // Unbuffered answers: the other side waits for each line.
     func answer(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }

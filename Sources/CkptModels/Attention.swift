@@ -48,7 +48,7 @@ struct AttentionLayer {
         }
         let head = HeadContext(n: n, m: m, keySize: keySize, headSize: headSize, factor: scale ? 1 / Float(keySize).squareRoot() : 1,
                                positions: positions, relative: relative, buckets: buckets)
-        let groups = Parallel.partition(heads, parts: BLAS.splitsProducts ? Parallel.workers : 1)
+        let groups = Parallel.partition(heads, parts: Parallel.layerPieces)
         return Parallel.partialSums(groups.count, rows: n, projection: output, bias: outputBias) { g in
             let group = groups[g]
             let qCols = (group.lowerBound * keySize)..<(group.upperBound * keySize)
@@ -156,7 +156,7 @@ struct FeedForwardLayer {
     /// activation to it and multiplies it by its rows of the output kernel (a partial sum).
     func callAsFunction(_ x: Matrix) -> Matrix {
         let width = intermediate.cols
-        let blocks = Parallel.partition(width, parts: BLAS.splitsProducts ? Parallel.workers : 1, align: 16)
+        let blocks = Parallel.partition(width, parts: Parallel.layerPieces, align: 16)
         return Parallel.partialSums(blocks.count, rows: x.rows, projection: output, bias: outputBias) { b in
             let cols = blocks[b]
             var h: Matrix

@@ -44,69 +44,47 @@ public struct Matrix: Sendable, Equatable {
         return out
     }
 
-    /// `self · other + bias` (bias per output column): the output starts as the bias rows and the
-    /// product is accumulated onto it (beta 1), which saves OpenBLAS's zeroing pass and a
-    /// separate pass adding the bias.
+    /// `self · other + bias` (bias per output column), split over the workers.
     func matmul(_ other: Matrix, bias: [Float]?) -> Matrix {
-        guard let bias else { return matmul(other) }
-        let n = other.cols
-        precondition(other.rows == cols && bias.count == n, "matmul shapes")
-        var out = Matrix(uninitialized: rows, n)
-        out.data.withUnsafeMutableBufferPointer { c in
-            bias.withUnsafeBufferPointer { b in
-                for r in 0..<rows { (c.baseAddress! + r * n).update(from: b.baseAddress!, count: n) }
-            }
-        }
-        data.withUnsafeBufferPointer { a in
-            other.data.withUnsafeBufferPointer { b in
-                out.data.withUnsafeMutableBufferPointer { c in
-                    BLAS.gemm(a.baseAddress!, b.baseAddress!, c.baseAddress!, m: rows, n: n, k: cols, beta: 1)
-                }
-            }
-        }
-        return out
+        product(other, rows: 0..<other.rows, cols: 0..<other.cols, bias: bias, split: true)
     }
 
     /// `self · other[:, cols] (+ bias[cols])`, on the calling thread.
     func columnBlock(of other: Matrix, _ cols: Range<Int>, bias: [Float]?) -> Matrix {
-        precondition(other.rows == self.cols && cols.upperBound <= other.cols && (bias?.count ?? other.cols) == other.cols, "matmul shapes")
-        var out = Matrix(uninitialized: rows, cols.count)
-        let n = cols.count
-        if let bias {
-            out.data.withUnsafeMutableBufferPointer { c in
-                bias.withUnsafeBufferPointer { b in
-                    for r in 0..<rows { (c.baseAddress! + r * n).update(from: b.baseAddress! + cols.lowerBound, count: n) }
-                }
-            }
-        }
-        data.withUnsafeBufferPointer { a in
-            other.data.withUnsafeBufferPointer { b in
-                out.data.withUnsafeMutableBufferPointer { c in
-                    BLAS.serialGemm(a.baseAddress!, b.baseAddress! + cols.lowerBound, c.baseAddress!, m: rows, n: n, k: self.cols,
-                                    beta: bias == nil ? 0 : 1, ldb: other.cols)
-                }
-            }
-        }
-        return out
+        product(other, rows: 0..<other.rows, cols: cols, bias: bias, split: false)
     }
 
     /// `self · other[rows, :] (+ bias)` where `self` has `rows.count` columns, on the calling thread.
     func rowBlockProduct(_ other: Matrix, _ rows: Range<Int>, bias: [Float]?) -> Matrix {
-        precondition(cols == rows.count && rows.upperBound <= other.rows && (bias?.count ?? other.cols) == other.cols, "matmul shapes")
-        let n = other.cols
+        product(other, rows: rows, cols: 0..<other.cols, bias: bias, split: false)
+    }
+
+    /// `self · other[rows, cols] (+ bias[cols])`, `self` having `rows.count` columns. With a bias
+    /// the output starts as the bias rows and the product is accumulated onto it (beta 1), which
+    /// saves OpenBLAS's zeroing pass and a separate pass adding the bias. `split`: over the
+    /// workers (`BLAS.gemm`), or on the calling thread (callers already running on a worker).
+    private func product(_ other: Matrix, rows: Range<Int>, cols: Range<Int>, bias: [Float]?, split: Bool) -> Matrix {
+        precondition(self.cols == rows.count && rows.upperBound <= other.rows && cols.upperBound <= other.cols
+                     && (bias?.count ?? other.cols) == other.cols, "matmul shapes")
+        let n = cols.count
         var out = Matrix(uninitialized: self.rows, n)
         if let bias {
             out.data.withUnsafeMutableBufferPointer { c in
                 bias.withUnsafeBufferPointer { b in
-                    for r in 0..<self.rows { (c.baseAddress! + r * n).update(from: b.baseAddress!, count: n) }
+                    for r in 0..<self.rows { (c.baseAddress! + r * n).update(from: b.baseAddress! + cols.lowerBound, count: n) }
                 }
             }
         }
+        let beta: Float = bias == nil ? 0 : 1
         data.withUnsafeBufferPointer { a in
             other.data.withUnsafeBufferPointer { b in
                 out.data.withUnsafeMutableBufferPointer { c in
-                    BLAS.serialGemm(a.baseAddress!, b.baseAddress! + rows.lowerBound * n, c.baseAddress!, m: self.rows, n: n, k: cols,
-                                    beta: bias == nil ? 0 : 1)
+                    let block = b.baseAddress! + rows.lowerBound * other.cols + cols.lowerBound
+                    if split {
+                        BLAS.gemm(a.baseAddress!, block, c.baseAddress!, m: self.rows, n: n, k: rows.count, beta: beta, ldb: other.cols)
+                    } else {
+                        BLAS.serialGemm(a.baseAddress!, block, c.baseAddress!, m: self.rows, n: n, k: rows.count, beta: beta, ldb: other.cols)
+                    }
                 }
             }
         }

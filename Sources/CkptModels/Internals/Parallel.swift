@@ -27,16 +27,16 @@ enum Parallel {
         }
     }
 
-    /// Splits `0..<total` into at most `workers` contiguous ranges, each a multiple of `align`
-    /// long (but the last), and runs them in parallel.
+    /// Splits `0..<total` into at most `workers` contiguous ranges (see `partition`) and runs
+    /// them in parallel.
     static func ranges(_ total: Int, align: Int = 1, _ body: (Range<Int>) -> Void) {
-        let parts = min(workers, max(1, total / max(align, 1)))
-        guard parts > 1 else { body(0..<total); return }
-        let step = (total + parts - 1) / parts
-        let chunk = (step + align - 1) / align * align
-        let count = (total + chunk - 1) / chunk
-        forEach(count) { i in body((i * chunk)..<min(total, (i + 1) * chunk)) }
+        let parts = partition(total, parts: workers, align: align)
+        forEach(parts.count) { body(parts[$0]) }
     }
+
+    /// How many pieces a layer's attention heads and feed-forward columns are cut into: one per
+    /// worker when ckpt splits the products itself, else one (the BLAS threads on its own).
+    static var layerPieces: Int { BLAS.splitsProducts ? workers : 1 }
 }
 
 extension Parallel {

@@ -46,7 +46,8 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "CkptVocab", dependencies: ["CkptCore", "CProtos"], swiftSettings: strict),
         // Fuzz targets (scripts/fuzz.sh builds them with libFuzzer; a plain build replays inputs).
-        .executableTarget(name: "ckpt-fuzz", dependencies: ["CkptCore", "CkptFormats", "CkptVocab", "CHDF5Shim"], swiftSettings: strict),
+        .executableTarget(name: "ckpt-fuzz", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptModels", "CkptVocab",
+                                                          "CHDF5Shim"], swiftSettings: strict),
         .executableTarget(name: "ckpt", dependencies: [
             "CkptCore", "CkptFormats", "CkptMappings", "CkptModels", "CkptVocab", "CSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -16,17 +16,30 @@ public final class AtomicDirectory {
     public let workPath: String
     private var committed = false
 
-    /// Refuses an existing non-empty `path` unless `force`.
+    /// The file that marks a folder as ckpt's output; it lists the files ckpt wrote there, so that
+    /// `--force` can tell them from anything a user keeps in the folder.
+    public static let markerName = ".ckpt-output"
+
+    /// Refuses an existing non-empty `path` unless `force`, and with `force` unless every entry
+    /// of it is a file that ckpt itself wrote there (listed in its marker).
     public init(path: String, force: Bool) throws {
         var p = path
         while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
         finalPath = p
         if FileSystem.exists(p) {
             guard FileSystem.isDirectory(p) else {
-                throw CkptError(.ioFailure, file: p, "exists and is not a folder")
+                throw CkptError(.badUsage, file: p, "exists and is not a folder")
             }
-            if !force && !FileSystem.contents(of: p).isEmpty {
-                throw CkptError(.ioFailure, file: p, "output folder exists and is not empty (use --force to replace it)")
+            let entries = FileSystem.contents(of: p)
+            if !entries.isEmpty {
+                guard force else {
+                    throw CkptError(.badUsage, file: p,
+                                    "output folder exists and is not empty (--force replaces a folder that ckpt wrote)")
+                }
+                if let foreign = Self.foreignEntry(of: p, entries: entries) {
+                    throw CkptError(.badUsage, file: p, "--force replaces only what ckpt wrote, and ckpt did not write "
+                                    + "'\(foreign)'; remove it or write somewhere else")
+                }
             }
         }
         let parent = FileSystem.dirname(p)
@@ -35,7 +48,7 @@ public final class AtomicDirectory {
         }
         workPath = FileSystem.join(parent, ".\(FileSystem.basename(p)).ckpt-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         guard mkdir(workPath, 0o755) == 0 else {
-            throw CkptError(.ioFailure, file: workPath, "cannot create the output folder: \(String(cString: strerror(errno)))")
+            throw CkptError(.ioFailure, file: p, "cannot create the output folder: \(String(cString: strerror(errno)))")
         }
         // An interrupt (Ctrl-C, kill) from here on removes the unfinished folder (CSystem's watcher).
         ckpt_interrupts_protect(workPath, p)
@@ -49,6 +62,33 @@ public final class AtomicDirectory {
     }
 
     public func file(_ name: String) -> String { FileSystem.join(workPath, name) }
+
+    /// The first entry of an existing output folder that ckpt did not write (nil: all are ckpt's).
+    /// ckpt's own are the files its marker lists; a folder without a marker is not ckpt's.
+    static func foreignEntry(of folder: String, entries: [String]) -> String? {
+        let marker = FileSystem.join(folder, markerName)
+        guard !FileSystem.isDirectory(marker), let text = try? FileSystem.readText(marker),
+              text.hasPrefix(markerHeading) else {
+            return entries.sorted().first
+        }
+        let listed = Set(text.split(separator: "\n").dropFirst().map(String.init))
+        return entries.sorted().first { name in
+            if name == markerName { return false }
+            if !listed.contains(name) { return true }
+            // Only plain files are ckpt's (a user's folder of the same name is not).
+            var st = stat()
+            return lstat(FileSystem.join(folder, name), &st) != 0 || (st.st_mode & S_IFMT) != S_IFREG
+        }
+    }
+
+    static let markerHeading = "written by ckpt; `--force` may replace the files listed below\n"
+
+    /// Writes the marker listing `files` (the names written into the folder).
+    public func mark(files: [String]) throws {
+        let f = try OutputFile(path: file(Self.markerName))
+        try f.write(Array((Self.markerHeading + files.map { $0 + "\n" }.joined()).utf8))
+        try f.close()
+    }
 
     /// Moves the finished folder to its final name, replacing an old one.
     public func commit() throws {

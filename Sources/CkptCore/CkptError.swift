@@ -31,6 +31,9 @@ public struct CkptError: Error, CustomStringConvertible, Equatable, Sendable {
         case tensorNotFound
         /// The path exists but is no format ckpt reads.
         case unknownFormat
+        /// The request itself is wrong whatever the files hold (an output that would overwrite an
+        /// input, an unknown family name, options that cannot go together): the CLI exits 2.
+        case badUsage
     }
 
     public let kind: Kind

@@ -93,6 +93,12 @@ public enum FileSystem {
         return Int(st.st_size)
     }
 
+    /// A regular file (after following links): not a folder, FIFO or device.
+    public static func isRegularFile(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+    }
+
     public static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR

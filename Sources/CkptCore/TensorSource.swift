@@ -24,6 +24,8 @@ public protocol TensorSource: AnyObject {
     func storedCRC32C(of tensor: TensorInfo) -> UInt32?
     /// Format-level key/value metadata (safetensors `__metadata__`), empty when the format has none.
     var metadata: [String: String] { get }
+    /// Every file the source reads (index and data shards), so writers can refuse to touch them.
+    var files: [String] { get }
 }
 
 extension TensorSource {
@@ -38,6 +40,7 @@ extension TensorSource {
     public func storedRange(of tensor: TensorInfo) -> StoredRange? { nil }
     public func storedCRC32C(of tensor: TensorInfo) -> UInt32? { nil }
     public var metadata: [String: String] { [:] }
+    public var files: [String] { [path] }
 
     /// The default for formats without string tensors.
     public func strings(of tensor: TensorInfo) throws -> [[UInt8]] {

@@ -9,6 +9,7 @@ public struct ConversionSetup {
     public let config: ModelConfig?
     public let table: MappingTable
     public let plan: ConversionPlan
+    private let planner: ConversionPlanner
 
     /// - Parameters:
     ///   - model: a family name, or nil / "auto" to detect it.
@@ -16,10 +17,13 @@ public struct ConversionSetup {
     ///   - extraTables: user tables (`--mapping`), consulted with the built-in ones.
     public init(sourcePath: String, model: String?, configPath: String?, extraTables: [MappingTable] = [],
                 options: PlanOptions) throws {
+        let tables = extraTables + MappingTable.builtIn.filter { t in !extraTables.contains { $0.family == t.family } }
+        if let model, model != "auto", MappingTable.named(model, among: tables) == nil {
+            throw CkptError(.badUsage, "--model: unknown family '\(model)' (known: \(tables.map(\.family).sorted().joined(separator: ", ")))")
+        }
         source = try CheckpointOpener.open(sourcePath)
         let folder = FileSystem.isDirectory(sourcePath) ? sourcePath : FileSystem.dirname(source.path)
         config = try configPath.map { try ModelConfig(path: $0) } ?? ModelConfig.find(besides: folder)
-        let tables = extraTables + MappingTable.builtIn.filter { t in !extraTables.contains { $0.family == t.family } }
         let names = source.tensors.map(\.name) + source.tensors.compactMap(\.groupKey)
         let detector = ArchitectureDetector(tables: tables)
 
@@ -27,7 +31,7 @@ public struct ConversionSetup {
         var layout: String
         if let model, model != "auto" {
             guard let t = MappingTable.named(model, among: tables) else {
-                throw CkptError(.unsupported, file: source.path,
+                throw CkptError(.badUsage, file: source.path,
                                 "unknown family '\(model)' (known: \(tables.map(\.family).sorted().joined(separator: ", ")))")
             }
             family = t.family
@@ -63,13 +67,22 @@ public struct ConversionSetup {
             }
             layers = n
         }
-        let planner = ConversionPlanner(table: table, sourceLayout: layout, layerCount: layers, sourcePath: source.path)
+        planner = ConversionPlanner(table: table, sourceLayout: layout, layerCount: layers, sourcePath: source.path)
         var options = options
         for rule in table.generated?[options.targetLayout] ?? [] {
             options.generated[rule.name] = try TensorGenerator.resolve(rule, config: config, file: source.path)
         }
         plan = try planner.plan(source.tensors, options: options)
         try Self.checkAgainstConfig(plan, config: config, file: source.path)
+    }
+
+    /// The plan into the native layout, whatever the target (names and shapes only, no data read):
+    /// what a model built from this source would use.
+    public func nativePlan() throws -> ConversionPlan {
+        if plan.targetLayout == "native" && !plan.outputs.contains(where: { $0.selection != nil }) { return plan }
+        var options = PlanOptions()
+        options.allowUnmapped = true
+        return try planner.plan(source.tensors, options: options)
     }
 
     /// Whether the source layout names layers with an index (ALBERT's shared layer does not).

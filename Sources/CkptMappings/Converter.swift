@@ -31,6 +31,11 @@ public struct WriteOptions: Sendable {
     /// Files written with the given contents (a pruned vocab.txt, keep_tokens.json); they take
     /// precedence over copied files of the same name.
     public var generatedFiles: [String: [UInt8]] = [:]
+    /// Every file the command reads (the source's files, config, vocabularies, lists): the output
+    /// may neither be one of them nor hold one (`OutputSafety`).
+    public var readFiles: [String] = []
+    /// Folders the user named as inputs: the output may not lie inside them.
+    public var readFolders: [String] = []
 
     public init() {}
 }
@@ -41,8 +46,22 @@ public struct WriteOptions: Sendable {
 public enum Converter {
     public static func run(_ plan: ConversionPlan, source: any TensorSource, to outputPath: String, options: WriteOptions,
                            progress: ((Int, Int) -> Void)? = nil) throws -> ConversionResult {
+        try OutputSafety.check(output: outputPath, readFiles: source.files + options.readFiles + options.extraFiles,
+                               readFolders: options.readFolders)
         let start = DispatchTime.now().uptimeNanoseconds
         let folder = try AtomicDirectory(path: outputPath, force: options.force)
+        do {
+            return try write(plan, source: source, folder: folder, options: options, start: start, progress: progress)
+        } catch let error as CkptError {
+            // Errors name the output as the user gave it, not the temporary folder it is built in.
+            guard let file = error.file, file.hasPrefix(folder.workPath) else { throw error }
+            throw CkptError(error.kind, file: folder.finalPath + file.dropFirst(folder.workPath.count), tensor: error.tensor,
+                            error.detail)
+        }
+    }
+
+    private static func write(_ plan: ConversionPlan, source: any TensorSource, folder: AtomicDirectory, options: WriteOptions,
+                              start: UInt64, progress: ((Int, Int) -> Void)?) throws -> ConversionResult {
         // Tensors whose stored bytes are the output bytes are copied by the kernel, in the order
         // they lie in the source so that neighbours merge into one copy; their checksums are
         // verified meanwhile on another thread, before anything is committed. A TF bundle also
@@ -148,6 +167,7 @@ public enum Converter {
             files = ["model.h5"]
         }
         try writeSideFiles(options, folder: folder, files: &files)
+        try folder.mark(files: files)
         try verifier.wait()
         try folder.commit()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

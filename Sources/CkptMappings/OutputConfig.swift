@@ -101,6 +101,8 @@ extension ConversionSetup {
         w.metadata = OutputConfig.metadata(self)
         w.config = try OutputConfig.config(self)
         w.extraFiles = OutputConfig.vocabularyFiles(besides: sourcePath, opened: source.path)
+        w.readFiles = source.files + w.extraFiles + (config.map { [$0.path] } ?? [])
+        if FileSystem.isDirectory(sourcePath) { w.readFolders = [sourcePath] }
         switch plan.targetLayout {
         case "tf": w.container = .tfBundle
         case "keras":

@@ -12,15 +12,19 @@ struct AttentionLayer {
     let headSize: Int
     let scale: Bool
 
-    static func load(_ w: WeightStore, prefix: String, heads: Int, keySize: Int?, scale: Bool) throws -> AttentionLayer {
-        let q = try w.matrix(prefix + ".query.weight")
-        let ks = keySize ?? q.cols / heads
+    /// Asks for each weight with the shape the geometry gives it: `[hidden, heads·keySize]` for
+    /// the query and key kernels, `[hidden, heads·headSize]` for the value, its transpose for the output.
+    static func load(_ w: WeightStore, prefix: String, geometry g: ModelGeometry, scale: Bool) throws -> AttentionLayer {
+        let qk = g.heads * g.keySize, vo = g.heads * g.headSize
         return AttentionLayer(
-            query: q, key: try w.matrix(prefix + ".key.weight"), value: try w.matrix(prefix + ".value.weight"),
-            output: try w.matrix(prefix + ".output.weight"),
-            queryBias: try w.optionalVector(prefix + ".query.bias"), keyBias: try w.optionalVector(prefix + ".key.bias"),
-            valueBias: try w.optionalVector(prefix + ".value.bias"), outputBias: try w.optionalVector(prefix + ".output.bias"),
-            heads: heads, keySize: ks, headSize: try w.matrix(prefix + ".value.weight").cols / heads, scale: scale)
+            query: try w.matrix(prefix + ".query.weight", rows: g.hidden, cols: qk),
+            key: try w.matrix(prefix + ".key.weight", rows: g.hidden, cols: qk),
+            value: try w.matrix(prefix + ".value.weight", rows: g.hidden, cols: vo),
+            output: try w.matrix(prefix + ".output.weight", rows: vo, cols: g.hidden),
+            queryBias: try w.optionalVector(prefix + ".query.bias", count: qk), keyBias: try w.optionalVector(prefix + ".key.bias", count: qk),
+            valueBias: try w.optionalVector(prefix + ".value.bias", count: vo),
+            outputBias: try w.optionalVector(prefix + ".output.bias", count: g.hidden),
+            heads: g.heads, keySize: g.keySize, headSize: g.headSize, scale: scale)
     }
 
     /// `x` attends to `context`; `allowed(q, k)` says which keys a query may see.
@@ -39,8 +43,11 @@ struct AttentionLayer {
         switch positions {
         case .relative:
             relative = (0..<(n * m)).map { Int32(PositionScheme.relativeIndex(query: $0 / m, key: $0 % m)) }
-        case .buckets(_, let bidirectional):
-            buckets = (0..<(n * m)).map { Int32(PositionScheme.t5Bucket(query: $0 / m, key: $0 % m, bidirectional: bidirectional)) }
+        case .buckets(let bias, let bidirectional, let maxDistance):
+            buckets = (0..<(n * m)).map {
+                Int32(PositionScheme.t5Bucket(query: $0 / m, key: $0 % m, bidirectional: bidirectional, buckets: bias.cols,
+                                              maxDistance: maxDistance))
+            }
         case .rotary:
             rotary = PositionScheme.sinusoidal(positions: max(n, m), dim: keySize)
         case .none:
@@ -112,7 +119,7 @@ struct HeadContext {
                 }
             }
             for i in 0..<(n * m) { scores[i] += dots[(i / m) * t.rows + Int(relative[i])] }
-        case .buckets(let bias, _):
+        case .buckets(let bias, _, _):
             bias.data.withUnsafeBufferPointer { b in
                 let row = b.baseAddress! + h * bias.cols
                 for i in 0..<(n * m) { scores[i] += row[Int(buckets[i])] }
@@ -143,13 +150,16 @@ struct FeedForwardLayer {
     let output: Matrix, outputBias: [Float]?
     let activations: [Activation]
 
-    static func load(_ w: WeightStore, prefix: String, activations: [Activation]) throws -> FeedForwardLayer {
+    /// `[hidden, intermediate]` in (and the gate), `[intermediate, hidden]` out.
+    static func load(_ w: WeightStore, prefix: String, geometry g: ModelGeometry) throws -> FeedForwardLayer {
         let gated = w.has(prefix + ".gate.weight")
         return FeedForwardLayer(
-            intermediate: try w.matrix(prefix + ".intermediate.weight"), intermediateBias: try w.optionalVector(prefix + ".intermediate.bias"),
-            gate: gated ? try w.matrix(prefix + ".gate.weight") : nil,
-            output: try w.matrix(prefix + ".output.weight"), outputBias: try w.optionalVector(prefix + ".output.bias"),
-            activations: activations)
+            intermediate: try w.matrix(prefix + ".intermediate.weight", rows: g.hidden, cols: g.intermediate),
+            intermediateBias: try w.optionalVector(prefix + ".intermediate.bias", count: g.intermediate),
+            gate: gated ? try w.matrix(prefix + ".gate.weight", rows: g.hidden, cols: g.intermediate) : nil,
+            output: try w.matrix(prefix + ".output.weight", rows: g.intermediate, cols: g.hidden),
+            outputBias: try w.optionalVector(prefix + ".output.bias", count: g.hidden),
+            activations: g.activations)
     }
 
     /// Split like attention: each worker takes a block of the intermediate columns, applies the
@@ -183,8 +193,9 @@ struct NormLayer {
     let epsilon: Float
     let zeroMean: Bool
 
-    static func load(_ w: WeightStore, prefix: String, epsilon: Float, rms: Bool = false) throws -> NormLayer {
-        NormLayer(gamma: try w.vector(prefix + ".weight"), beta: try w.optionalVector(prefix + ".bias"), epsilon: epsilon, zeroMean: !rms)
+    static func load(_ w: WeightStore, prefix: String, size: Int, epsilon: Float, rms: Bool = false) throws -> NormLayer {
+        NormLayer(gamma: try w.vector(prefix + ".weight", count: size), beta: try w.optionalVector(prefix + ".bias", count: size),
+                  epsilon: epsilon, zeroMean: !rms)
     }
 
     /// The norm of `x` (+ `residual`: the sum is formed in the same pass).

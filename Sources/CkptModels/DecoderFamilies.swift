@@ -9,11 +9,12 @@ extension ReferenceModel {
             x = try layer(x, prefix: "decoder.layers.\(i)", positions: .none, allowed: allowed)
         }
         if weights.has("decoder.norm.weight") {
-            x = try NormLayer.load(weights, prefix: "decoder.norm", epsilon: spec.epsilon)(x)
+            x = try NormLayer.load(weights, prefix: "decoder.norm", size: geometry.hidden, epsilon: spec.epsilon)(x)
         }
         var out = ForwardOutputs()
         out.add("hidden", x)
-        out.add("lm_probs", softmax(x.matmul(try weights.matrix("embeddings.token.weight"), transposed: true)))
+        out.add("lm_probs", softmax(x.matmul(try weights.matrix("embeddings.token.weight", rows: geometry.vocab, cols: geometry.hidden),
+                                             transposed: true)))
         return out
     }
 }

@@ -9,8 +9,9 @@ enum PositionScheme {
     case relative(table: Matrix)
     /// RoFormer: queries and keys rotated by position (apply_rotary_position_embeddings).
     case rotary
-    /// T5: `bias[head][bucket(q, k)]` added to the scores (RelativePositionEmbeddingT5).
-    case buckets(bias: Matrix, bidirectional: Bool)
+    /// T5: `bias[head][bucket(q, k)]` added to the scores (RelativePositionEmbeddingT5); the
+    /// bucket count is the table's width.
+    case buckets(bias: Matrix, bidirectional: Bool, maxDistance: Int)
 
     static let nezhaMaxRelative = 64
 
@@ -41,8 +42,9 @@ enum PositionScheme {
         }
     }
 
-    /// T5's bucket of relative position k − q (num_buckets 32, max_distance 128), in float32
-    /// arithmetic like the TF original.
+    /// T5's bucket of relative position k − q (num_buckets 32, max_distance 128 by default), in
+    /// float32 arithmetic like the TF original. Always in `0..<buckets` (for `buckets` ≥ 1), also
+    /// for sizes no real model has: the result indexes the bias table without a further check.
     static func t5Bucket(query q: Int, key k: Int, bidirectional: Bool, buckets: Int = 32, maxDistance: Int = 128) -> Int {
         var n = q - k
         var numBuckets = buckets
@@ -54,10 +56,14 @@ enum PositionScheme {
         } else {
             n = max(n, 0)
         }
+        guard numBuckets >= 1 else { return 0 }
         let maxExact = numBuckets / 2
         if n < maxExact { return ret + n }
+        // Degenerate sizes (no exact buckets, or a distance within them): everything is far.
+        guard maxExact >= 1, maxDistance > maxExact else { return ret + numBuckets - 1 }
         let ratio = Float(log(Float(n) / Float(maxExact))) / Float(log(Float(maxDistance) / Float(maxExact)))
-        let large = maxExact + Int(ratio * Float(numBuckets - maxExact))
+        let scaled = ratio * Float(numBuckets - maxExact)
+        let large = scaled.isFinite ? maxExact + Int(min(max(scaled, 0), Float(numBuckets))) : numBuckets - 1
         return ret + min(large, numBuckets - 1)
     }
 }

@@ -13,23 +13,26 @@ public struct ReferenceModel {
     let vocabSize: Int
     let maxPositions: Int?
 
-    public init(family: String, weights: WeightStore, config: ModelConfig?, layers: Int) throws {
+    public let geometry: ModelGeometry
+
+    /// Checks every weight's shape against the sizes derived from `config` and the tensors
+    /// (`geometry`, when the caller derived it already from the plan) before anything is computed.
+    public init(family: String, weights: WeightStore, config: ModelConfig?, layers: Int, geometry: ModelGeometry? = nil) throws {
         guard let spec = ArchitectureSpec.table[family] else {
             throw CkptError(.unsupported, file: weights.origin, "no forward pass for the \(family) family")
         }
+        let g = try geometry ?? ModelGeometry(spec: spec, family: family, shapes: weights.tensors.mapValues(\.shape), names: [:],
+                                              config: config, layers: layers, file: weights.origin)
         try BLAS.load()
         self.family = family
         self.spec = spec
         self.weights = weights
-        self.layers = layers
-        guard let heads = config?.int("num_attention_heads", "n_head", "num_heads") else {
-            throw CkptError(.malformed, file: config?.path ?? weights.origin, "the config gives no num_attention_heads")
-        }
-        self.heads = heads
-        activations = try Self.activations(config, file: weights.origin)
-        let token = try weights.matrix("embeddings.token.weight")
-        vocabSize = token.rows
-        maxPositions = weights.tensors["embeddings.position.weight"]?.shape.first
+        self.geometry = g
+        self.layers = g.layers
+        heads = g.heads
+        activations = g.activations
+        vocabSize = g.vocab
+        maxPositions = g.positions
     }
 
     /// bert4keras `hidden_act`: a name or a list (T5.1.1's ["gelu", "linear"]); `gelu` is erf-based.
@@ -134,47 +137,49 @@ public struct ReferenceModel {
     }
 
     func embed(_ tokens: [Int], segments: [Int]?) throws -> Matrix {
-        let table = try weights.matrix("embeddings.token.weight")
+        let g = geometry
+        let table = try weights.matrix("embeddings.token.weight", rows: g.vocab, cols: g.embedding)
         var x = Matrix(zeros: tokens.count, table.cols)
         for (i, t) in tokens.enumerated() { for c in 0..<table.cols { x[i, c] = table[t, c] } }
         if weights.has("embeddings.segment.weight") {
-            let seg = try weights.matrix("embeddings.segment.weight")
+            let seg = try weights.matrix("embeddings.segment.weight", rows: g.segments, cols: g.embedding)
             for (i, s) in (segments ?? [Int](repeating: 0, count: tokens.count)).enumerated() {
                 for c in 0..<seg.cols { x[i, c] += seg[s, c] }
             }
         }
         if spec.positions == .absolute {
-            let pos = try weights.matrix("embeddings.position.weight")
+            let pos = try weights.matrix("embeddings.position.weight", rows: g.positions, cols: g.embedding)
             for i in 0..<tokens.count { for c in 0..<pos.cols { x[i, c] += pos[i, c] } }
         }
         if spec.embeddingNorm {
-            x = try NormLayer.load(weights, prefix: "embeddings.norm", epsilon: spec.embeddingEpsilon)(x)
+            x = try NormLayer.load(weights, prefix: "embeddings.norm", size: g.embedding, epsilon: spec.embeddingEpsilon)(x)
         }
         if weights.has("embeddings.projection.weight") {
-            x = x.matmul(try weights.matrix("embeddings.projection.weight"), bias: try weights.vector("embeddings.projection.bias"))
+            x = x.matmul(try weights.matrix("embeddings.projection.weight", rows: g.embedding, cols: g.hidden),
+                         bias: try weights.vector("embeddings.projection.bias", count: g.hidden))
         }
         return x
     }
 
     /// One transformer layer of the encoder and GPT families.
     func layer(_ x: Matrix, prefix: String, positions: PositionScheme, allowed: (Int, Int) -> Bool) throws -> Matrix {
-        let attention = try AttentionLayer.load(weights, prefix: prefix + ".attention", heads: heads, keySize: nil, scale: true)
-        let ffn = try FeedForwardLayer.load(weights, prefix: prefix + ".ffn", activations: activations)
+        let attention = try AttentionLayer.load(weights, prefix: prefix + ".attention", geometry: geometry, scale: true)
+        let ffn = try FeedForwardLayer.load(weights, prefix: prefix + ".ffn", geometry: geometry)
         switch spec.placement {
         case .post:
-            let an = try NormLayer.load(weights, prefix: prefix + ".attention.norm", epsilon: spec.epsilon)
-            let fn = try NormLayer.load(weights, prefix: prefix + ".ffn.norm", epsilon: spec.epsilon)
+            let an = try NormLayer.load(weights, prefix: prefix + ".attention.norm", size: geometry.hidden, epsilon: spec.epsilon)
+            let fn = try NormLayer.load(weights, prefix: prefix + ".ffn.norm", size: geometry.hidden, epsilon: spec.epsilon)
             let a = an(attention(x, context: x, positions: positions, allowed: allowed), residual: x)
             return fn(ffn(a), residual: a)
         case .pre:
-            let an = try NormLayer.load(weights, prefix: prefix + ".attention.norm", epsilon: spec.epsilon)
-            let fn = try NormLayer.load(weights, prefix: prefix + ".ffn.norm", epsilon: spec.epsilon)
+            let an = try NormLayer.load(weights, prefix: prefix + ".attention.norm", size: geometry.hidden, epsilon: spec.epsilon)
+            let fn = try NormLayer.load(weights, prefix: prefix + ".ffn.norm", size: geometry.hidden, epsilon: spec.epsilon)
             let xn = an(x)
             let a = x + attention(xn, context: xn, positions: positions, allowed: allowed)
             return a + ffn(fn(a))
         case .gpt2ml:
-            let n0 = try NormLayer.load(weights, prefix: prefix + ".ffn.norm0", epsilon: spec.epsilon)
-            let n1 = try NormLayer.load(weights, prefix: prefix + ".ffn.norm1", epsilon: spec.epsilon)
+            let n0 = try NormLayer.load(weights, prefix: prefix + ".ffn.norm0", size: geometry.hidden, epsilon: spec.epsilon)
+            let n1 = try NormLayer.load(weights, prefix: prefix + ".ffn.norm1", size: geometry.hidden, epsilon: spec.epsilon)
             let a = x + attention(x, context: x, positions: positions, allowed: allowed)
             return n1(ffn(n0(a)), residual: a)
         }
@@ -185,8 +190,7 @@ public struct ReferenceModel {
         case .absolute, .t5Buckets: return .none
         case .rotary: return .rotary
         case .relative:
-            let keySize = try weights.matrix("encoder.layers.0.attention.query.weight").cols / heads
-            return .relative(table: PositionScheme.nezhaTable(keySize: keySize))
+            return .relative(table: PositionScheme.nezhaTable(keySize: geometry.keySize))
         }
     }
 

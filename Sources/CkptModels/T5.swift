@@ -8,12 +8,12 @@ extension ReferenceModel {
         let encTokens = r.tokens
         let encPadding = Self.paddingMask(encTokens)
         let encAllowed: (Int, Int) -> Bool = { _, k in encPadding[k] }
-        let encBias = PositionScheme.buckets(bias: try weights.matrix("encoder.layers.0.attention.relative_bias.weight"), bidirectional: true)
+        let encBias = try relativeBias("encoder", bidirectional: true)
         var c = try embed(encTokens, segments: nil)
         for i in 0..<layers {
             let p = "encoder.layers.\(i)"
             c = try t5Residual(c, p + ".attention.norm") { try t5Attention(p + ".attention")($0, context: $0, positions: encBias, allowed: encAllowed) }
-            c = try t5Residual(c, p + ".ffn.norm") { try FeedForwardLayer.load(weights, prefix: p + ".ffn", activations: activations)($0) }
+            c = try t5Residual(c, p + ".ffn.norm") { try FeedForwardLayer.load(weights, prefix: p + ".ffn", geometry: geometry)($0) }
         }
         c = try t5Norm("encoder.norm")(c)
         var out = ForwardOutputs()
@@ -21,7 +21,7 @@ extension ReferenceModel {
         guard let decTokens = r.decoderTokens else { return out }
 
         let selfAllowed = Self.mask(tokens: decTokens, application: .lm, segments: nil)
-        let decBias = PositionScheme.buckets(bias: try weights.matrix("decoder.layers.0.attention.relative_bias.weight"), bidirectional: false)
+        let decBias = try relativeBias("decoder", bidirectional: false)
         let context = c
         var y = try embed(decTokens, segments: nil)
         for i in 0..<layers {
@@ -30,14 +30,15 @@ extension ReferenceModel {
             y = try t5Residual(y, p + ".cross_attention.norm") {
                 try t5Attention(p + ".cross_attention")($0, context: context, positions: decBias, allowed: encAllowed)
             }
-            y = try t5Residual(y, p + ".ffn.norm") { try FeedForwardLayer.load(weights, prefix: p + ".ffn", activations: activations)($0) }
+            y = try t5Residual(y, p + ".ffn.norm") { try FeedForwardLayer.load(weights, prefix: p + ".ffn", geometry: geometry)($0) }
         }
         y = try t5Norm("decoder.norm")(y)
         let scale = 1 / Float(y.cols).squareRoot()
         y.apply { $0 * scale }
+        let (h, v) = (geometry.hidden, geometry.vocab)
         let logits = weights.has("lm_head.weight")
-            ? y.matmul(try weights.matrix("lm_head.weight"))
-            : y.matmul(try weights.matrix("embeddings.token.weight"), transposed: true)
+            ? y.matmul(try weights.matrix("lm_head.weight", rows: h, cols: v))
+            : y.matmul(try weights.matrix("embeddings.token.weight", rows: v, cols: h), transposed: true)
         out.add("decoder_probs", softmax(logits))
         return out
     }
@@ -48,10 +49,18 @@ extension ReferenceModel {
     }
 
     private func t5Norm(_ prefix: String) throws -> NormLayer {
-        try NormLayer.load(weights, prefix: prefix, epsilon: spec.epsilon, rms: true)
+        try NormLayer.load(weights, prefix: prefix, size: geometry.hidden, epsilon: spec.epsilon, rms: true)
     }
 
     private func t5Attention(_ prefix: String) throws -> AttentionLayer {
-        try AttentionLayer.load(weights, prefix: prefix, heads: heads, keySize: nil, scale: false)
+        try AttentionLayer.load(weights, prefix: prefix, geometry: geometry, scale: false)
+    }
+
+    /// Block 0's `[heads, buckets]` table; every bucket index `PositionScheme.t5Bucket` gives
+    /// is below `buckets`, so reading the row of a head never leaves it.
+    private func relativeBias(_ stack: String, bidirectional: Bool) throws -> PositionScheme {
+        let buckets = geometry.buckets ?? 32
+        let bias = try weights.matrix("\(stack).layers.0.attention.relative_bias.weight", rows: heads, cols: buckets)
+        return .buckets(bias: bias, bidirectional: bidirectional, maxDistance: geometry.maxDistance ?? 128)
     }
 }

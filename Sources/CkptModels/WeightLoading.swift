@@ -37,7 +37,9 @@ extension ReferenceModel {
         guard setup.plan.targetLayout == "native" else {
             throw CkptError(.unsupported, file: setup.source.path, "the forward pass reads native names")
         }
+        // Sizes and shapes first (names and shapes only), then the values.
+        let geometry = try ModelGeometry(setup: setup)
         try self.init(family: setup.plan.family, weights: try WeightStore.load(setup), config: setup.config,
-                      layers: setup.plan.layerCount)
+                      layers: setup.plan.layerCount, geometry: geometry)
     }
 }

@@ -53,5 +53,5 @@ public struct WeightStore: Sendable {
         return t.values
     }
 
-    func optionalVector(_ name: String) throws -> [Float]? { has(name) ? try vector(name) : nil }
+    func optionalVector(_ name: String, count: Int? = nil) throws -> [Float]? { has(name) ? try vector(name, count: count) : nil }
 }

@@ -23,6 +23,11 @@ public func fuzzInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMut
         for (k, seed) in target.seeds.enumerated() {
             try? FileManager.default.copyItem(atPath: "\(fixtures)/\(seed)", toPath: "\(corpus)/seed-\(k)")
         }
+        if target == .forward {
+            for (k, seed) in try! ForwardFuzzInput.seeds(fixtures: fixtures, scratch: workspace!.folder).enumerated() {
+                FileManager.default.createFile(atPath: "\(corpus)/seed-\(k)", contents: Data(seed))
+            }
+        }
     }
     return 0
 }
@@ -62,6 +67,16 @@ struct FuzzReplay {
         let fixtures = FuzzWorkspace.fixtures()
         if listSeeds {
             for s in target.seeds { print("\(fixtures)/\(s)") }
+            return
+        }
+        if args.count >= 3 && args[1] == "--write-seeds" {
+            // `ckpt-fuzz forward --write-seeds DIR`: the generated seeds, to replay or inspect.
+            let scratch = NSTemporaryDirectory() + "ckpt-fuzz-seeds-\(getpid())"
+            try! FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: scratch) }
+            for (k, seed) in try! ForwardFuzzInput.seeds(fixtures: fixtures, scratch: scratch).enumerated() {
+                FileManager.default.createFile(atPath: "\(args[2])/seed-\(k)", contents: Data(seed))
+            }
             return
         }
         let workspace = try! FuzzWorkspace(target: target, fixtures: fixtures)

@@ -18,6 +18,8 @@ enum FuzzTarget: String, CaseIterable {
     case vocab
     case spm
     case hdf5
+    /// A safetensors model and its config, loaded and run (ForwardFuzzInput).
+    case forward
 
     /// The file the input becomes, and fixture files copied beside it (relative to Fixtures/).
     var layout: (input: String, companions: [String]) {
@@ -34,6 +36,7 @@ enum FuzzTarget: String, CaseIterable {
         case .vocab: return ("vocab.txt", [])
         case .spm: return ("spiece.model", [])
         case .hdf5: return ("model.weights.h5", [])
+        case .forward: return ("input.fuzz", [])
         }
     }
 
@@ -49,6 +52,7 @@ enum FuzzTarget: String, CaseIterable {
         case .vocab: return ["vocab/vocab.txt", "prune/bert/vocab.txt"]
         case .spm: return ["spm/spiece.model"]
         case .hdf5: return ["families/bert/model.weights.h5", "families/t5.1.1/model.weights.h5", "special/keras_full/model.h5"]
+        case .forward: return []  // generated from every family's fixture (ForwardFuzzInput.seeds)
         }
     }
 
@@ -71,6 +75,12 @@ enum FuzzTarget: String, CaseIterable {
         case .spm:
             guard let m = try? SentencePieceModel(path: path) else { return }
             _ = try? m.serialized(order: m.prunedOrder(keep: Array(0..<min(m.pieces.count, 8))))
+        case .forward:
+            let folder = FileSystem.dirname(path)
+            guard let bytes = try? MappedFile.contents(of: path),
+                  let family = ForwardFuzzInput.unpack(bytes, into: folder) else { return }
+            let outcome = ForwardFuzzInput.exercise(folder: folder, family: family)
+            if ProcessInfo.processInfo.environment["CKPT_FUZZ_VERBOSE"] != nil { print(outcome) }
         }
     }
 }

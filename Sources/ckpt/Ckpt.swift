@@ -24,16 +24,23 @@ struct Ckpt: ParsableCommand {
             // Without the atexit handlers: after a failed write libhdf5's own shutdown can crash
             // (1.10 closes the half-written file again and faults), turning exit 1 into a signal.
             fflush(nil)
-            _exit(1)
+            _exit(error.kind == .badUsage ? 2 : 1)
         } catch {
             let code = exitCode(for: error)
             if code == .success {
                 print(fullMessage(for: error))
                 Foundation.exit(0)
             }
-            Output.error(fullMessage(for: error))
-            // ArgumentParser reports usage errors as EX_USAGE (64); ckpt's contract is 2.
-            Foundation.exit(code == .validationFailure ? 2 : code.rawValue)
+            if code == .validationFailure {
+                // Usage errors are one line too, like every other error (the help has the rest).
+                let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? ""
+                Output.error("ckpt: error: \(message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message) (see --help)")
+                Foundation.exit(2)
+            }
+            // `ExitCode(1)` (diff found differences) carries no message: print no empty line.
+            let message = fullMessage(for: error)
+            if !message.isEmpty { Output.error(message) }
+            Foundation.exit(code.rawValue)
         }
     }
 }

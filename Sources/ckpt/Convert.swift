@@ -2,6 +2,7 @@ import ArgumentParser
 import CkptCore
 import CkptFormats
 import CkptMappings
+import CkptModels
 import Foundation
 
 /// `ckpt convert SRC --to OUTDIR`: a checkpoint in any format ckpt reads, renamed through the
@@ -33,14 +34,14 @@ struct Convert: ParsableCommand {
     @Flag(help: "Keep tensors that no rule maps, under their own names (an error by default).")
     var allowUnmapped = false
 
-    @Flag(help: "Replace an existing, non-empty output folder.")
+    @Flag(help: ArgumentHelp("Replace an existing output folder that ckpt wrote before.",
+                             discussion: "Only the files a previous ckpt run wrote there (listed in its .ckpt-output marker) are "
+                                 + "replaced; a folder holding anything else is refused, naming the file."))
     var force = false
 
     @Flag(help: "Print the summary as JSON on stdout.")
     var json = false
 
-    @Option(help: "An extra mapping table (JSON, as in Mappings/); may be repeated.")
-    var mapping: [String] = []
 
     enum Layout: String, ExpressibleByArgument, CaseIterable {
         case native, hf, tf, keras
@@ -48,6 +49,10 @@ struct Convert: ParsableCommand {
     enum DTypeChoice: String, ExpressibleByArgument, CaseIterable { case keep, float32, float16, bfloat16 }
 
     func validate() throws {
+        if layout == .keras && (dtype == .float16 || dtype == .bfloat16) {
+            throw ValidationError("--layout keras writes float32 weights (bert4keras builds its models in float32); "
+                                  + "--dtype \(dtype.rawValue) goes with native, hf or tf")
+        }
         if let s = maxShardSize, ByteSize.parse(s) == nil {
             throw ValidationError("--max-shard-size '\(s)' is not a size (e.g. 500MB, 2GiB, 1000000)")
         }
@@ -59,12 +64,14 @@ struct Convert: ParsableCommand {
         planOptions.dtype = dtype == .keep ? nil : DType(rawValue: dtype.rawValue)
         planOptions.keepOptimizer = keepOptimizer
         planOptions.allowUnmapped = allowUnmapped
-        let tables = try mapping.map { try MappingTable.parse(Data(MappedFile.contents(of: $0)), origin: $0) }
-        let setup = try ConversionSetup(sourcePath: source, model: modelOptions.model, configPath: modelOptions.config, extraTables: tables,
-                                        options: planOptions)
+        let setup = try modelOptions.setup(source, options: planOptions)
 
+        // A layout a model is built from gets weights of the shapes the family needs (unmapped
+        // tensors kept with --allow-unmapped are not the model's, and not checked).
+        if layout != .native { _ = try ModelGeometry(setup: setup, complete: false) }
         var write = try setup.standardWriteOptions(sourcePath: source)
         write.force = force
+        write.readFiles += modelOptions.readFiles
         write.maxShardSize = maxShardSize.flatMap(ByteSize.parse)
         let progress = ProgressLine()
         let result = try Converter.run(setup.plan, source: setup.source, to: output, options: write, progress: progress.update)

@@ -18,9 +18,8 @@ struct Diff: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
 
     func run() throws {
-        let left = try ConversionSetup(sourcePath: a, model: modelOptions.model, configPath: modelOptions.config, options: PlanOptions())
-        let right = try ConversionSetup(sourcePath: b, model: modelOptions.model == "auto" ? left.plan.family : modelOptions.model, configPath: modelOptions.config,
-                                        options: PlanOptions())
+        let left = try modelOptions.setup(a)
+        let right = try modelOptions.setup(b, family: modelOptions.model == "auto" ? left.plan.family : nil)
         let c = WeightComparison(try WeightStore.load(left), try WeightStore.load(right))
         if json {
             let object: [String: Any] = [

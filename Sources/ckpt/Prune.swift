@@ -1,6 +1,7 @@
 import ArgumentParser
 import CkptCore
 import CkptMappings
+import CkptModels
 import CkptVocab
 import Foundation
 
@@ -46,10 +47,16 @@ struct Prune: ParsableCommand {
     @Option(help: "Cast floating-point tensors: keep, float32, float16, bfloat16.")
     var dtype: Convert.DTypeChoice = .keep
 
-    @Flag(help: "Replace an existing, non-empty output folder.")
+    @Flag(help: ArgumentHelp("Replace an existing output folder that ckpt wrote before.",
+                             discussion: "Only the files a previous ckpt run wrote there (listed in its .ckpt-output marker) are "
+                                 + "replaced; a folder holding anything else is refused, naming the file."))
     var force = false
 
     func validate() throws {
+        if layout == .keras && (dtype == .float16 || dtype == .bfloat16) {
+            throw ValidationError("--layout keras writes float32 weights (bert4keras builds its models in float32); "
+                                  + "--dtype \(dtype.rawValue) goes with native, hf or tf")
+        }
         let modes = [keepTokens != nil, simplified, !corpus.isEmpty].filter { $0 }.count
         guard modes == 1 else { throw ValidationError("give exactly one of --keep-tokens, --simplified, --corpus") }
         if !startswith.isEmpty && !simplified { throw ValidationError("--startswith goes with --simplified") }
@@ -86,10 +93,11 @@ struct Prune: ParsableCommand {
         options.dtype = dtype == .keep ? nil : DType(rawValue: dtype.rawValue)
         options.vocabulary = VocabularySelection(keep: chosen.keep, compound: chosen.compound)
         options.vocabularySize = vocabulary.count
-        let setup = try ConversionSetup(sourcePath: source, model: modelOptions.model, configPath: modelOptions.config, options: options)
+        let setup = try modelOptions.setup(source, options: options)
         guard setup.plan.outputs.contains(where: { $0.selection != nil }) else {
             throw CkptError(.unsupported, file: setup.source.path, "no tensor of this checkpoint is indexed by the vocabulary")
         }
+        if layout != .native { _ = try ModelGeometry(setup: setup, complete: false) }
         var write = try setup.standardWriteOptions(sourcePath: source)
         write.force = force
         let newSize = Double(chosen.tokens.count)
@@ -98,6 +106,7 @@ struct Prune: ParsableCommand {
             if config["vocab_size"] == nil && config["n_vocab"] == nil { config["vocab_size"] = .number(newSize) }
             write.config = config
         }
+        write.readFiles += [vocab] + corpus + [keepTokens, compoundTokens].compactMap { $0 } + modelOptions.readFiles
         write.extraFiles.removeAll { ["vocab.txt", "spiece.model", FileSystem.basename(vocab)].contains(FileSystem.basename($0)) }
         if let sentencePiece {
             write.generatedFiles["spiece.model"] = try sentencePiece.serialized(order: chosen.keep)

@@ -29,18 +29,30 @@ struct Verify: ParsableCommand {
     }
 
     func run() throws {
-        // Both sides run the source's computation: the converted side reads the source's config
-        // (a Hugging Face config.json names activations the transformers way).
-        let left = try ConversionSetup(sourcePath: source, model: modelOptions.model, configPath: modelOptions.config, options: PlanOptions())
-        let right = try ConversionSetup(sourcePath: converted, model: modelOptions.model == "auto" ? left.plan.family : modelOptions.model,
-                                        configPath: modelOptions.config ?? left.config?.path, options: PlanOptions())
+        // Each side runs with its own config (the converted side falls back on the source's when it
+        // has none): a converted config that builds another model is a failed conversion.
+        let left = try modelOptions.setup(source)
+        let family = left.plan.family
+        var right = try modelOptions.setup(converted, family: family, configPath: .some(nil))
+        if right.config == nil, let path = left.config?.path {
+            right = try modelOptions.setup(converted, family: family, configPath: path)
+        }
         let a = try ReferenceModel(setup: left), b = try ReferenceModel(setup: right)
+        var ok = true
+        let configDifferences = a.geometry.differences(from: b.geometry)
+        if !configDifferences.isEmpty {
+            ok = false
+            print("config: \(right.config?.path ?? converted) builds another model: \(configDifferences.joined(separator: "; "))")
+        }
+        for note in a.geometry.approximationNotes(from: b.geometry) {
+            print("note: the converted config approximates an activation differently (\(note))")
+        }
         let weights = WeightComparison(a.weightStore, b.weightStore)
         // Weights the converted layout has no name for (RoFormer's pooler in transformers) are
         // dropped by design; they are reported, not counted against the conversion.
         let unrepresentable = Set(weights.onlyInA.filter { !Self.representable($0, in: right) })
-        var ok = weights.sameValues || (weights.onlyInB.isEmpty && weights.onlyInA.allSatisfy(unrepresentable.contains)
-                                        && weights.compared.allSatisfy(\.equalAtTargetPrecision))
+        ok = ok && (weights.sameValues || (weights.onlyInB.isEmpty && weights.onlyInA.allSatisfy(unrepresentable.contains)
+                                        && weights.compared.allSatisfy(\.equalAtTargetPrecision)))
         print("weights: \(weights.compared.count) compared, \(weights.onlyInA.count) only in source, \(weights.onlyInB.count) only in converted, "
               + "\(weights.compared.filter { !$0.equalAtTargetPrecision }.count) differing")
         for n in weights.onlyInA.prefix(5) {

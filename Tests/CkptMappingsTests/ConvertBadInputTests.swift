@@ -93,9 +93,17 @@ final class ConvertBadInputTests: ScratchTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).sorted(), ["notes.txt", "sub"])
         var force = try setup.standardWriteOptions(sourcePath: Fixtures.path("families/bert"))
         force.force = true
-        _ = try Converter.run(setup.plan, source: setup.source, to: out, options: force)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).sorted(), ["config.json", "model.safetensors"])
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch), ["out"])
+        // --force replaces only what ckpt wrote: the user's files are named and kept.
+        let refused = error { _ = try Converter.run(setup.plan, source: setup.source, to: out, options: force) }
+        XCTAssertEqual(refused?.kind, .badUsage)
+        XCTAssertTrue(refused?.detail.contains("'notes.txt'") ?? false, "\(String(describing: refused))")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).sorted(), ["notes.txt", "sub"])
+        // A folder ckpt wrote is replaced.
+        let mine = scratch + "/mine"
+        _ = try Converter.run(setup.plan, source: setup.source, to: mine, options: WriteOptions())
+        _ = try Converter.run(setup.plan, source: setup.source, to: mine, options: force)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: mine).sorted(), [".ckpt-output", "config.json", "model.safetensors"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch).sorted(), ["mine", "out"])
     }
 
     func testUnwritableOutputIsAnError() throws {

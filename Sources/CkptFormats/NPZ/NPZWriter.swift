@@ -50,11 +50,25 @@ public final class NPZWriter {
         count += 1
     }
 
-    public func finish() throws {
+    /// Writes the central directory; `comment` becomes the archive's comment (ckpt marks its own
+    /// outputs with `ckptComment`, so that `--force` knows what it may replace).
+    public func finish(comment: [UInt8] = []) throws {
         func le16(_ v: Int) -> [UInt8] { [UInt8(v & 0xff), UInt8((v >> 8) & 0xff)] }
         func le32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8((v >> (8 * $0)) & 0xff) } }
         try file.write(central)
-        try file.write(le32(0x0605_4b50) + le16(0) + le16(0) + le16(count) + le16(count) + le32(central.count) + le32(offset) + le16(0))
+        try file.write(le32(0x0605_4b50) + le16(0) + le16(0) + le16(count) + le16(count) + le32(central.count) + le32(offset)
+                       + le16(comment.count) + comment)
         try file.close()
+    }
+
+    /// The archive comment of the `.npz` files ckpt writes.
+    public static let ckptComment = Array("written by ckpt".utf8)
+
+    /// Whether `path` is an `.npz` that ckpt wrote (its archive ends with ckpt's comment).
+    public static func isCkptOutput(_ path: String) -> Bool {
+        guard FileSystem.isRegularFile(path), let file = try? MappedFile(path: path) else { return false }
+        let tail = ckptComment.count + 2
+        guard file.size >= 22 + ckptComment.count else { return false }
+        return withExtendedLifetime(file) { Array(file.bytes.suffix(tail)) } == [UInt8(ckptComment.count), 0] + ckptComment
     }
 }

@@ -60,6 +60,8 @@ public final class ShardedSafetensorsReader: TensorSource {
         !name.isEmpty && !name.hasPrefix("/") && !name.split(separator: "/").contains("..") && !name.contains("\\")
     }
 
+    public var files: [String] { [path] + shardReaders.map(\.path) }
+
     /// The `__metadata__` of the first shard (the index's own metadata holds only sizes).
     public var metadata: [String: String] { shardReaders.first?.metadata ?? [:] }
 

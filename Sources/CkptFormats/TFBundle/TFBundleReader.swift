@@ -20,6 +20,10 @@ public final class TFBundleReader: TensorSource {
     /// Version of the bundle format this reader understands (tensor_bundle.cc's kTensorBundleVersion).
     static let formatVersion: Int32 = 1
 
+    public var files: [String] {
+        [BundlePath.indexFile(path)] + (0..<numShards).map { BundlePath.dataFile(path, shard: $0, of: numShards) }
+    }
+
     public convenience init(path: String) throws {
         try self.init(prefix: try BundlePath.resolvePrefix(path))
     }

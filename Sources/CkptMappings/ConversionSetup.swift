@@ -17,7 +17,7 @@ public struct ConversionSetup {
     ///   - extraTables: user tables (`--mapping`), consulted with the built-in ones.
     public init(sourcePath: String, model: String?, configPath: String?, extraTables: [MappingTable] = [],
                 options: PlanOptions) throws {
-        let tables = extraTables + MappingTable.builtIn.filter { t in !extraTables.contains { $0.family == t.family } }
+        let tables = MappingTable.with(extraTables)
         if let model, model != "auto", MappingTable.named(model, among: tables) == nil {
             throw CkptError(.badUsage, "--model: unknown family '\(model)' (known: \(tables.map(\.family).sorted().joined(separator: ", ")))")
         }

@@ -36,9 +36,11 @@ public struct MappingTable: Sendable, Decodable {
     /// Per layout, tensors a file of that layout needs that no checkpoint of another layout holds
     /// (NEZHA's sinusoidal table), and how to compute them.
     public let generated: [String: [GeneratedTensorRule]]?
+    /// How the forward pass composes the blocks; nil for a family ckpt only converts.
+    public let forward: ArchitectureSpec?
 
     enum CodingKeys: String, CodingKey {
-        case family, description, detect, rules, derived, generated
+        case family, description, detect, rules, derived, generated, forward
         case kerasGraph = "keras_graph"
         case configSignature = "config_signature"
         case hfTied = "hf_tied"
@@ -67,6 +69,11 @@ public struct MappingTable: Sendable, Decodable {
         } catch {
             throw CkptError(.malformed, file: origin, "not a valid mapping table: \(error)")
         }
+    }
+
+    /// `extra` tables (a user's `--mapping`) with the built-in ones they do not replace.
+    public static func with(_ extra: [MappingTable]) -> [MappingTable] {
+        extra + builtIn.filter { t in !extra.contains { $0.family == t.family } }
     }
 
     public static func named(_ family: String, among tables: [MappingTable] = builtIn) -> MappingTable? {

@@ -31,7 +31,7 @@ extension ReferenceModel {
             var t = x.matmul(try weights.matrix("heads.mlm.dense.weight", rows: h, cols: e),
                              bias: try weights.vector("heads.mlm.dense.bias", count: e))
             t.apply(activations[0])
-            t = try NormLayer.load(weights, prefix: "heads.mlm.norm", size: e, epsilon: 1e-12)(t)
+            t = try NormLayer.load(weights, prefix: "heads.mlm.norm", size: e, epsilon: spec.mlmEpsilon)(t)
             var logits = t.matmul(try weights.matrix("embeddings.token.weight", rows: v, cols: e), transposed: true)
             logits.addRow(try weights.vector("heads.mlm.bias", count: v))
             out.add("mlm_probs", softmax(logits))

@@ -184,7 +184,7 @@ extension ModelGeometry {
             }
             maxDistance = distance
         }
-        if complete { activations = try ReferenceModel.activations(config, file: file) }
+        if complete { activations = try ReferenceModel.activations(config, default: spec.defaultActivation, file: file) }
 
         // Every tensor the pass may use, against the sizes above.
         let table = ShapeTable(self)
@@ -205,7 +205,7 @@ extension ModelGeometry {
     /// The geometry of the model a conversion plan describes: the plan's native shapes, named as
     /// the user's file names them. Nil for a family without a forward pass.
     public init?(setup: ConversionSetup, complete: Bool = true) throws {
-        guard let spec = ArchitectureSpec.table[setup.plan.family] else { return nil }
+        guard let spec = setup.table.forward else { return nil }
         let plan = try setup.nativePlan()
         var shapes: [String: [Int]] = [:], names: [String: String] = [:]
         for output in plan.outputs {

@@ -17,10 +17,8 @@ public struct ReferenceModel {
 
     /// Checks every weight's shape against the sizes derived from `config` and the tensors
     /// (`geometry`, when the caller derived it already from the plan) before anything is computed.
-    public init(family: String, weights: WeightStore, config: ModelConfig?, layers: Int, geometry: ModelGeometry? = nil) throws {
-        guard let spec = ArchitectureSpec.table[family] else {
-            throw CkptError(.unsupported, file: weights.origin, "no forward pass for the \(family) family")
-        }
+    public init(family: String, spec: ArchitectureSpec, weights: WeightStore, config: ModelConfig?, layers: Int,
+                geometry: ModelGeometry? = nil) throws {
         let g = try geometry ?? ModelGeometry(spec: spec, family: family, shapes: weights.tensors.mapValues(\.shape), names: [:],
                                               config: config, layers: layers, file: weights.origin)
         try BLAS.load()
@@ -36,7 +34,7 @@ public struct ReferenceModel {
     }
 
     /// bert4keras `hidden_act`: a name or a list (T5.1.1's ["gelu", "linear"]); `gelu` is erf-based.
-    static func activations(_ config: ModelConfig?, file: String) throws -> [Activation] {
+    static func activations(_ config: ModelConfig?, default fallback: String = "gelu", file: String) throws -> [Activation] {
         func parse(_ s: String) throws -> Activation {
             if s == "gelu_new" { return .gelu_tanh }
             guard let a = Activation(rawValue: s == "gelu_erf" ? "gelu" : s) else {
@@ -56,7 +54,7 @@ public struct ReferenceModel {
                 guard case .string(let s) = v else { throw CkptError(.malformed, file: config?.path ?? file, "hidden_act list holds a non-string") }
                 return try parse(s)
             }
-        default: return [.gelu]
+        default: return [try parse(fallback)]
         }
     }
 

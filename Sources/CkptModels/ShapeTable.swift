@@ -1,3 +1,5 @@
+import CkptMappings
+
 /// The shape of every canonical tensor the forward pass may use, in terms of a model's sizes,
 /// and the tensors each kind of model needs. Canonical names are shared by every family, so one
 /// table serves all of them (layer tensors are listed by their name after `layers.N.`).

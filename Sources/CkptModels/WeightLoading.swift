@@ -37,9 +37,12 @@ extension ReferenceModel {
         guard setup.plan.targetLayout == "native" else {
             throw CkptError(.unsupported, file: setup.source.path, "the forward pass reads native names")
         }
+        guard let spec = setup.table.forward, let geometry = try ModelGeometry(setup: setup) else {
+            throw CkptError(.unsupported, file: setup.source.path,
+                            "the \(setup.plan.family) family's table has no forward block: ckpt converts it but cannot run it")
+        }
         // Sizes and shapes first (names and shapes only), then the values.
-        let geometry = try ModelGeometry(setup: setup)
-        try self.init(family: setup.plan.family, weights: try WeightStore.load(setup), config: setup.config,
+        try self.init(family: setup.plan.family, spec: spec, weights: try WeightStore.load(setup), config: setup.config,
                       layers: setup.plan.layerCount, geometry: geometry)
     }
 }

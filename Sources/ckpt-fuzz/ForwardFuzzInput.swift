@@ -9,8 +9,11 @@ import Foundation
 /// head the checkpoint has. One input is `[family byte][config length: UInt16 LE][config][safetensors]`,
 /// so the fuzzer mutates the config, the header and the weights alike.
 enum ForwardFuzzInput {
+    /// Every family with a forward pass, each with a fixture folder `Fixtures/families/NAME`.
+    static let families = MappingTable.builtIn.filter { $0.forward != nil }.map(\.family)
+
     /// The family a first byte picks, as `ckpt forward --model` would be given it.
-    static func family(_ byte: UInt8) -> String { Fixtures.families[Int(byte) % Fixtures.families.count] }
+    static func family(_ byte: UInt8) -> String { families[Int(byte) % families.count] }
 
     static func compose(familyIndex: Int, config: [UInt8], safetensors: [UInt8]) -> [UInt8] {
         let n = min(config.count, Int(UInt16.max))
@@ -35,7 +38,8 @@ enum ForwardFuzzInput {
             let setup = try ConversionSetup(sourcePath: folder, model: family, configPath: nil, options: PlanOptions())
             let model = try ReferenceModel(setup: setup)
             let tokens = [1, 2, 3]
-            let encoder = setup.plan.family.hasPrefix("t5") || setup.plan.family.hasPrefix("gpt")
+            // Segments, heads and the UniLM mask are the encoder families' (T5 has an encoder too).
+            let encoder = setup.table.forward?.kind != .encoder
             var request = ForwardRequest(tokens: tokens, segments: encoder ? nil : [0, 0, 1], decoderTokens: tokens,
                                          heads: encoder ? [] : Set(model.availableHeads))
             var ran = try model.run(request).arrays.map(\.name)
@@ -52,7 +56,7 @@ enum ForwardFuzzInput {
     /// One seed per family: its fixture converted to native safetensors, with its config.
     static func seeds(fixtures: String, scratch: String) throws -> [[UInt8]] {
         var out: [[UInt8]] = []
-        for (k, family) in Fixtures.families.enumerated() {
+        for (k, family) in families.enumerated() {
             let setup = try ConversionSetup(sourcePath: "\(fixtures)/families/\(family)", model: family, configPath: nil,
                                             options: PlanOptions())
             let folder = "\(scratch)/seed-\(family)"
@@ -78,10 +82,5 @@ enum ForwardFuzzInput {
             done += n
         }
         close(fd)
-    }
-
-    enum Fixtures {
-        static let families = ["bert", "albert", "albert_unshared", "nezha", "roformer", "electra", "gpt", "gpt2", "gpt2_ml",
-                               "t5.1.0", "t5.1.1"]
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CkptCore
 import CkptFormats
 import CkptMappings
+import Foundation
 
 /// `ckpt inspect PATH`: every tensor with dtype, shape and size, the format, the detected
 /// architecture and the totals; `--json` for scripts, `--stats` for value statistics.
@@ -24,9 +25,14 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Also list format bookkeeping entries, such as TF2's _CHECKPOINTABLE_OBJECT_GRAPH.")
     var all = false
 
+    @Option(help: "An extra mapping table (JSON, as in Mappings/) for a family the binary does not know; may be repeated.")
+    var mapping: [String] = []
+
     func run() throws {
+        let tables = try mapping.map { try MappingTable.parse(Data(MappedFile.contents(of: $0)), origin: $0) }
         let source = try CheckpointOpener.open(path)
-        let report = try InspectReport(source: source, includeBookkeeping: all, filter: filter, withStats: stats)
+        let report = try InspectReport(source: source, includeBookkeeping: all, filter: filter, withStats: stats,
+                                       tables: MappingTable.with(tables))
         print(json ? report.json() : report.table(), terminator: "")
     }
 }

@@ -15,11 +15,12 @@ struct InspectReport {
     let rows: [Row]
     let withStats: Bool
 
-    init(source: any TensorSource, includeBookkeeping: Bool, filter: String?, withStats: Bool) throws {
+    init(source: any TensorSource, includeBookkeeping: Bool, filter: String?, withStats: Bool,
+         tables: [MappingTable] = MappingTable.builtIn) throws {
         format = source.formatName
         path = source.path
         // Detection looks at the whole checkpoint, not just the filtered rows.
-        architecture = ArchitectureDetector().detect(source.tensors.map(\.name))
+        architecture = ArchitectureDetector(tables: tables).detect(source.tensors.map(\.name))
         var rows: [Row] = []
         for t in source.tensors where includeBookkeeping || !t.isBookkeeping {
             if let filter, !Glob.matches(filter, t.name) { continue }

@@ -185,7 +185,35 @@ final class OutputSafetyTests: ScratchTestCase {
                     XCTAssertFalse(FileManager.default.fileExists(atPath: out))
                 }
             }
+            // Lies that still fit the tensors: the converted config builds another model.
+            for (k, edit) in verifyOnlyLies(family).enumerated() {
+                let lie = try editedConfig(good, as: "\(family)-verify-\(k)", edit)
+                let o = try ckpt(["verify", Fixtures.path("families/\(family)"), lie])
+                assertRefused(o, status: 1, "\(family) verify with a lying config \(k)")
+            }
         }
+    }
+
+    /// Config edits that the tensors cannot contradict: twice the heads (when they divide the
+    /// widths), another activation, a JSON list instead of an object.
+    func verifyOnlyLies(_ family: String) -> [(inout Any) -> Void] {
+        var lies: [(inout Any) -> Void] = [
+            { c in var d = c as! [String: Any]; d["hidden_act"] = "tanh"; c = d },
+            { c in c = [c] },
+        ]
+        if !family.hasPrefix("t5") {
+            lies.append { c in var d = c as! [String: Any]; d["num_attention_heads"] = 4; c = d }
+        }
+        return lies
+    }
+
+    func editedConfig(_ folder: String, as label: String, _ edit: (inout Any) -> Void) throws -> String {
+        let out = scratch + "/" + label
+        try FileManager.default.copyItem(atPath: folder, toPath: out)
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/config.json")))
+        edit(&config)
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: out + "/config.json"))
+        return out
     }
 
     func testSmallThings() throws {

@@ -54,10 +54,10 @@ final class GoldenForwardTests: ScratchTestCase {
     func check(family: String) throws {
         let dir = Fixtures.path("families/\(family)")
         let setup = try ConversionSetup(sourcePath: dir, model: family, configPath: nil, options: PlanOptions())
-        _ = try Converter.run(setup.plan, source: setup.source, to: scratch + "/native", options: try setup.standardWriteOptions(sourcePath: dir))
+        _ = try Converter.run(setup.plan, source: setup.source, to: scratch + "/native-\(family)", options: try setup.standardWriteOptions(sourcePath: dir))
         // ALBERT_Unshared's goldens come from ALBERT's shared TF release loaded into every layer;
         // its Keras fixture holds different, per-layer weights, so it is not a source for them.
-        let sources = [("tf", dir), ("keras", dir + "/model.weights.h5"), ("native", scratch + "/native")]
+        let sources = [("tf", dir), ("keras", dir + "/model.weights.h5"), ("native", scratch + "/native-\(family)")]
             .filter { family != "albert_unshared" || $0.0 != "keras" }
         let models = try sources.map { ($0.0, try model($0.1, family: family)) }
         let all = try cases(family)
@@ -88,15 +88,18 @@ final class GoldenForwardTests: ScratchTestCase {
         }
     }
 
-    func testBERT() throws { try check(family: "bert") }
-    func testALBERT() throws { try check(family: "albert") }
-    func testALBERTUnshared() throws { try check(family: "albert_unshared") }
-    func testNEZHA() throws { try check(family: "nezha") }
-    func testRoFormer() throws { try check(family: "roformer") }
-    func testELECTRA() throws { try check(family: "electra") }
-    func testGPT() throws { try check(family: "gpt") }
-    func testGPT2() throws { try check(family: "gpt2") }
-    func testGPT2ML() throws { try check(family: "gpt2_ml") }
-    func testT5v10() throws { try check(family: "t5.1.0") }
-    func testT5v11() throws { try check(family: "t5.1.1") }
+    /// Every folder of Fixtures/families with goldens is checked: a new family's fixtures are
+    /// tested by being there (its family is the `ckpt_family` of its config.json).
+    func testEveryFamilyFolderMatchesItsGoldens() throws {
+        let root = Fixtures.path("families")
+        var checked: [String] = []
+        for folder in try FileManager.default.contentsOfDirectory(atPath: root).sorted() {
+            let dir = root + "/" + folder
+            guard FileManager.default.fileExists(atPath: dir + "/forward/cases.json") else { continue }
+            let family = try Fixtures.json(dir + "/config.json")["ckpt_family"] as? String ?? folder
+            try check(family: family)
+            checked.append(family)
+        }
+        XCTAssertEqual(checked.count, Fixtures.families.count, "families with goldens: \(checked)")
+    }
 }

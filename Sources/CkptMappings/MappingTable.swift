@@ -63,9 +63,21 @@ public struct MappingTable: Sendable, Decodable {
         return decoded.all
     }()
 
-    public static func parse(_ data: Data, origin: String) throws -> MappingTable {
+    /// A table from its JSON; `extends` is resolved against the built-in tables (and `among`).
+    public static func parse(_ data: Data, origin: String, among others: [Data] = []) throws -> MappingTable {
         do {
-            return try JSONDecoder().decode(MappingTable.self, from: data)
+            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw CkptError(.malformed, file: origin, "not a valid mapping table: not a JSON object")
+            }
+            guard object["extends"] != nil else { return try JSONDecoder().decode(MappingTable.self, from: data) }
+            let resolved = try TableInheritance.resolve(object, origin: origin) { name in
+                (others + EmbeddedMappings.files.values.map { Data($0.utf8) }).lazy
+                    .compactMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+                    .first { $0["family"] as? String == name }
+            }
+            return try JSONDecoder().decode(MappingTable.self, from: JSONSerialization.data(withJSONObject: resolved))
+        } catch let error as CkptError {
+            throw error
         } catch {
             throw CkptError(.malformed, file: origin, "not a valid mapping table: \(error)")
         }

@@ -49,7 +49,7 @@ public enum Converter {
         try OutputSafety.check(output: outputPath, readFiles: source.files + options.readFiles + options.extraFiles,
                                readFolders: options.readFolders)
         let start = DispatchTime.now().uptimeNanoseconds
-        let folder = try AtomicDirectory(path: outputPath, force: options.force)
+        let folder = try AtomicOutput(path: outputPath, force: options.force)
         do {
             return try write(plan, source: source, folder: folder, options: options, start: start, progress: progress)
         } catch let error as CkptError {
@@ -60,7 +60,7 @@ public enum Converter {
         }
     }
 
-    private static func write(_ plan: ConversionPlan, source: any TensorSource, folder: AtomicDirectory, options: WriteOptions,
+    private static func write(_ plan: ConversionPlan, source: any TensorSource, folder: AtomicOutput, options: WriteOptions,
                               start: UInt64, progress: ((Int, Int) -> Void)?) throws -> ConversionResult {
         // Tensors whose stored bytes are the output bytes are copied by the kernel, in the order
         // they lie in the source so that neighbours merge into one copy; their checksums are
@@ -86,86 +86,27 @@ public enum Converter {
         }
         let verifier = ChecksumVerifier()
         verifier.start(path: source.path, tensors: outputs.filter { copies[$0.name] != nil }.map(\.inputs[0].source.name))
-        let entries = outputs.map { SafetensorsEntry(name: $0.name, dtype: $0.dtype, shape: $0.shape) }
-        let shards = SafetensorsWriter.shards(entries, maxBytes: options.maxShardSize)
+        let tensors = outputs.map { SinkTensor(name: $0.name, dtype: $0.dtype, shape: $0.shape, crc32c: crcs[$0.name]) }
+        let sink = try makeSink(options, folder: folder, tensors: tensors)
         let byName = Dictionary(uniqueKeysWithValues: outputs.map { ($0.name, $0) })
-        let total = entries.reduce(0) { $0 + $1.byteCount }
+        let total = tensors.reduce(0) { $0 + $1.byteCount }
         var done = 0, bytes = 0
-        func produce(_ e: SafetensorsEntry, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-            try TensorAssembly.produce(byName[e.name]!, from: source, into: sink)
-        }
-        func count(_ written: [SafetensorsEntry]) {
-            for e in written {
+        for segment in Segment.split(tensors, copies: copies, shardOf: sinkShard(options, tensors)) {
+            switch segment {
+            case .copy(let range, let copied):
+                try sink.appendCopy(range, tensors: copied)
+            case .produce(let t):
+                try sink.begin(t)
+                try TensorAssembly.produce(byName[t.name]!, from: source) { try sink.append($0) }
+            }
+            for t in segment.tensors {
                 done += 1
-                bytes += e.byteCount
+                bytes += t.byteCount
                 progress?(bytes, total)
             }
         }
-
-        var files: [String] = []
-        switch options.container {
-        case .safetensors:
-            for (k, shard) in shards.enumerated() {
-                let name = SafetensorsWriter.shardName(k, of: shards.count)
-                let segments = Segment.split(shard, copies: copies)
-                var phase = 0
-                if case .copy(let range, _)? = segments.first { phase = range.offset }
-                let writer = try SafetensorsWriter(path: folder.file(name), entries: shard, metadata: options.metadata, dataPhase: phase)
-                for segment in segments {
-                    switch segment {
-                    case .copy(let range, _): try writer.append(range)
-                    case .produce(let e): try produce(e) { try writer.append($0) }
-                    }
-                    count(segment.entries)
-                }
-                try writer.finish()
-                files.append(name)
-            }
-            if shards.count > 1 {
-                try write(SafetensorsWriter.index(shards), to: folder.file("model.safetensors.index.json"))
-                files.append("model.safetensors.index.json")
-            }
-        case .tfBundle:
-            let writer = try TFBundleWriter(prefix: folder.file("model.ckpt"), shards: shards.count,
-                                            sizes: shards.map { $0.reduce(0) { $0 + $1.byteCount } })
-            for (k, shard) in shards.enumerated() {
-                for segment in Segment.split(shard, copies: copies) {
-                    switch segment {
-                    case .copy(let range, let copied):
-                        try writer.appendCopies(range, tensors: copied.map { ($0.name, $0.dtype, $0.shape, crcs[$0.name]!) }, shard: k)
-                    case .produce(let e):
-                        try writer.begin(e.name, dtype: e.dtype, shape: e.shape, shard: k)
-                        try produce(e) { try writer.append($0) }
-                    }
-                    count(segment.entries)
-                }
-            }
-            try writer.finish()
-            files = ["model.ckpt.index"] + (0..<shards.count).map { FileSystem.basename(BundlePath.dataFile("model.ckpt", shard: $0, of: shards.count)) }
-            try write(TFBundleWriter.stateFile(prefixName: "model.ckpt"), to: folder.file("checkpoint"))
-            files.append("checkpoint")
-        case .kerasH5:
-            // libhdf5 lays out the file (groups, attributes, datasets with their space reserved);
-            // the tensor bytes then go straight to their offsets, copied or streamed as above.
-            let path = folder.file("model.h5")
-            let offsets = try KerasH5Writer.create(path: path, layers: options.kerasLayers)
-            let file = try OutputFile(existing: path)
-            file.preallocate(FileSystem.size(path) ?? 0)  // libhdf5 leaves the reserved space a hole
-            for e in entries {
-                guard let offset = offsets[e.name] else {
-                    throw CkptError(.malformed, file: path, tensor: e.name, "tensor has no layer in the Keras model")
-                }
-                try file.seek(to: offset)
-                let start = file.bytesWritten
-                if let range = copies[e.name] { try file.append(range) } else { try produce(e) { try file.write($0) } }
-                guard file.bytesWritten - start == e.byteCount else {
-                    throw CkptError(.sizeMismatch, file: path, tensor: e.name, "wrote \(file.bytesWritten - start) bytes, expected \(e.byteCount)")
-                }
-                count([e])
-            }
-            try file.close()
-            files = ["model.h5"]
-        }
+        try sink.finish()
+        var files = sink.files
         try writeSideFiles(options, folder: folder, files: &files)
         try folder.mark(files: files)
         try verifier.wait()
@@ -175,30 +116,53 @@ public enum Converter {
                                 dropped: plan.dropped, seconds: seconds)
     }
 
-    /// A shard's tensors in write order: runs of copies that lie back to back in one source file
-    /// (one kernel copy each), and tensors built one at a time.
-    enum Segment {
-        case copy(StoredRange, [SafetensorsEntry])
-        case produce(SafetensorsEntry)
+    /// The sink of the options' container, told every tensor in write order.
+    static func makeSink(_ options: WriteOptions, folder: AtomicOutput, tensors: [SinkTensor]) throws -> any TensorSink {
+        switch options.container {
+        case .safetensors:
+            return SafetensorsSink(folder: folder.workPath, tensors: tensors, maxShardSize: options.maxShardSize,
+                                   metadata: options.metadata)
+        case .tfBundle: return try TFBundleSink(folder: folder.workPath, tensors: tensors, maxShardSize: options.maxShardSize)
+        case .kerasH5: return try KerasH5Sink(folder: folder.workPath, layers: options.kerasLayers)
+        }
+    }
 
-        var entries: [SafetensorsEntry] {
+    /// Which shard each tensor goes to, so that one kernel copy never spans two files.
+    static func sinkShard(_ options: WriteOptions, _ tensors: [SinkTensor]) -> [String: Int] {
+        guard options.container != .kerasH5 else { return [:] }
+        let entries = tensors.map { SafetensorsEntry(name: $0.name, dtype: $0.dtype, shape: $0.shape) }
+        var out: [String: Int] = [:]
+        for (k, shard) in SafetensorsWriter.shards(entries, maxBytes: options.maxShardSize).enumerated() {
+            for e in shard { out[e.name] = k }
+        }
+        return out
+    }
+
+    /// Tensors in write order: runs of copies that lie back to back in one source file and one
+    /// output shard (one kernel copy each), and tensors built one at a time.
+    enum Segment {
+        case copy(StoredRange, [SinkTensor])
+        case produce(SinkTensor)
+
+        var tensors: [SinkTensor] {
             switch self {
-            case .copy(_, let es): return es
-            case .produce(let e): return [e]
+            case .copy(_, let ts): return ts
+            case .produce(let t): return [t]
             }
         }
 
-        static func split(_ shard: [SafetensorsEntry], copies: [String: StoredRange]) -> [Segment] {
+        static func split(_ tensors: [SinkTensor], copies: [String: StoredRange], shardOf: [String: Int]) -> [Segment] {
             var out: [Segment] = []
-            for e in shard {
-                guard let range = copies[e.name] else {
-                    out.append(.produce(e))
+            for t in tensors {
+                guard let range = copies[t.name] else {
+                    out.append(.produce(t))
                     continue
                 }
-                if case .copy(let r, let es)? = out.last, r.path == range.path, r.offset + r.count == range.offset {
-                    out[out.count - 1] = .copy(StoredRange(path: r.path, offset: r.offset, count: r.count + range.count), es + [e])
+                if case .copy(let r, let ts)? = out.last, r.path == range.path, r.offset + r.count == range.offset,
+                   shardOf[ts[0].name] == shardOf[t.name] {
+                    out[out.count - 1] = .copy(StoredRange(path: r.path, offset: r.offset, count: r.count + range.count), ts + [t])
                 } else {
-                    out.append(.copy(range, [e]))
+                    out.append(.copy(range, [t]))
                 }
             }
             return out
@@ -206,7 +170,7 @@ public enum Converter {
     }
 
     /// config.json, generated files and copied vocabularies.
-    private static func writeSideFiles(_ options: WriteOptions, folder: AtomicDirectory, files: inout [String]) throws {
+    private static func writeSideFiles(_ options: WriteOptions, folder: AtomicOutput, files: inout [String]) throws {
         if let config = options.config {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -71,8 +71,10 @@ public struct MappingTable: Sendable, Decodable {
             }
             guard object["extends"] != nil else { return try JSONDecoder().decode(MappingTable.self, from: data) }
             let resolved = try TableInheritance.resolve(object, origin: origin) { name in
-                (others + EmbeddedMappings.files.values.map { Data($0.utf8) }).lazy
-                    .compactMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+                // Built-in tables are named after their family: one parse, not one per table.
+                let candidates = (EmbeddedMappings.files["\(name).json"].map { [Data($0.utf8)] } ?? []) + others
+                    + EmbeddedMappings.files.values.map { Data($0.utf8) }
+                return candidates.lazy.compactMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
                     .first { $0["family"] as? String == name }
             }
             return try JSONDecoder().decode(MappingTable.self, from: JSONSerialization.data(withJSONObject: resolved))

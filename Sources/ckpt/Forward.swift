@@ -81,69 +81,21 @@ struct Forward: ParsableCommand {
         }
         let setup = try modelOptions.setup(source)
         // The output is checked before any work, and again (for a file that appeared since) when written.
-        let target = try output.map {
-            try NPZOutput.Target(path: $0, force: force, readFolders: FileSystem.isDirectory(source) ? [source] : [],
-                                 readFiles: setup.source.files + modelOptions.readFiles + [setup.config?.path, vocabPath].compactMap { $0 })
-        }
+        let readFiles = setup.source.files + modelOptions.readFiles + [setup.config?.path, vocabPath].compactMap { $0 }
+        let readFolders = FileSystem.isDirectory(source) ? [source] : []
+        if let output { try OutputsFile.check(output, force: force, readFiles: readFiles, readFolders: readFolders) }
         let reference = try ReferenceModel(setup: setup)
         let request = ForwardRequest(tokens: ids, segments: segments?.values, decoderTokens: decoderTokens?.values,
                                      application: Application(rawValue: application.rawValue)!, heads: heads.heads)
         let outputs = try reference.run(request)
-        if let target, let output {
-            try NPZOutput.write(outputs, to: target)
+        if let output {
+            try OutputsFile.write(outputs, to: output, force: force, readFiles: readFiles, readFolders: readFolders)
             Output.error("wrote \(outputs.arrays.map(\.name).joined(separator: ", ")) to \(output)")
         } else {
             for a in outputs.arrays {
                 let head = a.values.prefix(4).map { String(format: "%.6g", $0) }.joined(separator: ", ")
                 print("\(a.name) \(ShapeMath.describe(a.shape)): [\(head)\(a.values.count > 4 ? ", ..." : "")]")
             }
-        }
-    }
-}
-
-/// Writes forward outputs as an `.npz`, atomically (temporary name, then rename). The output may
-/// not touch an input; an existing file is replaced only with `force` and only when ckpt wrote it.
-enum NPZOutput {
-    /// An output path that passed the checks: not an input, and not a file ckpt may not replace.
-    struct Target {
-        let path: String
-        let force: Bool
-        let readFolders: [String]
-        let readFiles: [String]
-
-        init(path: String, force: Bool, readFolders: [String], readFiles: [String]) throws {
-            (self.path, self.force, self.readFolders, self.readFiles) = (path, force, readFolders, readFiles)
-            try check()
-        }
-
-        func check() throws {
-            try OutputSafety.check(output: path, readFiles: readFiles, readFolders: readFolders)
-            guard FileSystem.exists(path) else { return }
-            guard force else { throw CkptError(.badUsage, file: path, "exists (--force replaces an .npz that ckpt wrote)") }
-            guard NPZWriter.isCkptOutput(path) else {
-                throw CkptError(.badUsage, file: path, "--force replaces only an .npz that ckpt wrote, and this file is not one")
-            }
-        }
-    }
-
-    static func write(_ outputs: ForwardOutputs, to target: Target) throws {
-        try target.check()
-        let path = target.path
-        let tmp = FileSystem.join(FileSystem.dirname(path), ".\(FileSystem.basename(path)).ckpt-tmp-\(getpid())")
-        unlink(tmp)
-        do {
-            let writer = try NPZWriter(path: tmp)
-            for a in outputs.arrays {
-                let bytes = a.values.withUnsafeBytes { Array($0) }
-                try writer.add(a.name, dtype: .float32, shape: a.shape, bytes: bytes)
-            }
-            try writer.finish(comment: NPZWriter.ckptComment)
-            guard rename(tmp, path) == 0 else {
-                throw CkptError(.ioFailure, file: path, "cannot move the output into place: \(String(cString: strerror(errno)))")
-            }
-        } catch let error as CkptError {
-            unlink(tmp)
-            throw error.file == tmp ? CkptError(error.kind, file: path, tensor: error.tensor, error.detail) : error
         }
     }
 }

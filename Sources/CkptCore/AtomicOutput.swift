@@ -7,13 +7,15 @@ import Darwin
 #endif
 import CSystem
 
-/// An output folder that appears under its final name only when complete: files are written
-/// into a hidden temporary folder beside it, which `commit()` renames into place. Until then, and
-/// after any failure, nothing exists under the final name (or the previous folder stays as it was).
-public final class AtomicDirectory {
+/// An output — a folder of files, or one file — that appears under its final name only when
+/// complete: it is written under a hidden temporary name beside it, which `commit()` renames into
+/// place. Until then, and after any failure or interrupt, nothing exists under the final name (or
+/// the previous output stays as it was). Every writer of ckpt goes through it.
+public final class AtomicOutput {
     public let finalPath: String
-    /// Where files go while the job runs.
+    /// Where the output is written while the job runs (a folder, or a file for `init(file:)`).
     public let workPath: String
+    private let isFile: Bool
     private var committed = false
 
     /// The file that marks a folder as ckpt's output; it lists the files ckpt wrote there, so that
@@ -26,6 +28,7 @@ public final class AtomicDirectory {
         var p = path
         while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
         finalPath = p
+        isFile = false
         if FileSystem.exists(p) {
             guard FileSystem.isDirectory(p) else {
                 throw CkptError(.badUsage, file: p, "exists and is not a folder")
@@ -42,11 +45,7 @@ public final class AtomicDirectory {
                 }
             }
         }
-        let parent = FileSystem.dirname(p)
-        guard FileSystem.isDirectory(parent) else {
-            throw CkptError(.fileNotFound, file: parent, "parent folder of the output does not exist")
-        }
-        workPath = FileSystem.join(parent, ".\(FileSystem.basename(p)).ckpt-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        workPath = try Self.temporaryName(for: p)
         guard mkdir(workPath, 0o755) == 0 else {
             throw CkptError(.ioFailure, file: p, "cannot create the output folder: \(String(cString: strerror(errno)))")
         }
@@ -54,9 +53,34 @@ public final class AtomicDirectory {
         ckpt_interrupts_protect(workPath, p)
     }
 
+    /// One output file (`workPath` is where to write it). An existing `path` is replaced only
+    /// with `force`, and only when `isOwn` recognises it as a file ckpt wrote.
+    public init(file path: String, force: Bool, isOwn: (String) -> Bool) throws {
+        finalPath = path
+        isFile = true
+        if FileSystem.exists(path) {
+            guard FileSystem.isRegularFile(path) else { throw CkptError(.badUsage, file: path, "exists and is not a file") }
+            guard force else { throw CkptError(.badUsage, file: path, "exists (--force replaces a file that ckpt wrote)") }
+            guard isOwn(path) else {
+                throw CkptError(.badUsage, file: path, "--force replaces only a file that ckpt wrote, and this file is not one")
+            }
+        }
+        workPath = try Self.temporaryName(for: path)
+        ckpt_interrupts_protect(workPath, path)
+    }
+
+    /// A hidden name beside `path`, unique to this process and call.
+    private static func temporaryName(for path: String) throws -> String {
+        let parent = FileSystem.dirname(path)
+        guard FileSystem.isDirectory(parent) else {
+            throw CkptError(.fileNotFound, file: parent, "parent folder of the output does not exist")
+        }
+        return FileSystem.join(parent, ".\(FileSystem.basename(path)).ckpt-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    }
+
     deinit {
         if !committed {
-            Self.removeTree(workPath)
+            if isFile { unlink(workPath) } else { Self.removeTree(workPath) }
             ckpt_interrupts_protect(nil, nil)
         }
     }
@@ -95,6 +119,14 @@ public final class AtomicDirectory {
         // An interrupt during the renames waits for them, then finds nothing left to remove.
         ckpt_interrupts_begin_commit()
         defer { ckpt_interrupts_end_commit() }
+        if isFile {
+            // rename(2) replaces an existing file atomically.
+            guard rename(workPath, finalPath) == 0 else {
+                throw CkptError(.ioFailure, file: finalPath, "cannot move the output into place: \(String(cString: strerror(errno)))")
+            }
+            committed = true
+            return
+        }
         var old: String?
         if FileSystem.exists(finalPath) {
             let backup = workPath + ".old"

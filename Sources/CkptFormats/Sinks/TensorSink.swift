@@ -1,0 +1,47 @@
+import CkptCore
+
+/// One tensor as a sink receives it. `crc32c` is the checksum the source stores for the bytes a
+/// kernel copy moves (a TF bundle entry's), so a TF-to-TF copy need not read them.
+public struct SinkTensor: Sendable {
+    public let name: String
+    public let dtype: DType
+    public let shape: [Int]
+    public let crc32c: UInt32?
+
+    public init(name: String, dtype: DType, shape: [Int], crc32c: UInt32? = nil) {
+        self.name = name
+        self.dtype = dtype
+        self.shape = shape
+        self.crc32c = crc32c
+    }
+
+    public var byteCount: Int { ShapeMath.byteCount(shape, dtype) ?? 0 }
+}
+
+/// A writer tensors stream into, in the order it was told at creation: each tensor is begun and
+/// its bytes appended (in pieces, C order), or several whole tensors lying back to back in another
+/// file are appended at once, copied by the kernel. `finish` completes the files. Memory stays
+/// bounded by what one tensor needs. Every format ckpt writes is one: safetensors (sharded or
+/// not), TF bundle, Keras HDF5, npz.
+public protocol TensorSink: AnyObject {
+    /// The files written, relative to the output folder (complete after `finish`).
+    var files: [String] { get }
+    func begin(_ tensor: SinkTensor) throws
+    func append(_ bytes: UnsafeRawBufferPointer) throws
+    /// The bytes of `tensors`, back to back in `range` of another file.
+    func appendCopy(_ range: StoredRange, tensors: [SinkTensor]) throws
+    func finish() throws
+}
+
+extension TensorSink {
+    /// For sinks that cannot take a kernel copy: the range read back, tensor by tensor.
+    func appendCopyByReading(_ range: StoredRange, tensors: [SinkTensor]) throws {
+        let file = try MappedFile(path: range.path)
+        var offset = range.offset
+        for t in tensors {
+            try begin(t)
+            try withExtendedLifetime(file) { try append(try file.slice(offset: offset, count: t.byteCount, tensor: t.name)) }
+            offset += t.byteCount
+        }
+    }
+}

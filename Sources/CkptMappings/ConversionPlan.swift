@@ -104,19 +104,36 @@ public struct ConversionPlanner {
         return count
     }
 
+    /// One rule at one layer, bound to the source tensor it reads.
+    struct Binding {
+        let rule: MappingRule
+        let layer: Int?
+        let input: PlannedInput
+    }
+
+    func fail(_ kind: CkptError.Kind, _ tensor: String?, _ why: String) -> CkptError {
+        CkptError(kind, file: sourcePath, tensor: tensor, why)
+    }
+
+    /// Names and shapes only: bind every rule to its source tensors, fuse them into the target's
+    /// tensors, and account for every source tensor left over.
     public func plan(_ tensors: [TensorInfo], options: PlanOptions) throws -> ConversionPlan {
-        func fail(_ kind: CkptError.Kind, _ tensor: String?, _ why: String) -> CkptError {
-            CkptError(kind, file: sourcePath, tensor: tensor, why)
-        }
+        let (bound, used) = try bind(tensors, options: options)
+        var (outputs, dropped) = try fuse(bound, options: options)
+        let unmapped = try account(tensors, used: used, options: options, outputs: &outputs, dropped: &dropped)
+        return ConversionPlan(family: table.family, sourceLayout: sourceLayout, targetLayout: options.targetLayout,
+                              layerCount: layerCount, outputs: outputs, dropped: dropped, unmapped: unmapped)
+    }
+
+    /// 1. Every rule, expanded over the layers, bound to its source tensor; a required one missing
+    /// is an error (rules whose every copy is missing in an optional group are fine).
+    func bind(_ tensors: [TensorInfo], options: PlanOptions) throws -> (bound: [Binding], used: Set<String>) {
         let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let byGroupKey = Dictionary(tensors.compactMap { t in t.groupKey.map { ($0, t) } }, uniquingKeysWith: { a, _ in a })
         func lookup(_ name: String) -> TensorInfo? {
             sourceLayout == "keras" ? (byGroupKey[name] ?? byName[name]) : byName[name]
         }
-        let identity = LayoutName(template: "")
-
-        // 1. Every rule, expanded over the layers, bound to its source tensor.
-        var bound: [(rule: MappingRule, layer: Int?, input: PlannedInput)] = []
+        var bound: [Binding] = []
         var used = Set<String>()
         var missing: [String] = []
         for rule in table.rules {
@@ -128,6 +145,9 @@ public struct ConversionPlanner {
             } else {
                 continue
             }
+            // No target name: an empty template, dropped as "no target name" by `fuse`.
+            let toTarget = options.targetLayout == "native" ? LayoutName(template: "")
+                : rule.layouts[options.targetLayout] ?? LayoutName(template: "")
             let layered = LayerTemplate.hasIndex(rule.native) || LayerTemplate.hasIndex(fromSource.template)
             for layer in layered ? Array(0..<layerCount) : [0] {
                 let sourceName = LayerTemplate.expand(fromSource.template, layer: layer)
@@ -137,24 +157,19 @@ public struct ConversionPlanner {
                 }
                 let nativeShape = try Self.nativeShape(of: t, through: fromSource, file: sourcePath)
                 used.insert(t.name)
-                let toTarget: LayoutName
-                if options.targetLayout == "native" {
-                    toTarget = identity
-                } else if let l = rule.layouts[options.targetLayout] {
-                    toTarget = l
-                } else {
-                    toTarget = LayoutName(template: "")  // resolved below as "no target name"
-                }
-                bound.append((rule, layered ? layer : nil, PlannedInput(source: t, fromSource: fromSource, nativeShape: nativeShape, toTarget: toTarget)))
+                bound.append(Binding(rule: rule, layer: layered ? layer : nil,
+                                     input: PlannedInput(source: t, fromSource: fromSource, nativeShape: nativeShape, toTarget: toTarget)))
             }
         }
-        // Rules whose every copy is missing in an optional group are fine; required ones are not.
         guard missing.isEmpty else {
             throw fail(.tensorNotFound, missing.first, "\(missing.count) tensor(s) the \(table.family) family needs are missing: "
                 + missing.prefix(5).joined(separator: ", "))
         }
+        return (bound, used)
+    }
 
-        // 2. Outputs: one per target name; parts of one fused target are merged in part order.
+    /// 2. Outputs: one per target name; parts of one fused target are merged in part order.
+    func fuse(_ bound: [Binding], options: PlanOptions) throws -> (outputs: [PlannedOutput], dropped: [DroppedTensor]) {
         var outputs: [PlannedOutput] = []
         var dropped: [DroppedTensor] = []
         var fused: [String: [(part: Int, native: String, input: PlannedInput, rule: MappingRule)]] = [:]
@@ -183,35 +198,51 @@ public struct ConversionPlanner {
             let first = parts[0]
             let count = first.input.toTarget.part?.count ?? 1
             guard parts.count == count, parts.map(\.part) == Array(0..<count) else {
-                let shared = LayerTemplate.hasIndex(first.rule.native) && !LayerTemplate.hasIndex(first.input.toTarget.template)
-                throw fail(.malformed, name, shared
-                    ? "the \(options.targetLayout) layout shares one tensor across layers, but the source's layers differ (\(parts.count) to one name)"
-                    : parts.count == 1 || count == 1
-                    ? "two source tensors map to this target name" : "fused target needs \(count) parts, found \(parts.count)")
+                throw fail(.malformed, name, Self.fusionProblem(first.rule, first.input, found: parts.count, expected: count,
+                                                                layout: options.targetLayout))
             }
             let dtype = Self.outputDType(first.input.source.dtype, options.dtype)
             var shape = try Self.targetShape(parts.map(\.input), file: sourcePath, name: name)
             let vocabAxis = first.rule.vocabAxis.map { axis -> Int in
                 first.input.toTarget.transpose ? 1 - axis : axis
             }
-            var selection: VocabularySelection?
-            if let vocabulary = options.vocabulary, let axis = vocabAxis, axis < shape.count {
-                let rows = shape[axis]
-                if let expected = options.vocabularySize, expected != rows {
-                    throw fail(.sizeMismatch, first.input.source.name,
-                               "the vocabulary has \(expected) tokens, this tensor has \(rows) vocabulary rows")
-                }
-                if let bad = (vocabulary.keep + vocabulary.compound.flatMap { $0 }).first(where: { $0 < 0 || $0 >= rows }) {
-                    throw fail(.outOfBounds, name, "vocabulary id \(bad) is outside the \(rows) rows of this tensor")
-                }
-                shape[axis] = vocabulary.newSize
-                selection = vocabulary
-            }
+            let selection = try vocabularySelection(options, axis: vocabAxis, shape: &shape, name: name, source: first.input.source)
             outputs.append(PlannedOutput(name: name, nativeName: count == 1 ? first.native : nil, dtype: dtype, shape: shape,
                                          inputs: parts.map(\.input), vocabAxis: vocabAxis, selection: selection))
         }
+        return (outputs, dropped)
+    }
 
-        // 3. Everything else in the source: dropped with a reason, kept, or an error.
+    /// Why parts do not fuse into one target tensor.
+    static func fusionProblem(_ rule: MappingRule, _ input: PlannedInput, found: Int, expected: Int, layout: String) -> String {
+        if LayerTemplate.hasIndex(rule.native) && !LayerTemplate.hasIndex(input.toTarget.template) {
+            return "the \(layout) layout shares one tensor across layers, but the source's layers differ (\(found) to one name)"
+        }
+        if found == 1 || expected == 1 { return "two source tensors map to this target name" }
+        return "fused target needs \(expected) parts, found \(found)"
+    }
+
+    /// With `prune`: the rows kept along the vocabulary axis, checked against the tensor (the
+    /// shape gets the new vocabulary size).
+    func vocabularySelection(_ options: PlanOptions, axis: Int?, shape: inout [Int], name: String,
+                             source: TensorInfo) throws -> VocabularySelection? {
+        guard let vocabulary = options.vocabulary, let axis, axis < shape.count else { return nil }
+        let rows = shape[axis]
+        if let expected = options.vocabularySize, expected != rows {
+            throw fail(.sizeMismatch, source.name, "the vocabulary has \(expected) tokens, this tensor has \(rows) vocabulary rows")
+        }
+        if let bad = (vocabulary.keep + vocabulary.compound.flatMap { $0 }).first(where: { $0 < 0 || $0 >= rows }) {
+            throw fail(.outOfBounds, name, "vocabulary id \(bad) is outside the \(rows) rows of this tensor")
+        }
+        shape[axis] = vocabulary.newSize
+        return vocabulary
+    }
+
+    /// 3. Everything else in the source: dropped with a reason, kept (`--allow-unmapped`,
+    /// `--keep-optimizer`), or an error; then the tensors generated for the target.
+    func account(_ tensors: [TensorInfo], used: Set<String>, options: PlanOptions, outputs: inout [PlannedOutput],
+                 dropped: inout [DroppedTensor]) throws -> [TensorInfo] {
+        let identity = LayoutName(template: "")
         let derived = Set(table.derived?[sourceLayout] ?? [])
         var unmapped: [TensorInfo] = []
         var unknown: [String] = []
@@ -246,8 +277,7 @@ public struct ConversionPlanner {
             outputs.append(PlannedOutput(name: name, nativeName: nil, dtype: Self.outputDType(.float32, options.dtype), shape: generator.shape,
                                          inputs: [], vocabAxis: nil, selection: nil, generator: generator))
         }
-        return ConversionPlan(family: table.family, sourceLayout: sourceLayout, targetLayout: options.targetLayout,
-                              layerCount: layerCount, outputs: outputs, dropped: dropped, unmapped: unmapped)
+        return unmapped
     }
 
     static func outputDType(_ source: DType, _ requested: DType?) -> DType {

@@ -94,6 +94,15 @@ public struct MappingTable: Sendable, Decodable {
         tables.first { $0.family == family }
     }
 
+    /// Whether a canonical weight has a name in `layout` (`native` names every one): RoFormer's
+    /// pooler has none in transformers' layout, for example.
+    public func hasName(forNative native: String, in layout: String, layers: Int) -> Bool {
+        guard layout != "native" else { return true }
+        return rules.contains { rule in
+            rule.layouts[layout] != nil && (0..<max(1, layers)).contains { LayerTemplate.expand(rule.native, layer: $0) == native }
+        }
+    }
+
     /// Layouts this table names tensors in (besides `native`).
     public var layouts: Set<String> { Set(rules.flatMap { $0.layouts.keys }) }
 }

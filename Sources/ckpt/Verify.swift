@@ -37,71 +37,26 @@ struct Verify: ParsableCommand {
         if right.config == nil, let path = left.config?.path {
             right = try modelOptions.setup(converted, family: family, configPath: path)
         }
-        let a = try ReferenceModel(setup: left), b = try ReferenceModel(setup: right)
-        var ok = true
-        let configDifferences = a.geometry.differences(from: b.geometry)
-        if !configDifferences.isEmpty {
-            ok = false
-            print("config: \(right.config?.path ?? converted) builds another model: \(configDifferences.joined(separator: "; "))")
+        let v = try Verification(source: left, converted: right, randomInputs: random, tolerance: tolerance)
+        if !v.configDifferences.isEmpty {
+            print("config: \(right.config?.path ?? converted) builds another model: \(v.configDifferences.joined(separator: "; "))")
         }
-        for note in a.geometry.approximationNotes(from: b.geometry) {
-            print("note: the converted config approximates an activation differently (\(note))")
+        for note in v.notes { print("note: the converted config approximates an activation differently (\(note))") }
+        let w = v.weights
+        let differing = w.compared.filter { !$0.equalAtTargetPrecision }
+        print("weights: \(w.compared.count) compared, \(w.onlyInA.count) only in source, \(w.onlyInB.count) only in converted, "
+              + "\(differing.count) differing")
+        for n in w.onlyInA.prefix(5) {
+            print("  only in source: \(n)" + (v.unrepresentable.contains(n) ? " (no name in the \(v.convertedLayout) layout)" : ""))
         }
-        let weights = WeightComparison(a.weightStore, b.weightStore)
-        // Weights the converted layout has no name for (RoFormer's pooler in transformers) are
-        // dropped by design; they are reported, not counted against the conversion.
-        let unrepresentable = Set(weights.onlyInA.filter { !Self.representable($0, in: right) })
-        ok = ok && (weights.sameValues || (weights.onlyInB.isEmpty && weights.onlyInA.allSatisfy(unrepresentable.contains)
-                                        && weights.compared.allSatisfy(\.equalAtTargetPrecision)))
-        print("weights: \(weights.compared.count) compared, \(weights.onlyInA.count) only in source, \(weights.onlyInB.count) only in converted, "
-              + "\(weights.compared.filter { !$0.equalAtTargetPrecision }.count) differing")
-        for n in weights.onlyInA.prefix(5) {
-            print("  only in source: \(n)" + (unrepresentable.contains(n) ? " (no name in the \(right.plan.sourceLayout) layout)" : ""))
+        for n in w.onlyInB.prefix(5) { print("  only in converted: \(n)") }
+        for e in differing.prefix(5) { print("  differs: \(e.name) (max abs \(e.maxAbsolute))") }
+        for (name, diff) in v.outputDifferences.sorted(by: { $0.key < $1.key }) {
+            print("output \(name): max difference \(diff) (tolerance \(v.tolerance))")
         }
-        for n in weights.onlyInB.prefix(5) { print("  only in converted: \(n)") }
-        for e in weights.compared.filter({ !$0.equalAtTargetPrecision }).prefix(5) {
-            print("  differs: \(e.name) (max abs \(e.maxAbsolute))")
-        }
-        let cast = b.weightStore.tensors.values.contains { $0.dtype == .float16 || $0.dtype == .bfloat16 }
-            && !a.weightStore.tensors.values.contains { $0.dtype == .float16 || $0.dtype == .bfloat16 }
-        let limit = tolerance ?? (cast ? 1e-2 : 1e-5)
-        var worst: [String: Float] = [:]
-        let heads = Set(a.availableHeads).intersection(b.availableHeads)
-        for var request in RandomInputs.requests(a, count: random) {
-            request.heads = request.heads.intersection(heads)
-            let x = try a.run(request), y = try b.run(request)
-            for out in x.arrays {
-                guard let other = y[out.name] else { worst[out.name] = .infinity; continue }
-                // Max difference over the output's scale: absolute for outputs within [-1, 1]
-                // (probabilities), relative to the largest magnitude for hidden states.
-                var m: Float = 0, scale: Float = 1
-                for i in out.values.indices {
-                    let (x, y) = (out.values[i], other.values[i])
-                    // NaN on one side only is a difference; Swift's max would skip it.
-                    let d = x.isNaN || y.isNaN ? (x.isNaN && y.isNaN ? 0 : Float.infinity) : abs(x - y)
-                    m = max(m, d)
-                    scale = max(scale, abs(x).isNaN ? 0 : abs(x))
-                }
-                let d = m / scale
-                worst[out.name] = max(worst[out.name] ?? 0, d.isNaN ? .infinity : d)
-            }
-        }
-        for (name, diff) in worst.sorted(by: { $0.key < $1.key }) {
-            print("output \(name): max difference \(diff) (tolerance \(limit))")
-            if !(diff <= limit) { ok = false }
-        }
-        guard ok else {
+        guard v.ok else {
             throw CkptError(.checksumMismatch, file: converted, "does not compute what \(source) computes (see above)")
         }
         print("verified: \(converted) matches \(source)")
-    }
-
-    /// Whether a canonical weight has a name in the layout the converted checkpoint uses.
-    static func representable(_ native: String, in setup: ConversionSetup) -> Bool {
-        let layout = setup.plan.sourceLayout
-        guard layout != "native" else { return true }
-        return setup.table.rules.contains { rule in
-            rule.layouts[layout] != nil && (0..<max(1, setup.plan.layerCount)).contains { LayerTemplate.expand(rule.native, layer: $0) == native }
-        }
     }
 }

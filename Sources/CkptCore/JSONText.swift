@@ -29,3 +29,4 @@ public enum JSONText {
         "[" + ints.map(String.init).joined(separator: ",") + "]"
     }
 }
+

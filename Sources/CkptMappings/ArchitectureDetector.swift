@@ -2,10 +2,10 @@ import CkptCore
 
 /// What detection concluded about a checkpoint.
 public enum DetectedArchitecture: Equatable, Sendable {
-    case family(String, layout: String)
+    case family(String, layout: Layout)
     /// Several families fit the names (NEZHA and RoFormer share every TF name): the config or
     /// `--model` must decide.
-    case ambiguous([String], layout: String)
+    case ambiguous([String], layout: Layout)
     case unknown
 
     /// `bert`, `ambiguous`, `unknown`.
@@ -17,7 +17,7 @@ public enum DetectedArchitecture: Equatable, Sendable {
         }
     }
 
-    public var layout: String? {
+    public var layout: Layout? {
         switch self {
         case .family(_, let l), .ambiguous(_, let l): return l
         case .unknown: return nil
@@ -46,10 +46,10 @@ public struct ArchitectureDetector: Sendable {
     /// `names` are the source's names, with Keras weights also under their `LAYER#k` keys.
     public func detect(_ names: [String]) -> DetectedArchitecture {
         let present = Set(names)
-        var hits: [(family: String, layout: String)] = []
+        var hits: [(family: String, layout: Layout)] = []
         for table in tables {
             for (layout, sig) in table.detect.sorted(by: { $0.key < $1.key }) where Self.matches(sig, present) {
-                hits.append((table.family, layout))
+                hits.append((table.family, Layout(layout)))
                 break
             }
         }
@@ -85,9 +85,9 @@ public struct ArchitectureDetector: Sendable {
     }
 
     /// Every required rule of `table`, at layer 0, names a tensor in `names` in `layout`.
-    static func reads(_ table: MappingTable, layout: String, _ names: Set<String>) -> Bool {
+    static func reads(_ table: MappingTable, layout: Layout, _ names: Set<String>) -> Bool {
         let required = table.rules.filter { !$0.optional }.compactMap { rule in
-            (layout == "native" ? rule.native : rule.layouts[layout]?.template).map { LayerTemplate.expand($0, layer: 0) }
+            (layout == .native ? rule.native : rule.layouts[layout]?.template).map { LayerTemplate.expand($0, layer: 0) }
         }
         return !required.isEmpty && required.allSatisfy(names.contains)
     }
@@ -102,12 +102,12 @@ public struct ArchitectureDetector: Sendable {
 
     /// For layouts without signatures (`native`, `hf`): families whose required layer-0 and
     /// global names are all present, keeping those that account for the most of the names.
-    private func coverageMatches(_ present: Set<String>) -> [(family: String, layout: String)] {
-        var scored: [(family: String, layout: String, covered: Int)] = []
+    private func coverageMatches(_ present: Set<String>) -> [(family: String, layout: Layout)] {
+        var scored: [(family: String, layout: Layout, covered: Int)] = []
         for table in tables {
-            for layout in ["native", "hf"] {
+            for layout in [Layout.native, .hf] {
                 let names = table.rules.compactMap { rule -> (String, Bool)? in
-                    let t = layout == "native" ? rule.native : rule.layouts[layout]?.template
+                    let t = layout == .native ? rule.native : rule.layouts[layout]?.template
                     return t.map { (LayerTemplate.expand($0, layer: 0), rule.optional) }
                 }
                 guard names.contains(where: { !$0.1 }), names.allSatisfy({ $0.1 || present.contains($0.0) }) else { continue }

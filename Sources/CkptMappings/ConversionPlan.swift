@@ -51,8 +51,8 @@ public struct DroppedTensor: Sendable {
 /// What a conversion will do, computed from names and shapes alone before any data is read.
 public struct ConversionPlan: Sendable {
     public let family: String
-    public let sourceLayout: String
-    public let targetLayout: String
+    public let sourceLayout: Layout
+    public let targetLayout: Layout
     public let layerCount: Int
     public let outputs: [PlannedOutput]
     public let dropped: [DroppedTensor]
@@ -62,7 +62,7 @@ public struct ConversionPlan: Sendable {
 
 /// Options of a conversion that change the plan.
 public struct PlanOptions: Sendable {
-    public var targetLayout = "native"
+    public var targetLayout = Layout.native
     /// Cast floating-point tensors to this dtype (nil: keep).
     public var dtype: DType?
     public var keepOptimizer = false
@@ -81,11 +81,11 @@ public struct PlanOptions: Sendable {
 /// checks shapes, and accounts for every source tensor (mapped, dropped with a reason, or an error).
 public struct ConversionPlanner {
     public let table: MappingTable
-    public let sourceLayout: String
+    public let sourceLayout: Layout
     public let layerCount: Int
     public let sourcePath: String
 
-    public init(table: MappingTable, sourceLayout: String, layerCount: Int, sourcePath: String) {
+    public init(table: MappingTable, sourceLayout: Layout, layerCount: Int, sourcePath: String) {
         self.table = table
         self.sourceLayout = sourceLayout
         self.layerCount = layerCount
@@ -93,10 +93,10 @@ public struct ConversionPlanner {
     }
 
     /// The number of layers the source holds, from the largest layer index its names use.
-    public static func inferLayerCount(table: MappingTable, layout: String, names: Set<String>) -> Int {
+    public static func inferLayerCount(table: MappingTable, layout: Layout, names: Set<String>) -> Int {
         var count = 0
         for rule in table.rules {
-            guard let t = (layout == "native" ? rule.native : rule.layouts[layout]?.template), LayerTemplate.hasIndex(t) else { continue }
+            guard let t = (layout == .native ? rule.native : rule.layouts[layout]?.template), LayerTemplate.hasIndex(t) else { continue }
             var i = 0
             while i < 100_000 && names.contains(LayerTemplate.expand(t, layer: i)) { i += 1 }
             count = max(count, i)
@@ -131,14 +131,14 @@ public struct ConversionPlanner {
         let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let byGroupKey = Dictionary(tensors.compactMap { t in t.groupKey.map { ($0, t) } }, uniquingKeysWith: { a, _ in a })
         func lookup(_ name: String) -> TensorInfo? {
-            sourceLayout == "keras" ? (byGroupKey[name] ?? byName[name]) : byName[name]
+            sourceLayout == .keras ? (byGroupKey[name] ?? byName[name]) : byName[name]
         }
         var bound: [Binding] = []
         var used = Set<String>()
         var missing: [String] = []
         for rule in table.rules {
             let fromSource: LayoutName
-            if sourceLayout == "native" {
+            if sourceLayout == .native {
                 fromSource = LayoutName(template: rule.native)
             } else if let l = rule.layouts[sourceLayout] {
                 fromSource = l
@@ -146,7 +146,7 @@ public struct ConversionPlanner {
                 continue
             }
             // No target name: an empty template, dropped as "no target name" by `fuse`.
-            let toTarget = options.targetLayout == "native" ? LayoutName(template: "")
+            let toTarget = options.targetLayout == .native ? LayoutName(template: "")
                 : rule.layouts[options.targetLayout] ?? LayoutName(template: "")
             let layered = LayerTemplate.hasIndex(rule.native) || LayerTemplate.hasIndex(fromSource.template)
             for layer in layered ? Array(0..<layerCount) : [0] {
@@ -177,7 +177,7 @@ public struct ConversionPlanner {
         for b in bound {
             let native = b.layer.map { LayerTemplate.expand(b.rule.native, layer: $0) } ?? b.rule.native
             let targetName: String
-            if options.targetLayout == "native" {
+            if options.targetLayout == .native {
                 targetName = native
             } else if let l = b.rule.layouts[options.targetLayout] {
                 targetName = LayerTemplate.expand(l.template, layer: b.layer ?? 0)
@@ -214,7 +214,7 @@ public struct ConversionPlanner {
     }
 
     /// Why parts do not fuse into one target tensor.
-    static func fusionProblem(_ rule: MappingRule, _ input: PlannedInput, found: Int, expected: Int, layout: String) -> String {
+    static func fusionProblem(_ rule: MappingRule, _ input: PlannedInput, found: Int, expected: Int, layout: Layout) -> String {
         if LayerTemplate.hasIndex(rule.native) && !LayerTemplate.hasIndex(input.toTarget.template) {
             return "the \(layout) layout shares one tensor across layers, but the source's layers differ (\(found) to one name)"
         }
@@ -243,7 +243,7 @@ public struct ConversionPlanner {
     func account(_ tensors: [TensorInfo], used: Set<String>, options: PlanOptions, outputs: inout [PlannedOutput],
                  dropped: inout [DroppedTensor]) throws -> [TensorInfo] {
         let identity = LayoutName(template: "")
-        let derived = Set(table.derived?[sourceLayout] ?? [])
+        let derived = Set(table.derived?[sourceLayout.rawValue] ?? [])
         var unmapped: [TensorInfo] = []
         var unknown: [String] = []
         for t in tensors where !used.contains(t.name) {

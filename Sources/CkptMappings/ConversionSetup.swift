@@ -28,7 +28,7 @@ public struct ConversionSetup {
         let detector = ArchitectureDetector(tables: tables)
 
         var family: String
-        var layout: String
+        var layout: Layout
         if let model, model != "auto" {
             guard let t = MappingTable.named(model, among: tables) else {
                 throw CkptError(.badUsage, file: source.path,
@@ -54,7 +54,7 @@ public struct ConversionSetup {
                 throw CkptError(.unknownFormat, file: source.path, "no model family fits these tensor names; give --model")
             }
         }
-        if source.metadata["ckpt_layout"] == "native" { layout = "native" }
+        if source.metadata["ckpt_layout"] == Layout.native.rawValue { layout = .native }
         table = MappingTable.named(family, among: tables)!
 
         let inferred = ConversionPlanner.inferLayerCount(table: table, layout: layout, names: Set(names))
@@ -69,7 +69,7 @@ public struct ConversionSetup {
         }
         planner = ConversionPlanner(table: table, sourceLayout: layout, layerCount: layers, sourcePath: source.path)
         var options = options
-        for rule in table.generated?[options.targetLayout] ?? [] {
+        for rule in table.generated?[options.targetLayout.rawValue] ?? [] {
             options.generated[rule.name] = try TensorGenerator.resolve(rule, config: config, file: source.path)
         }
         plan = try planner.plan(source.tensors, options: options)
@@ -79,26 +79,26 @@ public struct ConversionSetup {
     /// The plan into the native layout, whatever the target (names and shapes only, no data read):
     /// what a model built from this source would use.
     public func nativePlan() throws -> ConversionPlan {
-        if plan.targetLayout == "native" && !plan.outputs.contains(where: { $0.selection != nil }) { return plan }
+        if plan.targetLayout == .native && !plan.outputs.contains(where: { $0.selection != nil }) { return plan }
         var options = PlanOptions()
         options.allowUnmapped = true
         return try planner.plan(source.tensors, options: options)
     }
 
     /// Whether the source layout names layers with an index (ALBERT's shared layer does not).
-    static func hasLayeredSourceNames(_ table: MappingTable, layout: String) -> Bool {
+    static func hasLayeredSourceNames(_ table: MappingTable, layout: Layout) -> Bool {
         table.rules.contains { rule in
-            let t = layout == "native" ? rule.native : rule.layouts[layout]?.template
+            let t = layout == .native ? rule.native : rule.layouts[layout]?.template
             return t.map(LayerTemplate.hasIndex) ?? false
         }
     }
 
     /// The layout whose layer-0 names cover the most source names.
-    static func bestLayout(_ table: MappingTable, names: Set<String>) -> String {
-        var best = ("native", -1)
-        for layout in ["native"] + table.layouts.sorted() {
+    static func bestLayout(_ table: MappingTable, names: Set<String>) -> Layout {
+        var best = (Layout.native, -1)
+        for layout in [Layout.native] + table.layouts.sorted() {
             let covered = table.rules.filter { rule in
-                let t = layout == "native" ? rule.native : rule.layouts[layout]?.template
+                let t = layout == .native ? rule.native : rule.layouts[layout]?.template
                 return t.map { names.contains(LayerTemplate.expand($0, layer: 0)) } ?? false
             }.count
             if covered > best.1 { best = (layout, covered) }

@@ -29,7 +29,7 @@ public enum KerasModelLayout {
         // Every weight the table gives a layer: a layer is whole or absent (load_weights would
         // shift every later weight onto the wrong variable otherwise).
         var expected: [String: Int] = [:]
-        let kerasNames = table.rules.compactMap { $0.layouts["keras"]?.template } + (table.generated?["keras"] ?? []).map(\.name)
+        let kerasNames = table.rules.compactMap { $0.layouts[.keras]?.template } + (table.generated?[Layout.keras.rawValue] ?? []).map(\.name)
         for template in kerasNames {
             for i in LayerTemplate.hasIndex(template) ? Array(0..<plan.layerCount) : [0] {
                 guard let (layer, k) = split(LayerTemplate.expand(template, layer: i)) else { continue }

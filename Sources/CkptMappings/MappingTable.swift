@@ -96,15 +96,15 @@ public struct MappingTable: Sendable, Decodable {
 
     /// Whether a canonical weight has a name in `layout` (`native` names every one): RoFormer's
     /// pooler has none in transformers' layout, for example.
-    public func hasName(forNative native: String, in layout: String, layers: Int) -> Bool {
-        guard layout != "native" else { return true }
+    public func hasName(forNative native: String, in layout: Layout, layers: Int) -> Bool {
+        guard layout != .native else { return true }
         return rules.contains { rule in
             rule.layouts[layout] != nil && (0..<max(1, layers)).contains { LayerTemplate.expand(rule.native, layer: $0) == native }
         }
     }
 
     /// Layouts this table names tensors in (besides `native`).
-    public var layouts: Set<String> { Set(rules.flatMap { $0.layouts.keys }) }
+    public var layouts: Set<Layout> { Set(rules.flatMap { $0.layouts.keys }) }
 }
 
 /// The slots `builtIn`'s parallel decoding fills, one per table.
@@ -127,7 +127,7 @@ private final class DecodedTables: @unchecked Sendable {
 public struct MappingRule: Sendable, Decodable {
     public let native: String
     /// `tf`, `openai`, `keras`, `hf`... to the name in that layout.
-    public let layouts: [String: LayoutName]
+    public let layouts: [Layout: LayoutName]
     /// The axis of the native tensor indexed by the vocabulary (pruning).
     public let vocabAxis: Int?
     /// Heads and poolers: a checkpoint may lack them.
@@ -145,9 +145,9 @@ public struct MappingRule: Sendable, Decodable {
         native = try c.decode(String.self, forKey: Key(stringValue: "native"))
         vocabAxis = try c.decodeIfPresent(Int.self, forKey: Key(stringValue: "vocab_axis"))
         optional = try c.decodeIfPresent(Bool.self, forKey: Key(stringValue: "optional")) ?? false
-        var layouts: [String: LayoutName] = [:]
+        var layouts: [Layout: LayoutName] = [:]
         for k in c.allKeys where !["native", "vocab_axis", "optional"].contains(k.stringValue) {
-            layouts[k.stringValue] = try c.decode(LayoutName.self, forKey: k)
+            layouts[Layout(k.stringValue)] = try c.decode(LayoutName.self, forKey: k)
         }
         self.layouts = layouts
     }

@@ -8,9 +8,9 @@ public enum OutputConfig {
     public static func metadata(_ setup: ConversionSetup) -> [String: String] {
         [
             // transformers loads safetensors only with format "pt" (or tf/flax/mlx).
-            "format": setup.plan.targetLayout == "hf" ? "pt" : "ckpt",
+            "format": setup.plan.targetLayout == .hf ? "pt" : "ckpt",
             "ckpt_family": setup.plan.family,
-            "ckpt_layout": setup.plan.targetLayout,
+            "ckpt_layout": setup.plan.targetLayout.rawValue,
             "source_format": setup.source.formatName,
             "ckpt_version": version,
         ]
@@ -20,7 +20,7 @@ public enum OutputConfig {
     /// built by the family's `hf_config` table from the source config.
     public static func config(_ setup: ConversionSetup) throws -> [String: JSONValue]? {
         var values = setup.config?.values ?? [:]
-        if setup.plan.targetLayout == "hf" {
+        if setup.plan.targetLayout == .hf {
             guard let hf = setup.table.hfConfig else {
                 throw CkptError(.unsupported, file: setup.source.path, "the \(setup.plan.family) family has no Hugging Face layout")
             }
@@ -104,8 +104,8 @@ extension ConversionSetup {
         w.readFiles = source.files + w.extraFiles + (config.map { [$0.path] } ?? [])
         if FileSystem.isDirectory(sourcePath) { w.readFolders = [sourcePath] }
         switch plan.targetLayout {
-        case "tf": w.container = .tfBundle
-        case "keras":
+        case .tf: w.container = .tfBundle
+        case .keras:
             w.container = .kerasH5
             w.kerasLayers = try KerasModelLayout.layers(for: plan, table: table, config: config, file: source.path)
         default: w.container = .safetensors

@@ -12,7 +12,7 @@ public struct Verification {
     /// Source weights the converted layout has no name for (dropped by design, not failures).
     public let unrepresentable: Set<String>
     /// The converted side's layout, for messages.
-    public let convertedLayout: String
+    public let convertedLayout: Layout
     /// Each output's largest difference over its scale, by name.
     public let outputDifferences: [String: Float]
     public let tolerance: Float

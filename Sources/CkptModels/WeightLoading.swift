@@ -34,7 +34,7 @@ extension WeightStore {
 extension ReferenceModel {
     /// The model of a checkpoint in any format ckpt reads, through its family's mapping.
     public init(setup: ConversionSetup) throws {
-        guard setup.plan.targetLayout == "native" else {
+        guard setup.plan.targetLayout == .native else {
             throw CkptError(.unsupported, file: setup.source.path, "the forward pass reads native names")
         }
         guard let spec = setup.table.forward, let geometry = try ModelGeometry(setup: setup) else {

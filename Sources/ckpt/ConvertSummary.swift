@@ -28,12 +28,11 @@ struct ConvertSummary {
     func json() -> String {
         let object: [String: Any] = [
             "source": setup.source.path, "source_format": setup.source.formatName, "family": setup.plan.family,
-            "source_layout": setup.plan.sourceLayout, "layout": setup.plan.targetLayout, "output": result.outputPath,
+            "source_layout": setup.plan.sourceLayout.rawValue, "layout": setup.plan.targetLayout.rawValue, "output": result.outputPath,
             "files": result.files, "tensors_written": result.tensorsWritten, "bytes_written": result.bytesWritten,
             "dropped": result.dropped.map { ["name": $0.tensor.name, "reason": $0.reason.rawValue, "bytes": $0.tensor.byteCount] as [String: Any] },
             "dropped_bytes": droppedBytes, "unmapped_kept": setup.plan.unmapped.map(\.name), "seconds": result.seconds,
         ]
-        let data = try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self)
+        return String(JSONDocument.text(object).dropLast())
     }
 }

@@ -27,8 +27,7 @@ struct Diff: ParsableCommand {
                 "changed": c.changed.map { ["name": $0.name, "a": $0.a, "b": $0.b] },
                 "tensors": c.compared.map { ["name": $0.name, "max_abs": Double($0.maxAbsolute), "max_rel": Double($0.maxRelative)] as [String: Any] },
             ]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
+            print(JSONDocument.text(object), terminator: "")
         } else {
             for n in c.onlyInA { print("only in A: \(n)") }
             for n in c.onlyInB { print("only in B: \(n)") }

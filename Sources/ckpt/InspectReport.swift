@@ -96,8 +96,7 @@ struct InspectReport {
             "architecture_candidates": architecture.candidates,
             "total_parameters": totalParameters, "total_bytes": totalBytes, "tensors": tensors,
         ]
-        let data = try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self) + "\n"
+        return JSONDocument.text(object)
     }
 
     static func grouped(_ n: Int) -> String {

@@ -15,8 +15,7 @@ struct Prune: ParsableCommand {
     @Argument(help: "Anything `ckpt inspect` reads.")
     var source: String
 
-    @Option(name: .customLong("to"), help: "Output folder (created atomically).")
-    var output: String
+    @OptionGroup var outputOptions: OutputOptions
 
     @Option(help: "The checkpoint's vocab.txt, or its SentencePiece model (spiece.model), which is pruned too.")
     var vocab: String
@@ -41,22 +40,7 @@ struct Prune: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(help: "Output: native, hf, tf or keras (as for convert).")
-    var layout: Convert.Layout = .native
-
-    @Option(help: "Cast floating-point tensors: keep, float32, float16, bfloat16.")
-    var dtype: Convert.DTypeChoice = .keep
-
-    @Flag(help: ArgumentHelp("Replace an existing output folder that ckpt wrote before.",
-                             discussion: "Only the files a previous ckpt run wrote there (listed in its .ckpt-output marker) are "
-                                 + "replaced; a folder holding anything else is refused, naming the file."))
-    var force = false
-
     func validate() throws {
-        if layout == .keras && (dtype == .float16 || dtype == .bfloat16) {
-            throw ValidationError("--layout keras writes float32 weights (bert4keras builds its models in float32); "
-                                  + "--dtype \(dtype.rawValue) goes with native, hf or tf")
-        }
         let modes = [keepTokens != nil, simplified, !corpus.isEmpty].filter { $0 }.count
         guard modes == 1 else { throw ValidationError("give exactly one of --keep-tokens, --simplified, --corpus") }
         if !startswith.isEmpty && !simplified { throw ValidationError("--startswith goes with --simplified") }
@@ -88,18 +72,16 @@ struct Prune: ParsableCommand {
         guard !chosen.keep.isEmpty else { throw CkptError(.malformed, file: vocab, "the selection keeps no tokens") }
         for w in chosen.warnings { Output.error("ckpt: warning: \(w)") }
 
-        var options = PlanOptions()
-        options.targetLayout = layout.rawValue
-        options.dtype = dtype == .keep ? nil : DType(rawValue: dtype.rawValue)
+        var options = outputOptions.planOptions()
         options.vocabulary = VocabularySelection(keep: chosen.keep, compound: chosen.compound)
         options.vocabularySize = vocabulary.count
         let setup = try modelOptions.setup(source, options: options)
         guard setup.plan.outputs.contains(where: { $0.selection != nil }) else {
             throw CkptError(.unsupported, file: setup.source.path, "no tensor of this checkpoint is indexed by the vocabulary")
         }
-        if layout != .native { _ = try ModelGeometry(setup: setup, complete: false) }
+        if outputOptions.targetLayout != .native { _ = try ModelGeometry(setup: setup, complete: false) }
         var write = try setup.standardWriteOptions(sourcePath: source)
-        write.force = force
+        outputOptions.apply(to: &write)
         let newSize = Double(chosen.tokens.count)
         if var config = write.config {
             for key in ["vocab_size", "n_vocab"] where config[key] != nil { config[key] = .number(newSize) }
@@ -116,7 +98,7 @@ struct Prune: ParsableCommand {
         let keepJSON = "{\n  \"keep_tokens\": " + JSONText.array(chosen.keep) + ",\n  \"compound_tokens\": ["
             + chosen.compound.map(JSONText.array).joined(separator: ", ") + "]\n}\n"
         write.generatedFiles["keep_tokens.json"] = Array(keepJSON.utf8)
-        let result = try Converter.run(setup.plan, source: setup.source, to: output, options: write)
+        let result = try Converter.run(setup.plan, source: setup.source, to: outputOptions.output, options: write)
         Output.error("pruned \(vocabulary.count) -> \(chosen.tokens.count) tokens (\(chosen.keep.count) kept, \(chosen.compound.count) compound); "
                      + ConvertSummary(setup: setup, result: result).text())
     }

@@ -56,7 +56,7 @@ final class TableConsistencyTests: XCTestCase {
                                   "\(table.family): native \(native) twice")
                     for (layout, name) in rule.layouts where name.part == nil {
                         let expanded = LayerTemplate.expand(name.template, layer: layer)
-                        let fresh = seen[layout, default: []].insert(expanded).inserted
+                        let fresh = seen[layout.rawValue, default: []].insert(expanded).inserted
                         // ALBERT_Unshared reads every layer from ALBERT's one shared layer.
                         XCTAssertTrue(fresh || !LayerTemplate.hasIndex(name.template) && (layer == 1 || table.family == "albert_unshared"),
                                       "\(table.family): \(layout) name \(expanded) twice")

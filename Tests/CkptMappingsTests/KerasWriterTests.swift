@@ -9,7 +9,7 @@ import XCTest
 /// bert4keras save_weights), read back by ckpt's reader (h5py and bert4keras read them in the
 /// interop test, scripts/interop.sh).
 final class KerasWriterTests: ScratchTestCase {
-    func convert(_ source: String, to name: String, layout: String, model: String? = nil, config: String? = nil) throws -> String {
+    func convert(_ source: String, to name: String, layout: Layout, model: String? = nil, config: String? = nil) throws -> String {
         var options = PlanOptions()
         options.targetLayout = layout
         let setup = try ConversionSetup(sourcePath: source, model: model, configPath: config, options: options)

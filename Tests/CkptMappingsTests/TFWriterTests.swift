@@ -8,7 +8,7 @@ import XCTest
 /// The TF bundle writer, read back by ckpt's own reader (TensorFlow reads it too: see the closing
 /// note and, in CI later, the interop test).
 final class TFWriterTests: ScratchTestCase {
-    func convert(_ source: String, to name: String, layout: String, model: String? = nil, maxShardSize: Int? = nil) throws -> String {
+    func convert(_ source: String, to name: String, layout: Layout, model: String? = nil, maxShardSize: Int? = nil) throws -> String {
         var options = PlanOptions()
         options.targetLayout = layout
         let setup = try ConversionSetup(sourcePath: source, model: model, configPath: nil, options: options)

@@ -12,7 +12,7 @@ import XCTest
 /// computed — never a trap, a hang or numbers computed from garbage.
 final class HostileWeightsTests: ScratchTestCase {
     /// The fixture of `family` as native safetensors + config.json in a scratch folder.
-    func nativeCopy(_ family: String, layout: String = "native") throws -> String {
+    func nativeCopy(_ family: String, layout: Layout = .native) throws -> String {
         var options = PlanOptions()
         options.targetLayout = layout
         let source = Fixtures.path("families/\(family)")

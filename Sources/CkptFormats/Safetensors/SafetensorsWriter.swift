@@ -128,6 +128,6 @@ public final class SafetensorsWriter {
             }
         }
         let object: [String: Any] = ["metadata": ["total_size": total], "weight_map": map]
-        return Array(try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) + [0x0a]
+        return JSONDocument.bytes(object)
     }
 }

@@ -16,7 +16,9 @@ let package = Package(
         .library(name: "CkptModels", targets: ["CkptModels"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Exact, so a build resolves the same version everywhere (the lock file stays out of git,
+        // as this machine kind asks).
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian package names in `providers`).

@@ -68,7 +68,7 @@ extension ModelGeometry {
     ///     built), or only those present are checked (a conversion writes what it has).
     public init(spec: ArchitectureSpec, family: String, shapes: [String: [Int]], names: [String: String], config: ModelConfig?,
                 layers: Int, file: String, complete: Bool = true) throws {
-        var check = ShapeCheck(family: family, shapes: shapes, names: names, config: config, file: file)
+        let check = ShapeCheck(family: family, shapes: shapes, names: names, config: config, file: file)
         guard let token = shapes["embeddings.token.weight"] else {
             if complete { throw check.missing("embeddings.token.weight") }
             return

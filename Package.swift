@@ -18,19 +18,21 @@ let package = Package(
     dependencies: [
         // Exact, so a build resolves the same version everywhere (the lock file stays out of git,
         // as this machine kind asks).
-        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2")
     ],
     targets: [
         // System libraries, found through pkg-config (Debian package names in `providers`).
-        .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c",
-                       providers: [.apt(["libprotobuf-c-dev"])]),
+        .systemLibrary(
+            name: "CProtobufC", pkgConfig: "libprotobuf-c",
+            providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // protobuf-c code generated once from Protos/ by scripts/generate-protos.sh (committed).
         .target(name: "CProtos", dependencies: ["CProtobufC"]),
         // libhdf5 through functions (its macros such as H5T_NATIVE_* cannot be imported), loaded
         // with dlopen at first use; hdf5.h (libhdf5-dev) is read by this C target only.
-        .target(name: "CHDF5Shim", cSettings: [.unsafeFlags(["-I/usr/include/hdf5/serial"])],
-                linkerSettings: [.linkedLibrary("dl")]),
+        .target(
+            name: "CHDF5Shim", cSettings: [.unsafeFlags(["-I/usr/include/hdf5/serial"])],
+            linkerSettings: [.linkedLibrary("dl")]),
         // CRC32C with the SSE4.2 / ARMv8 CRC instructions, table fallback.
         .target(name: "CCRC32C"),
         // OpenBLAS's cblas_sgemm, loaded with dlopen at first use (libopenblas0, from libopenblas-dev).
@@ -40,37 +42,54 @@ let package = Package(
         .target(name: "CKernels"),
 
         .target(name: "CkptCore", dependencies: ["CCRC32C", "CZlib", "CSystem"], swiftSettings: strict),
-        .target(name: "CkptFormats", dependencies: ["CkptCore", "CProtos", "CHDF5Shim", "CZlib"],
-                swiftSettings: strict),
-        .target(name: "CkptMappings", dependencies: ["CKernels", "CkptCore", "CkptFormats"], swiftSettings: strict,
-                plugins: ["EmbedMappings"]),
-        .target(name: "CkptModels", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CBLASLoader", "CKernels", "CSystem"],
-                swiftSettings: strict),
+        .target(
+            name: "CkptFormats", dependencies: ["CkptCore", "CProtos", "CHDF5Shim", "CZlib"],
+            swiftSettings: strict),
+        .target(
+            name: "CkptMappings", dependencies: ["CKernels", "CkptCore", "CkptFormats"], swiftSettings: strict,
+            plugins: ["EmbedMappings"]),
+        .target(
+            name: "CkptModels",
+            dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CBLASLoader", "CKernels", "CSystem"],
+            swiftSettings: strict),
         .target(name: "CkptVocab", dependencies: ["CkptCore", "CProtos"], swiftSettings: strict),
         // Fuzz targets (scripts/fuzz.sh builds them with libFuzzer; a plain build replays inputs).
-        .executableTarget(name: "ckpt-fuzz", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptModels", "CkptVocab",
-                                                          "CHDF5Shim"], swiftSettings: strict),
-        .executableTarget(name: "ckpt", dependencies: [
-            "CkptCore", "CkptFormats", "CkptMappings", "CkptModels", "CkptVocab", "CSystem",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: strict),
+        .executableTarget(
+            name: "ckpt-fuzz",
+            dependencies: [
+                "CkptCore", "CkptFormats", "CkptMappings", "CkptModels", "CkptVocab",
+                "CHDF5Shim",
+            ], swiftSettings: strict),
+        .executableTarget(
+            name: "ckpt",
+            dependencies: [
+                "CkptCore", "CkptFormats", "CkptMappings", "CkptModels", "CkptVocab", "CSystem",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], swiftSettings: strict),
 
         // Throughput benchmarks, run in release: swift run -c release ckpt-bench crc32c
-        .executableTarget(name: "ckpt-bench", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptModels"],
-                         path: "Benchmarks/ckpt-bench"),
+        .executableTarget(
+            name: "ckpt-bench", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptModels"],
+            path: "Benchmarks/ckpt-bench"),
 
         // Build-time embedding of Mappings/*.json into the binary (no file looked up at run time).
         .executableTarget(name: "EmbedMappingsTool", path: "Plugins/EmbedMappingsTool"),
-        .plugin(name: "EmbedMappings", capability: .buildTool(), dependencies: ["EmbedMappingsTool"],
-                path: "Plugins/EmbedMappings"),
+        .plugin(
+            name: "EmbedMappings", capability: .buildTool(), dependencies: ["EmbedMappingsTool"],
+            path: "Plugins/EmbedMappings"),
 
         // Fixture paths and golden comparisons shared by the test targets.
         .target(name: "CkptTestSupport", dependencies: ["CkptCore"], path: "Tests/CkptTestSupport"),
         .testTarget(name: "CkptCoreTests", dependencies: ["CkptCore"]),
         .testTarget(name: "CkptFormatsTests", dependencies: ["CkptCore", "CkptFormats", "CkptTestSupport"]),
-        .testTarget(name: "CkptMappingsTests", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptTestSupport"]),
+        .testTarget(
+            name: "CkptMappingsTests", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ckpt", "CkptCore", "CkptFormats", "CkptTestSupport"]),
         .testTarget(name: "CkptVocabTests", dependencies: ["CkptCore", "CkptVocab", "CkptTestSupport"]),
-        .testTarget(name: "CkptModelsTests", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptModels", "CkptVocab", "CkptTestSupport", "CKernels"]),
+        .testTarget(
+            name: "CkptModelsTests",
+            dependencies: [
+                "CkptCore", "CkptFormats", "CkptMappings", "CkptModels", "CkptVocab", "CkptTestSupport", "CKernels",
+            ]),
     ]
 )

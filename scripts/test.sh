@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The test command (CI runs exactly this): install what is needed, then
+#   0. the style gate (scripts/lint.sh: swift-format, lines of at most 120 columns);
 #   1. the whole Swift test suite (XCTest);
 #   2. a fuzzing smoke: every libFuzzer target for a few seconds from the fixture seeds, with a
 #      fixed random seed so that a run explores the same mutations each time (a new finding
@@ -10,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+bash scripts/lint.sh
 swift build --build-tests
 swift test --skip-build --disable-swift-testing
 bash scripts/fuzz.sh all "${CKPT_FUZZ_SMOKE_SECONDS:-10}" -seed="${CKPT_FUZZ_SMOKE_SEED:-1}"

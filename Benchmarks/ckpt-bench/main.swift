@@ -27,13 +27,16 @@ let args = CommandLine.arguments.dropFirst()
 
 /// The model of `ckpt-bench forward[-serve] CHECKPOINT [SEQ]` and its one encoder request: SEQ
 /// (default 128) token ids without padding, the second half in segment 1.
-func forwardBench(_ usage: String) throws -> (family: String, seq: Int, model: ReferenceModel, request: ForwardRequest) {
+func forwardBench(_ usage: String) throws -> (family: String, seq: Int, model: ReferenceModel, request: ForwardRequest)
+{
     guard let path = args.dropFirst().first else { fatalError("usage: ckpt-bench \(usage) CHECKPOINT [SEQ]") }
     let seq = Int(args.dropFirst(2).first ?? "128") ?? 128
     let setup = try ConversionSetup(sourcePath: path, model: nil, configPath: nil, options: PlanOptions())
     let tokens = (0..<seq).map { 1 + ($0 * 7919) % 21000 }
-    return (setup.plan.family, seq, try ReferenceModel(setup: setup),
-            ForwardRequest(tokens: tokens, segments: (0..<seq).map { $0 < seq / 2 ? 0 : 1 }))
+    return (
+        setup.plan.family, seq, try ReferenceModel(setup: setup),
+        ForwardRequest(tokens: tokens, segments: (0..<seq).map { $0 < seq / 2 ? 0 : 1 })
+    )
 }
 switch args.first {
 case "crc32c":
@@ -44,8 +47,10 @@ case "crc32c":
     }
     var sink: UInt32 = 0
     let t = buffer.withUnsafeBytes { b in best { sink ^= Checksum.crc32c(b) } }
-    print(String(format: "crc32c: %d MiB in %.4f s = %.2f GB/s (hardware: %@, checksum %08x)",
-                 mib, t, Double(mib << 20) / t / 1e9, Checksum.crc32cIsHardware ? "yes" : "no", sink))
+    print(
+        String(
+            format: "crc32c: %d MiB in %.4f s = %.2f GB/s (hardware: %@, checksum %08x)",
+            mib, t, Double(mib << 20) / t / 1e9, Checksum.crc32cIsHardware ? "yes" : "no", sink))
 case "read":
     guard let path = args.dropFirst().first else { fatalError("usage: ckpt-bench read CHECKPOINT") }
     let source = try CheckpointOpener.open(path)
@@ -56,8 +61,10 @@ case "read":
             sink &+= try source.withBytes(of: tensor) { Int($0.first ?? 0) }
         }
     }
-    print(String(format: "read: %d tensors, %.1f MiB in %.4f s = %.2f GB/s (%d)", source.tensors.count,
-                 Double(total) / 1048576, t, Double(total) / t / 1e9, sink))
+    print(
+        String(
+            format: "read: %d tensors, %.1f MiB in %.4f s = %.2f GB/s (%d)", source.tensors.count,
+            Double(total) / 1048576, t, Double(total) / t / 1e9, sink))
 case "forward":
     // ckpt-bench forward CHECKPOINT [SEQ]: encoder forward of one sequence, median of 10 after a warm-up.
     let (family, seq, model, request) = try forwardBench("forward")
@@ -65,8 +72,10 @@ case "forward":
     var times: [Double] = []
     for _ in 0..<10 { times.append(try seconds { _ = try model.run(request) }) }
     times.sort()
-    print(String(format: "forward: %@ seq %d: median %.1f ms (min %.1f, max %.1f) over %d runs", family, seq,
-                 times[times.count / 2] * 1000, times[0] * 1000, times[times.count - 1] * 1000, times.count))
+    print(
+        String(
+            format: "forward: %@ seq %d: median %.1f ms (min %.1f, max %.1f) over %d runs", family, seq,
+            times[times.count / 2] * 1000, times[0] * 1000, times[times.count - 1] * 1000, times.count))
 case "forward-serve":
     // ckpt-bench forward-serve CHECKPOINT [SEQ]: loads the model and runs one encoder pass per
     // "run" line on stdin, answering each with its seconds; for bench/py/tf_forward.py
@@ -88,6 +97,7 @@ case "tables":
     let d = seconds { _ = ArchitectureDetector().detect(names) }
     print(String(format: "detection over %d names: %.2f ms", names.count, d * 1000))
 default:
-    print("usage: ckpt-bench crc32c [MiB] | ckpt-bench read CHECKPOINT | ckpt-bench forward CHECKPOINT [SEQ] | "
-          + "ckpt-bench forward-serve CHECKPOINT [SEQ] | ckpt-bench tables")
+    print(
+        "usage: ckpt-bench crc32c [MiB] | ckpt-bench read CHECKPOINT | ckpt-bench forward CHECKPOINT [SEQ] | "
+            + "ckpt-bench forward-serve CHECKPOINT [SEQ] | ckpt-bench tables")
 }

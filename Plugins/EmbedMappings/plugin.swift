@@ -18,7 +18,7 @@ struct EmbedMappings: BuildToolPlugin {
                 executable: try context.tool(named: "EmbedMappingsTool").url,
                 arguments: [output.path] + files.map(\.path),
                 inputFiles: files,
-                outputFiles: [output]),
+                outputFiles: [output])
         ]
     }
 }

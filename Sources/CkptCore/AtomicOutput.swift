@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 import CSystem
 
@@ -36,12 +36,15 @@ public final class AtomicOutput {
             let entries = FileSystem.contents(of: p)
             if !entries.isEmpty {
                 guard force else {
-                    throw CkptError(.badUsage, file: p,
-                                    "output folder exists and is not empty (--force replaces a folder that ckpt wrote)")
+                    throw CkptError(
+                        .badUsage, file: p,
+                        "output folder exists and is not empty (--force replaces a folder that ckpt wrote)")
                 }
                 if let foreign = Self.foreignEntry(of: p, entries: entries) {
-                    throw CkptError(.badUsage, file: p, "--force replaces only what ckpt wrote, and ckpt did not write "
-                                    + "'\(foreign)'; remove it or write somewhere else")
+                    throw CkptError(
+                        .badUsage, file: p,
+                        "--force replaces only what ckpt wrote, and ckpt did not write "
+                            + "'\(foreign)'; remove it or write somewhere else")
                 }
             }
         }
@@ -59,10 +62,15 @@ public final class AtomicOutput {
         finalPath = path
         isFile = true
         if FileSystem.exists(path) {
-            guard FileSystem.isRegularFile(path) else { throw CkptError(.badUsage, file: path, "exists and is not a file") }
-            guard force else { throw CkptError(.badUsage, file: path, "exists (--force replaces a file that ckpt wrote)") }
+            guard FileSystem.isRegularFile(path) else {
+                throw CkptError(.badUsage, file: path, "exists and is not a file")
+            }
+            guard force else {
+                throw CkptError(.badUsage, file: path, "exists (--force replaces a file that ckpt wrote)")
+            }
             guard isOwn(path) else {
-                throw CkptError(.badUsage, file: path, "--force replaces only a file that ckpt wrote, and this file is not one")
+                throw CkptError(
+                    .badUsage, file: path, "--force replaces only a file that ckpt wrote, and this file is not one")
             }
         }
         workPath = try Self.temporaryName(for: path)
@@ -75,7 +83,8 @@ public final class AtomicOutput {
         guard FileSystem.isDirectory(parent) else {
             throw CkptError(.fileNotFound, file: parent, "parent folder of the output does not exist")
         }
-        return FileSystem.join(parent, ".\(FileSystem.basename(path)).ckpt-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        return FileSystem.join(
+            parent, ".\(FileSystem.basename(path)).ckpt-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
     }
 
     deinit {
@@ -92,7 +101,8 @@ public final class AtomicOutput {
     static func foreignEntry(of folder: String, entries: [String]) -> String? {
         let marker = FileSystem.join(folder, markerName)
         guard !FileSystem.isDirectory(marker), let text = try? FileSystem.readText(marker),
-              text.hasPrefix(markerHeading) else {
+            text.hasPrefix(markerHeading)
+        else {
             return entries.sorted().first
         }
         let listed = Set(text.split(separator: "\n").dropFirst().map(String.init))
@@ -122,7 +132,9 @@ public final class AtomicOutput {
         if isFile {
             // rename(2) replaces an existing file atomically.
             guard rename(workPath, finalPath) == 0 else {
-                throw CkptError(.ioFailure, file: finalPath, "cannot move the output into place: \(String(cString: strerror(errno)))")
+                throw CkptError(
+                    .ioFailure, file: finalPath,
+                    "cannot move the output into place: \(String(cString: strerror(errno)))")
             }
             committed = true
             return
@@ -131,7 +143,9 @@ public final class AtomicOutput {
         if FileSystem.exists(finalPath) {
             let backup = workPath + ".old"
             guard rename(finalPath, backup) == 0 else {
-                throw CkptError(.ioFailure, file: finalPath, "cannot move the old folder aside: \(String(cString: strerror(errno)))")
+                throw CkptError(
+                    .ioFailure, file: finalPath, "cannot move the old folder aside: \(String(cString: strerror(errno)))"
+                )
             }
             old = backup
         }

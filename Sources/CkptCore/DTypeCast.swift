@@ -7,7 +7,9 @@ public enum DTypeCast {
     }
 
     /// Converts `src` (count elements of `from`) into `dst` (count elements of `to`).
-    public static func convert(_ src: UnsafeRawBufferPointer, from: DType, into dst: UnsafeMutableRawBufferPointer, to: DType) {
+    public static func convert(
+        _ src: UnsafeRawBufferPointer, from: DType, into dst: UnsafeMutableRawBufferPointer, to: DType
+    ) {
         let n = src.count / from.itemSize!
         if from == to {
             dst.copyMemory(from: src)

@@ -13,8 +13,11 @@ public enum JSONDocument {
     public static func bytes(_ object: Any) -> [UInt8] {
         // Only report builders call this, with plain Foundation values: a failure is a
         // programming error, not bad input.
-        guard let data = try? JSONSerialization.data(withJSONObject: representable(object),
-                                                     options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else {
+        guard
+            let data = try? JSONSerialization.data(
+                withJSONObject: representable(object),
+                options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        else {
             preconditionFailure("not a JSON value: \(type(of: object))")
         }
         return Array(data) + [0x0a]

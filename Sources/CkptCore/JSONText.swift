@@ -29,4 +29,3 @@ public enum JSONText {
         "[" + ints.map(String.init).joined(separator: ",") + "]"
     }
 }
-

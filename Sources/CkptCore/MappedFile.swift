@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A whole file mapped read-only. Tensor bytes are handed out as views into the mapping, so a
@@ -75,8 +75,9 @@ public final class MappedFile: @unchecked Sendable {
     public func slice(offset: Int, count: Int, tensor: String? = nil) throws -> UnsafeRawBufferPointer {
         let (end, overflow) = offset.addingReportingOverflow(count)
         guard offset >= 0, count >= 0, !overflow, end <= size else {
-            throw CkptError(.outOfBounds, file: path, tensor: tensor,
-                            "bytes \(offset)..<\(overflow ? "overflow" : String(end)) lie past the end of the file (\(size) bytes)")
+            throw CkptError(
+                .outOfBounds, file: path, tensor: tensor,
+                "bytes \(offset)..<\(overflow ? "overflow" : String(end)) lie past the end of the file (\(size) bytes)")
         }
         return UnsafeRawBufferPointer(rebasing: bytes[offset..<end])
     }

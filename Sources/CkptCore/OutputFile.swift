@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 import CSystem
 
@@ -74,9 +74,13 @@ public final class OutputFile {
                 bytesWritten += n
                 continue
             }
-            if n == 0 { throw CkptError(.truncated, file: range.path, "ends before byte \(range.offset + range.count)") }
+            if n == 0 {
+                throw CkptError(.truncated, file: range.path, "ends before byte \(range.offset + range.count)")
+            }
             if errno == EINTR { continue }
-            guard [EXDEV, ENOSYS, EINVAL, EOPNOTSUPP, EBADF].contains(errno) else { throw Self.error(path, "cannot copy into") }
+            guard [EXDEV, ENOSYS, EINVAL, EOPNOTSUPP, EBADF].contains(errno) else {
+                throw Self.error(path, "cannot copy into")
+            }
             return try appendByReading(src, from: Int(offset), count: left, sourcePath: range.path)
         }
     }
@@ -105,7 +109,9 @@ public final class OutputFile {
 
     static func error(_ path: String, _ what: String) -> CkptError {
         let code = errno
-        let reason = code == ENOSPC ? "disk full" : code == EFBIG ? "file size limit reached (ulimit -f)" : String(cString: strerror(code))
+        let reason =
+            code == ENOSPC
+            ? "disk full" : code == EFBIG ? "file size limit reached (ulimit -f)" : String(cString: strerror(code))
         return CkptError(.ioFailure, file: path, "\(what): \(reason)")
     }
 }

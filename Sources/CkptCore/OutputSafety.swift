@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The promise that a writing command never loses what it reads: an output may not be an input
@@ -24,13 +24,15 @@ public enum OutputSafety {
                 throw CkptError(.badUsage, file: output, "the output would replace the input \(file)")
             }
             if f.hasPrefix(out == "/" ? "/" : out + "/") {
-                throw CkptError(.badUsage, file: output, "the output folder holds the input \(file); write somewhere else")
+                throw CkptError(
+                    .badUsage, file: output, "the output folder holds the input \(file); write somewhere else")
             }
         }
         for folder in readFolders where FileSystem.isDirectory(folder) {
             let d = resolve(folder)
             if out == d || out.hasPrefix(d == "/" ? "/" : d + "/") {
-                throw CkptError(.badUsage, file: output, "the output lies inside the input folder \(folder); write somewhere else")
+                throw CkptError(
+                    .badUsage, file: output, "the output lies inside the input folder \(folder); write somewhere else")
             }
         }
     }

@@ -14,8 +14,10 @@ public struct TensorInfo: Sendable, Equatable {
     public let group: String?
     public let indexInGroup: Int?
 
-    public init(name: String, dtype: DType, shape: [Int], byteCount: Int, isBookkeeping: Bool = false,
-                group: String? = nil, indexInGroup: Int? = nil) {
+    public init(
+        name: String, dtype: DType, shape: [Int], byteCount: Int, isBookkeeping: Bool = false,
+        group: String? = nil, indexInGroup: Int? = nil
+    ) {
         self.name = name
         self.dtype = dtype
         self.shape = shape

@@ -16,7 +16,9 @@ public enum CheckpointOpener {
                 let matches = names.filter { $0.hasSuffix(ext) }
                 if matches.count == 1 { return try open(FileSystem.join(path, matches[0])) }
             }
-            throw CkptError(.unknownFormat, file: path, "folder holds no checkpoint ckpt reads (TF bundle, .h5, .safetensors, .npz)")
+            throw CkptError(
+                .unknownFormat, file: path, "folder holds no checkpoint ckpt reads (TF bundle, .h5, .safetensors, .npz)"
+            )
         }
         if path.hasSuffix(".index") || BundlePath.dataShardPrefix(path) != nil {
             return try TFBundleReader(path: path)

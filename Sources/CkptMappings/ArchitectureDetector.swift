@@ -67,9 +67,12 @@ public struct ArchitectureDetector: Sendable {
     /// config naming its family (`ckpt_family`, written by convert and the fixtures) also decides
     /// between families whose names coincide although only one was detected (ALBERT_Unshared is
     /// loaded from ALBERT's shared TF release), when that family's rules read these names.
-    public func decide(_ detected: DetectedArchitecture, config: ModelConfig?, names: Set<String> = []) -> DetectedArchitecture {
+    public func decide(_ detected: DetectedArchitecture, config: ModelConfig?, names: Set<String> = [])
+        -> DetectedArchitecture
+    {
         if case .family(let found, let layout) = detected, let named = config?.string("ckpt_family"), named != found,
-           let table = MappingTable.named(named, among: tables), Self.reads(table, layout: layout, names) {
+            let table = MappingTable.named(named, among: tables), Self.reads(table, layout: layout, names)
+        {
             return .family(named, layout: layout)
         }
         guard case .ambiguous(let families, let layout) = detected, let config else { return detected }
@@ -87,7 +90,9 @@ public struct ArchitectureDetector: Sendable {
     /// Every required rule of `table`, at layer 0, names a tensor in `names` in `layout`.
     static func reads(_ table: MappingTable, layout: Layout, _ names: Set<String>) -> Bool {
         let required = table.rules.filter { !$0.optional }.compactMap { rule in
-            (layout == .native ? rule.native : rule.layouts[layout]?.template).map { LayerTemplate.expand($0, layer: 0) }
+            (layout == .native ? rule.native : rule.layouts[layout]?.template).map {
+                LayerTemplate.expand($0, layer: 0)
+            }
         }
         return !required.isEmpty && required.allSatisfy(names.contains)
     }
@@ -110,7 +115,9 @@ public struct ArchitectureDetector: Sendable {
                     let t = layout == .native ? rule.native : rule.layouts[layout]?.template
                     return t.map { (LayerTemplate.expand($0, layer: 0), rule.optional) }
                 }
-                guard names.contains(where: { !$0.1 }), names.allSatisfy({ $0.1 || present.contains($0.0) }) else { continue }
+                guard names.contains(where: { !$0.1 }), names.allSatisfy({ $0.1 || present.contains($0.0) }) else {
+                    continue
+                }
                 scored.append((table.family, layout, names.filter { present.contains($0.0) }.count))
             }
         }

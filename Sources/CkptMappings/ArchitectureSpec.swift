@@ -65,7 +65,8 @@ public struct ArchitectureSpec: Sendable, Decodable, Equatable {
         mlmEpsilon = try c.decodeIfPresent(Float.self, forKey: .mlmEpsilon) ?? epsilon
         defaultActivation = try c.decodeIfPresent(String.self, forKey: .defaultActivation) ?? "gelu"
         guard epsilon > 0, embeddingEpsilon > 0, mlmEpsilon > 0 else {
-            throw DecodingError.dataCorruptedError(forKey: .epsilon, in: c, debugDescription: "epsilons must be positive")
+            throw DecodingError.dataCorruptedError(
+                forKey: .epsilon, in: c, debugDescription: "epsilons must be positive")
         }
     }
 }

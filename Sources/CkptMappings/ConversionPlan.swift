@@ -30,7 +30,8 @@ public struct PlannedOutput: Sendable {
 
     /// Bytes can go from source to output untouched.
     public var isPassThrough: Bool {
-        inputs.count == 1 && inputs[0].fromSource.isIdentity && inputs[0].toTarget.isIdentity && inputs[0].source.dtype == dtype
+        inputs.count == 1 && inputs[0].fromSource.isIdentity && inputs[0].toTarget.isIdentity
+            && inputs[0].source.dtype == dtype
             && inputs[0].source.shape == shape && selection == nil
     }
 }
@@ -96,7 +97,8 @@ public struct ConversionPlanner {
     public static func inferLayerCount(table: MappingTable, layout: Layout, names: Set<String>) -> Int {
         var count = 0
         for rule in table.rules {
-            guard let t = (layout == .native ? rule.native : rule.layouts[layout]?.template), LayerTemplate.hasIndex(t) else { continue }
+            guard let t = (layout == .native ? rule.native : rule.layouts[layout]?.template), LayerTemplate.hasIndex(t)
+            else { continue }
             var i = 0
             while i < 100_000 && names.contains(LayerTemplate.expand(t, layer: i)) { i += 1 }
             count = max(count, i)
@@ -121,15 +123,17 @@ public struct ConversionPlanner {
         let (bound, used) = try bind(tensors, options: options)
         var (outputs, dropped) = try fuse(bound, options: options)
         let unmapped = try account(tensors, used: used, options: options, outputs: &outputs, dropped: &dropped)
-        return ConversionPlan(family: table.family, sourceLayout: sourceLayout, targetLayout: options.targetLayout,
-                              layerCount: layerCount, outputs: outputs, dropped: dropped, unmapped: unmapped)
+        return ConversionPlan(
+            family: table.family, sourceLayout: sourceLayout, targetLayout: options.targetLayout,
+            layerCount: layerCount, outputs: outputs, dropped: dropped, unmapped: unmapped)
     }
 
     /// 1. Every rule, expanded over the layers, bound to its source tensor; a required one missing
     /// is an error (rules whose every copy is missing in an optional group are fine).
     func bind(_ tensors: [TensorInfo], options: PlanOptions) throws -> (bound: [Binding], used: Set<String>) {
         let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let byGroupKey = Dictionary(tensors.compactMap { t in t.groupKey.map { ($0, t) } }, uniquingKeysWith: { a, _ in a })
+        let byGroupKey = Dictionary(
+            tensors.compactMap { t in t.groupKey.map { ($0, t) } }, uniquingKeysWith: { a, _ in a })
         func lookup(_ name: String) -> TensorInfo? {
             sourceLayout == .keras ? (byGroupKey[name] ?? byName[name]) : byName[name]
         }
@@ -146,7 +150,9 @@ public struct ConversionPlanner {
                 continue
             }
             // No target name: an empty template, dropped as "no target name" by `fuse`.
-            let toTarget = options.targetLayout == .native ? LayoutName(template: "")
+            let toTarget =
+                options.targetLayout == .native
+                ? LayoutName(template: "")
                 : rule.layouts[options.targetLayout] ?? LayoutName(template: "")
             let layered = LayerTemplate.hasIndex(rule.native) || LayerTemplate.hasIndex(fromSource.template)
             for layer in layered ? Array(0..<layerCount) : [0] {
@@ -157,13 +163,18 @@ public struct ConversionPlanner {
                 }
                 let nativeShape = try Self.nativeShape(of: t, through: fromSource, file: sourcePath)
                 used.insert(t.name)
-                bound.append(Binding(rule: rule, layer: layered ? layer : nil,
-                                     input: PlannedInput(source: t, fromSource: fromSource, nativeShape: nativeShape, toTarget: toTarget)))
+                bound.append(
+                    Binding(
+                        rule: rule, layer: layered ? layer : nil,
+                        input: PlannedInput(
+                            source: t, fromSource: fromSource, nativeShape: nativeShape, toTarget: toTarget)))
             }
         }
         guard missing.isEmpty else {
-            throw fail(.tensorNotFound, missing.first, "\(missing.count) tensor(s) the \(table.family) family needs are missing: "
-                + missing.prefix(5).joined(separator: ", "))
+            throw fail(
+                .tensorNotFound, missing.first,
+                "\(missing.count) tensor(s) the \(table.family) family needs are missing: "
+                    + missing.prefix(5).joined(separator: ", "))
         }
         return (bound, used)
     }
@@ -192,31 +203,43 @@ public struct ConversionPlanner {
             var parts = fused[name]!.sorted { $0.part < $1.part }
             // Layers that share one source tensor (ALBERT_Unshared read from ALBERT's shared TF
             // release) written back to a shared name: one tensor, not a clash.
-            if parts.count > 1, parts.allSatisfy({ $0.part == parts[0].part && $0.input.source.name == parts[0].input.source.name }) {
+            if parts.count > 1,
+                parts.allSatisfy({ $0.part == parts[0].part && $0.input.source.name == parts[0].input.source.name })
+            {
                 parts = [parts[0]]
             }
             let first = parts[0]
             let count = first.input.toTarget.part?.count ?? 1
             guard parts.count == count, parts.map(\.part) == Array(0..<count) else {
-                throw fail(.malformed, name, Self.fusionProblem(first.rule, first.input, found: parts.count, expected: count,
-                                                                layout: options.targetLayout))
+                throw fail(
+                    .malformed, name,
+                    Self.fusionProblem(
+                        first.rule, first.input, found: parts.count, expected: count,
+                        layout: options.targetLayout))
             }
             let dtype = Self.outputDType(first.input.source.dtype, options.dtype)
             var shape = try Self.targetShape(parts.map(\.input), file: sourcePath, name: name)
             let vocabAxis = first.rule.vocabAxis.map { axis -> Int in
                 first.input.toTarget.transpose ? 1 - axis : axis
             }
-            let selection = try vocabularySelection(options, axis: vocabAxis, shape: &shape, name: name, source: first.input.source)
-            outputs.append(PlannedOutput(name: name, nativeName: count == 1 ? first.native : nil, dtype: dtype, shape: shape,
-                                         inputs: parts.map(\.input), vocabAxis: vocabAxis, selection: selection))
+            let selection = try vocabularySelection(
+                options, axis: vocabAxis, shape: &shape, name: name, source: first.input.source)
+            outputs.append(
+                PlannedOutput(
+                    name: name, nativeName: count == 1 ? first.native : nil, dtype: dtype, shape: shape,
+                    inputs: parts.map(\.input), vocabAxis: vocabAxis, selection: selection))
         }
         return (outputs, dropped)
     }
 
     /// Why parts do not fuse into one target tensor.
-    static func fusionProblem(_ rule: MappingRule, _ input: PlannedInput, found: Int, expected: Int, layout: Layout) -> String {
+    static func fusionProblem(_ rule: MappingRule, _ input: PlannedInput, found: Int, expected: Int, layout: Layout)
+        -> String
+    {
         if LayerTemplate.hasIndex(rule.native) && !LayerTemplate.hasIndex(input.toTarget.template) {
-            return "the \(layout) layout shares one tensor across layers, but the source's layers differ (\(found) to one name)"
+            return
+                "the \(layout) layout shares one tensor across layers, "
+                + "but the source's layers differ (\(found) to one name)"
         }
         if found == 1 || expected == 1 { return "two source tensors map to this target name" }
         return "fused target needs \(expected) parts, found \(found)"
@@ -224,12 +247,16 @@ public struct ConversionPlanner {
 
     /// With `prune`: the rows kept along the vocabulary axis, checked against the tensor (the
     /// shape gets the new vocabulary size).
-    func vocabularySelection(_ options: PlanOptions, axis: Int?, shape: inout [Int], name: String,
-                             source: TensorInfo) throws -> VocabularySelection? {
+    func vocabularySelection(
+        _ options: PlanOptions, axis: Int?, shape: inout [Int], name: String,
+        source: TensorInfo
+    ) throws -> VocabularySelection? {
         guard let vocabulary = options.vocabulary, let axis, axis < shape.count else { return nil }
         let rows = shape[axis]
         if let expected = options.vocabularySize, expected != rows {
-            throw fail(.sizeMismatch, source.name, "the vocabulary has \(expected) tokens, this tensor has \(rows) vocabulary rows")
+            throw fail(
+                .sizeMismatch, source.name,
+                "the vocabulary has \(expected) tokens, this tensor has \(rows) vocabulary rows")
         }
         if let bad = (vocabulary.keep + vocabulary.compound.flatMap { $0 }).first(where: { $0 < 0 || $0 >= rows }) {
             throw fail(.outOfBounds, name, "vocabulary id \(bad) is outside the \(rows) rows of this tensor")
@@ -240,8 +267,10 @@ public struct ConversionPlanner {
 
     /// 3. Everything else in the source: dropped with a reason, kept (`--allow-unmapped`,
     /// `--keep-optimizer`), or an error; then the tensors generated for the target.
-    func account(_ tensors: [TensorInfo], used: Set<String>, options: PlanOptions, outputs: inout [PlannedOutput],
-                 dropped: inout [DroppedTensor]) throws -> [TensorInfo] {
+    func account(
+        _ tensors: [TensorInfo], used: Set<String>, options: PlanOptions, outputs: inout [PlannedOutput],
+        dropped: inout [DroppedTensor]
+    ) throws -> [TensorInfo] {
         let identity = LayoutName(template: "")
         let derived = Set(table.derived?[sourceLayout.rawValue] ?? [])
         var unmapped: [TensorInfo] = []
@@ -252,7 +281,11 @@ public struct ConversionPlanner {
             } else if derived.contains(t.name) || (t.groupKey.map(derived.contains) ?? false) {
                 dropped.append(DroppedTensor(tensor: t, reason: .derived))
             } else if OptimizerSlots.isSlot(t.name) {
-                if options.keepOptimizer { unmapped.append(t) } else { dropped.append(DroppedTensor(tensor: t, reason: .optimizerSlot)) }
+                if options.keepOptimizer {
+                    unmapped.append(t)
+                } else {
+                    dropped.append(DroppedTensor(tensor: t, reason: .optimizerSlot))
+                }
             } else if options.allowUnmapped {
                 unmapped.append(t)
             } else {
@@ -260,22 +293,29 @@ public struct ConversionPlanner {
             }
         }
         guard unknown.isEmpty else {
-            throw fail(.malformed, unknown.first, "\(unknown.count) tensor(s) match no \(table.family) rule (\(sourceLayout) names): "
-                + unknown.prefix(5).joined(separator: ", ") + "; --allow-unmapped keeps them under their own names")
+            throw fail(
+                .malformed, unknown.first,
+                "\(unknown.count) tensor(s) match no \(table.family) rule (\(sourceLayout) names): "
+                    + unknown.prefix(5).joined(separator: ", ") + "; --allow-unmapped keeps them under their own names")
         }
         for t in unmapped {
             guard !outputs.contains(where: { $0.name == t.name }) else {
                 throw fail(.malformed, t.name, "an unmapped tensor has the name of a mapped output")
             }
             let dtype = Self.outputDType(t.dtype, options.dtype)
-            outputs.append(PlannedOutput(name: t.name, nativeName: nil, dtype: dtype, shape: t.shape,
-                                         inputs: [PlannedInput(source: t, fromSource: identity, nativeShape: t.shape, toTarget: identity)],
-                                         vocabAxis: nil, selection: nil))
+            outputs.append(
+                PlannedOutput(
+                    name: t.name, nativeName: nil, dtype: dtype, shape: t.shape,
+                    inputs: [PlannedInput(source: t, fromSource: identity, nativeShape: t.shape, toTarget: identity)],
+                    vocabAxis: nil, selection: nil))
         }
         for (name, generator) in options.generated.sorted(by: { $0.key < $1.key }) {
             guard !outputs.contains(where: { $0.name == name }) else { continue }
-            outputs.append(PlannedOutput(name: name, nativeName: nil, dtype: Self.outputDType(.float32, options.dtype), shape: generator.shape,
-                                         inputs: [], vocabAxis: nil, selection: nil, generator: generator))
+            outputs.append(
+                PlannedOutput(
+                    name: name, nativeName: nil, dtype: Self.outputDType(.float32, options.dtype),
+                    shape: generator.shape,
+                    inputs: [], vocabAxis: nil, selection: nil, generator: generator))
         }
         return unmapped
     }
@@ -314,7 +354,9 @@ public struct ConversionPlanner {
         var shape = parts[0].nativeShape
         if l.transpose {
             guard shape.count == 2 else {
-                throw CkptError(.sizeMismatch, file: file, tensor: name, "expected a matrix to transpose, found \(ShapeMath.describe(shape))")
+                throw CkptError(
+                    .sizeMismatch, file: file, tensor: name,
+                    "expected a matrix to transpose, found \(ShapeMath.describe(shape))")
             }
             shape.reverse()
         }

@@ -15,11 +15,15 @@ public struct ConversionSetup {
     ///   - model: a family name, or nil / "auto" to detect it.
     ///   - configPath: an explicit config file; else one is looked for beside the source.
     ///   - extraTables: user tables (`--mapping`), consulted with the built-in ones.
-    public init(sourcePath: String, model: String?, configPath: String?, extraTables: [MappingTable] = [],
-                options: PlanOptions) throws {
+    public init(
+        sourcePath: String, model: String?, configPath: String?, extraTables: [MappingTable] = [],
+        options: PlanOptions
+    ) throws {
         let tables = MappingTable.with(extraTables)
         if let model, model != "auto", MappingTable.named(model, among: tables) == nil {
-            throw CkptError(.badUsage, "--model: unknown family '\(model)' (known: \(tables.map(\.family).sorted().joined(separator: ", ")))")
+            throw CkptError(
+                .badUsage,
+                "--model: unknown family '\(model)' (known: \(tables.map(\.family).sorted().joined(separator: ", ")))")
         }
         source = try CheckpointOpener.open(sourcePath)
         let folder = FileSystem.isDirectory(sourcePath) ? sourcePath : FileSystem.dirname(source.path)
@@ -31,8 +35,9 @@ public struct ConversionSetup {
         var layout: Layout
         if let model, model != "auto" {
             guard let t = MappingTable.named(model, among: tables) else {
-                throw CkptError(.badUsage, file: source.path,
-                                "unknown family '\(model)' (known: \(tables.map(\.family).sorted().joined(separator: ", ")))")
+                throw CkptError(
+                    .badUsage, file: source.path,
+                    "unknown family '\(model)' (known: \(tables.map(\.family).sorted().joined(separator: ", ")))")
             }
             family = t.family
             layout = Self.bestLayout(t, names: Set(names))
@@ -47,11 +52,15 @@ public struct ConversionSetup {
                     family = hint
                     layout = l
                 } else {
-                    throw CkptError(.unsupported, file: source.path,
-                                    "the names fit several families (\(fs.joined(separator: ", "))); give --model or a config that says which")
+                    throw CkptError(
+                        .unsupported, file: source.path,
+                        "the names fit several families (\(fs.joined(separator: ", "))); "
+                            + "give --model or a config that says which"
+                    )
                 }
             case .unknown:
-                throw CkptError(.unknownFormat, file: source.path, "no model family fits these tensor names; give --model")
+                throw CkptError(
+                    .unknownFormat, file: source.path, "no model family fits these tensor names; give --model")
             }
         }
         if source.metadata["ckpt_layout"] == Layout.native.rawValue { layout = .native }
@@ -62,8 +71,9 @@ public struct ConversionSetup {
         if let config, let n = config.layerCount {
             // ALBERT keeps one shared layer whatever the depth: its names carry no layer count.
             if inferred > 0 && n != inferred && Self.hasLayeredSourceNames(table, layout: layout) {
-                throw CkptError(.sizeMismatch, file: config.path,
-                                "config says \(n) layers, the checkpoint holds \(inferred)")
+                throw CkptError(
+                    .sizeMismatch, file: config.path,
+                    "config says \(n) layers, the checkpoint holds \(inferred)")
             }
             layers = n
         }
@@ -113,26 +123,33 @@ public struct ConversionSetup {
             guard let native = out.nativeName, let input = out.inputs.first else { continue }
             let shape = input.nativeShape
             if native == "embeddings.token.weight", let v = config.int("vocab_size", "n_vocab"), shape.first != v {
-                throw CkptError(.sizeMismatch, file: file, tensor: input.source.name,
-                                "config vocab_size is \(v), the token embedding has \(shape.first ?? 0) rows")
+                throw CkptError(
+                    .sizeMismatch, file: file, tensor: input.source.name,
+                    "config vocab_size is \(v), the token embedding has \(shape.first ?? 0) rows")
             }
-            if native.hasSuffix(".attention.query.weight"), let h = config.int("hidden_size", "d_model", "n_embd"), shape.first != h {
-                throw CkptError(.sizeMismatch, file: file, tensor: input.source.name,
-                                "config hidden size is \(h), the query kernel takes \(shape.first ?? 0) inputs")
+            if native.hasSuffix(".attention.query.weight"), let h = config.int("hidden_size", "d_model", "n_embd"),
+                shape.first != h
+            {
+                throw CkptError(
+                    .sizeMismatch, file: file, tensor: input.source.name,
+                    "config hidden size is \(h), the query kernel takes \(shape.first ?? 0) inputs")
             }
         }
     }
 }
 
-
 /// Byte sizes as users write them: `500MB`, `5GB` (powers of 1000), `2GiB` (powers of 1024), `1234`.
 public enum ByteSize {
     public static func parse(_ text: String) -> Int? {
         let t = text.trimmingCharacters(in: .whitespaces).uppercased()
-        let units: [(String, Double)] = [("KIB", 1024), ("MIB", 1_048_576), ("GIB", 1_073_741_824), ("TIB", 1_099_511_627_776),
-                                         ("KB", 1e3), ("MB", 1e6), ("GB", 1e9), ("TB", 1e12), ("K", 1e3), ("M", 1e6), ("G", 1e9), ("B", 1)]
+        let units: [(String, Double)] = [
+            ("KIB", 1024), ("MIB", 1_048_576), ("GIB", 1_073_741_824), ("TIB", 1_099_511_627_776),
+            ("KB", 1e3), ("MB", 1e6), ("GB", 1e9), ("TB", 1e12), ("K", 1e3), ("M", 1e6), ("G", 1e9), ("B", 1),
+        ]
         for (u, f) in units where t.hasSuffix(u) {
-            guard let v = Double(t.dropLast(u.count).trimmingCharacters(in: .whitespaces)), v > 0, v * f < 9e18 else { return nil }
+            guard let v = Double(t.dropLast(u.count).trimmingCharacters(in: .whitespaces)), v > 0, v * f < 9e18 else {
+                return nil
+            }
             return Int(v * f)
         }
         guard let v = Int(t), v > 0 else { return nil }

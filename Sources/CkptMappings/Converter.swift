@@ -44,10 +44,13 @@ public struct WriteOptions: Sendable {
 /// bundle in a temporary folder, adds the index, config and vocabulary, and renames the folder
 /// into place.
 public enum Converter {
-    public static func run(_ plan: ConversionPlan, source: any TensorSource, to outputPath: String, options: WriteOptions,
-                           progress: ((Int, Int) -> Void)? = nil) throws -> ConversionResult {
-        try OutputSafety.check(output: outputPath, readFiles: source.files + options.readFiles + options.extraFiles,
-                               readFolders: options.readFolders)
+    public static func run(
+        _ plan: ConversionPlan, source: any TensorSource, to outputPath: String, options: WriteOptions,
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws -> ConversionResult {
+        try OutputSafety.check(
+            output: outputPath, readFiles: source.files + options.readFiles + options.extraFiles,
+            readFolders: options.readFolders)
         let start = DispatchTime.now().uptimeNanoseconds
         let folder = try AtomicOutput(path: outputPath, force: options.force)
         do {
@@ -55,13 +58,16 @@ public enum Converter {
         } catch let error as CkptError {
             // Errors name the output as the user gave it, not the temporary folder it is built in.
             guard let file = error.file, file.hasPrefix(folder.workPath) else { throw error }
-            throw CkptError(error.kind, file: folder.finalPath + file.dropFirst(folder.workPath.count), tensor: error.tensor,
-                            error.detail)
+            throw CkptError(
+                error.kind, file: folder.finalPath + file.dropFirst(folder.workPath.count), tensor: error.tensor,
+                error.detail)
         }
     }
 
-    private static func write(_ plan: ConversionPlan, source: any TensorSource, folder: AtomicOutput, options: WriteOptions,
-                              start: UInt64, progress: ((Int, Int) -> Void)?) throws -> ConversionResult {
+    private static func write(
+        _ plan: ConversionPlan, source: any TensorSource, folder: AtomicOutput, options: WriteOptions,
+        start: UInt64, progress: ((Int, Int) -> Void)?
+    ) throws -> ConversionResult {
         // Tensors whose stored bytes are the output bytes are copied by the kernel, in the order
         // they lie in the source so that neighbours merge into one copy; their checksums are
         // verified meanwhile on another thread, before anything is committed. A TF bundle also
@@ -85,7 +91,8 @@ public enum Converter {
             }
         }
         let verifier = ChecksumVerifier()
-        verifier.start(path: source.path, tensors: outputs.filter { copies[$0.name] != nil }.map(\.inputs[0].source.name))
+        verifier.start(
+            path: source.path, tensors: outputs.filter { copies[$0.name] != nil }.map(\.inputs[0].source.name))
         let tensors = outputs.map { SinkTensor(name: $0.name, dtype: $0.dtype, shape: $0.shape, crc32c: crcs[$0.name]) }
         let sink = try makeSink(options, folder: folder, tensors: tensors)
         let byName = Dictionary(uniqueKeysWithValues: outputs.map { ($0.name, $0) })
@@ -112,17 +119,21 @@ public enum Converter {
         try verifier.wait()
         try folder.commit()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return ConversionResult(outputPath: folder.finalPath, files: files, tensorsWritten: done, bytesWritten: bytes,
-                                dropped: plan.dropped, seconds: seconds)
+        return ConversionResult(
+            outputPath: folder.finalPath, files: files, tensorsWritten: done, bytesWritten: bytes,
+            dropped: plan.dropped, seconds: seconds)
     }
 
     /// The sink of the options' container, told every tensor in write order.
-    static func makeSink(_ options: WriteOptions, folder: AtomicOutput, tensors: [SinkTensor]) throws -> any TensorSink {
+    static func makeSink(_ options: WriteOptions, folder: AtomicOutput, tensors: [SinkTensor]) throws -> any TensorSink
+    {
         switch options.container {
         case .safetensors:
-            return SafetensorsSink(folder: folder.workPath, tensors: tensors, maxShardSize: options.maxShardSize,
-                                   metadata: options.metadata)
-        case .tfBundle: return try TFBundleSink(folder: folder.workPath, tensors: tensors, maxShardSize: options.maxShardSize)
+            return SafetensorsSink(
+                folder: folder.workPath, tensors: tensors, maxShardSize: options.maxShardSize,
+                metadata: options.metadata)
+        case .tfBundle:
+            return try TFBundleSink(folder: folder.workPath, tensors: tensors, maxShardSize: options.maxShardSize)
         case .kerasH5: return try KerasH5Sink(folder: folder.workPath, layers: options.kerasLayers)
         }
     }
@@ -159,8 +170,10 @@ public enum Converter {
                     continue
                 }
                 if case .copy(let r, let ts)? = out.last, r.path == range.path, r.offset + r.count == range.offset,
-                   shardOf[ts[0].name] == shardOf[t.name] {
-                    out[out.count - 1] = .copy(StoredRange(path: r.path, offset: r.offset, count: r.count + range.count), ts + [t])
+                    shardOf[ts[0].name] == shardOf[t.name]
+                {
+                    out[out.count - 1] = .copy(
+                        StoredRange(path: r.path, offset: r.offset, count: r.count + range.count), ts + [t])
                 } else {
                     out.append(.copy(range, [t]))
                 }
@@ -196,6 +209,8 @@ public enum Converter {
     }
 
     /// Vocabulary files found beside a source, copied into the output.
-    public static let vocabularyNames = ["vocab.txt", "spiece.model", "sentencepiece.model", "vocab.json", "merges.txt",
-                                         "encoder.json", "vocab.bpe"]
+    public static let vocabularyNames = [
+        "vocab.txt", "spiece.model", "sentencepiece.model", "vocab.json", "merges.txt",
+        "encoder.json", "vocab.bpe",
+    ]
 }

@@ -41,9 +41,11 @@ public enum TensorGenerator: Sendable, Equatable {
         }
         if let k = config?.int("attention_key_size") { return .sinusoidal(rows: rule.rows, columns: k) }
         guard let heads = config?.int("num_attention_heads", "n_head", "num_heads"),
-              let hidden = config?.int("hidden_size", "d_model", "n_embd"), heads > 0, hidden % heads == 0 else {
-            throw CkptError(.malformed, file: file, tensor: rule.name,
-                            "computing it needs the config's num_attention_heads (and hidden_size); give --config")
+            let hidden = config?.int("hidden_size", "d_model", "n_embd"), heads > 0, hidden % heads == 0
+        else {
+            throw CkptError(
+                .malformed, file: file, tensor: rule.name,
+                "computing it needs the config's num_attention_heads (and hidden_size); give --config")
         }
         return .sinusoidal(rows: rule.rows, columns: hidden / heads)
     }

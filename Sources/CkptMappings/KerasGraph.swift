@@ -88,10 +88,15 @@ public struct KerasGraph: Sendable, Decodable {
                 let negated = term.hasPrefix("!")
                 let t = negated ? term.dropFirst() : term[...]
                 let value: Bool
-                if t.hasPrefix("has:") { value = facts.layersWithWeights.contains(String(t.dropFirst(4))) }
-                else if t == "dropout" { value = facts.dropout }
-                else if t == "first" { value = first }
-                else { value = false }
+                if t.hasPrefix("has:") {
+                    value = facts.layersWithWeights.contains(String(t.dropFirst(4)))
+                } else if t == "dropout" {
+                    value = facts.dropout
+                } else if t == "first" {
+                    value = first
+                } else {
+                    value = false
+                }
                 return value != negated
             }
         }
@@ -99,7 +104,8 @@ public struct KerasGraph: Sendable, Decodable {
             for i in section.repeated ? Array(0..<facts.layerCount) : [0] {
                 for call in section.calls {
                     let inputs = call.inputs.compactMap { name -> String? in
-                        name.hasSuffix("?") ? (vars[String(name.dropLast())] != nil ? String(name.dropLast()) : nil) : name
+                        name.hasSuffix("?")
+                            ? (vars[String(name.dropLast())] != nil ? String(name.dropLast()) : nil) : name
                     }
                     guard holds(call.condition, first: !section.repeated || i == 0) else {
                         if let pass = inputs.first, let node = vars[pass] { vars[call.output] = node }
@@ -107,7 +113,8 @@ public struct KerasGraph: Sendable, Decodable {
                     }
                     let parents = try inputs.map { name -> Int in
                         guard let node = vars[name] else {
-                            throw CkptError(.malformed, file: "keras_graph", tensor: call.layer, "input '\(name)' is not set")
+                            throw CkptError(
+                                .malformed, file: "keras_graph", tensor: call.layer, "input '\(name)' is not set")
                         }
                         return node
                     }
@@ -127,11 +134,15 @@ public struct KerasGraph: Sendable, Decodable {
             }
         }
         for o in outputs where !o.isEmpty && holds(o.count > 1 ? o[1] : nil, first: false) {
-            guard let node = vars[o[0]] else { throw CkptError(.malformed, file: "keras_graph", "output '\(o[0])' is not set") }
+            guard let node = vars[o[0]] else {
+                throw CkptError(.malformed, file: "keras_graph", "output '\(o[0])' is not set")
+            }
             g.outputs.append(node)
         }
         if g.outputs.isEmpty, let f = fallback {
-            guard let node = vars[f] else { throw CkptError(.malformed, file: "keras_graph", "output '\(f)' is not set") }
+            guard let node = vars[f] else {
+                throw CkptError(.malformed, file: "keras_graph", "output '\(f)' is not set")
+            }
             g.outputs.append(node)
         }
         return g

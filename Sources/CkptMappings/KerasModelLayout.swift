@@ -15,7 +15,9 @@ public enum KerasModelLayout {
         return false
     }
 
-    public static func layers(for plan: ConversionPlan, table: MappingTable, config: ModelConfig?, file: String) throws -> [KerasLayerEntry] {
+    public static func layers(for plan: ConversionPlan, table: MappingTable, config: ModelConfig?, file: String) throws
+        -> [KerasLayerEntry]
+    {
         guard let graph = table.kerasGraph else {
             throw CkptError(.unsupported, file: file, "the \(table.family) family has no Keras layout")
         }
@@ -29,14 +31,17 @@ public enum KerasModelLayout {
         // Every weight the table gives a layer: a layer is whole or absent (load_weights would
         // shift every later weight onto the wrong variable otherwise).
         var expected: [String: Int] = [:]
-        let kerasNames = table.rules.compactMap { $0.layouts[.keras]?.template } + (table.generated?[Layout.keras.rawValue] ?? []).map(\.name)
+        let kerasNames =
+            table.rules.compactMap { $0.layouts[.keras]?.template }
+            + (table.generated?[Layout.keras.rawValue] ?? []).map(\.name)
         for template in kerasNames {
             for i in LayerTemplate.hasIndex(template) ? Array(0..<plan.layerCount) : [0] {
                 guard let (layer, k) = split(LayerTemplate.expand(template, layer: i)) else { continue }
                 expected[layer] = max(expected[layer] ?? 0, k + 1)
             }
         }
-        let facts = KerasGraph.Facts(layersWithWeights: Set(byLayer.keys), dropout: dropout(in: config), layerCount: plan.layerCount)
+        let facts = KerasGraph.Facts(
+            layersWithWeights: Set(byLayer.keys), dropout: dropout(in: config), layerCount: plan.layerCount)
         let order = try graph.layerOrder(facts)
         if let stray = byLayer.keys.sorted().first(where: { !order.contains($0) }) {
             throw CkptError(.malformed, file: file, tensor: stray, "layer is not in the \(table.family) Keras model")
@@ -45,8 +50,9 @@ public enum KerasModelLayout {
             let weights = (byLayer[layer] ?? []).sorted { $0.index < $1.index }
             let count = expected[layer] ?? weights.count
             guard weights.isEmpty || weights.map(\.index) == Array(0..<count) else {
-                throw CkptError(.tensorNotFound, file: file, tensor: layer,
-                                "the Keras layer needs weights 0..<\(count), the checkpoint gives \(weights.map(\.index))")
+                throw CkptError(
+                    .tensorNotFound, file: file, tensor: layer,
+                    "the Keras layer needs weights 0..<\(count), the checkpoint gives \(weights.map(\.index))")
             }
             var used = Set<String>()
             let entries = weights.map { w -> KerasWeightEntry in
@@ -82,7 +88,9 @@ public enum KerasModelLayout {
         } else {
             kind = leaf
         }
-        let sub = ["attention", "ffn", "cross_attention"].contains(parts.count > 2 ? parts[parts.count - 3] : "") ? parent + "/" : ""
+        let sub =
+            ["attention", "ffn", "cross_attention"].contains(parts.count > 2 ? parts[parts.count - 3] : "")
+            ? parent + "/" : ""
         return sub + kind + ":0"
     }
 }

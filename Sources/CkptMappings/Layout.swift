@@ -1,7 +1,9 @@
 /// A naming layout: `native` (ckpt's canonical names), the layouts ckpt writes (`hf`, `tf`,
 /// `keras`), or any other a family's table names tensors in (`openai`, a release's names...).
 /// Typed, so code compares `.native` rather than string literals; tables define the rest.
-public struct Layout: RawRepresentable, Hashable, Sendable, Comparable, ExpressibleByStringLiteral, CustomStringConvertible {
+public struct Layout: RawRepresentable, Hashable, Sendable, Comparable, ExpressibleByStringLiteral,
+    CustomStringConvertible
+{
     public let rawValue: String
 
     public init(rawValue: String) { self.rawValue = rawValue }

@@ -54,7 +54,10 @@ public struct MappingTable: Sendable, Decodable {
         let decoded = DecodedTables(count: names.count)
         DispatchQueue.concurrentPerform(iterations: names.count) { i in
             do {
-                decoded.set(i, try MappingTable.parse(Data(EmbeddedMappings.files[names[i]]!.utf8), origin: "Mappings/\(names[i])"))
+                decoded.set(
+                    i,
+                    try MappingTable.parse(Data(EmbeddedMappings.files[names[i]]!.utf8), origin: "Mappings/\(names[i])")
+                )
             } catch {
                 // The tables are part of the source; a broken one is a build defect the tests catch.
                 fatalError("\(error)")
@@ -72,7 +75,8 @@ public struct MappingTable: Sendable, Decodable {
             guard object["extends"] != nil else { return try JSONDecoder().decode(MappingTable.self, from: data) }
             let resolved = try TableInheritance.resolve(object, origin: origin) { name in
                 // Built-in tables are named after their family: one parse, not one per table.
-                let candidates = (EmbeddedMappings.files["\(name).json"].map { [Data($0.utf8)] } ?? []) + others
+                let candidates =
+                    (EmbeddedMappings.files["\(name).json"].map { [Data($0.utf8)] } ?? []) + others
                     + EmbeddedMappings.files.values.map { Data($0.utf8) }
                 return candidates.lazy.compactMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
                     .first { $0["family"] as? String == name }
@@ -99,7 +103,8 @@ public struct MappingTable: Sendable, Decodable {
     public func hasName(forNative native: String, in layout: Layout, layers: Int) -> Bool {
         guard layout != .native else { return true }
         return rules.contains { rule in
-            rule.layouts[layout] != nil && (0..<max(1, layers)).contains { LayerTemplate.expand(rule.native, layer: $0) == native }
+            rule.layouts[layout] != nil
+                && (0..<max(1, layers)).contains { LayerTemplate.expand(rule.native, layer: $0) == native }
         }
     }
 
@@ -186,13 +191,15 @@ public struct LayoutName: Sendable, Decodable, Equatable {
         var part: Part?
         if let p = try c.decodeIfPresent([Int].self, forKey: .part) {
             guard p.count == 3, p[1] > 0, p[0] >= 0, p[0] < p[1], p[2] >= 0 else {
-                throw DecodingError.dataCorruptedError(forKey: .part, in: c, debugDescription: "part is [index, count, axis]")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .part, in: c, debugDescription: "part is [index, count, axis]")
             }
             part = Part(index: p[0], count: p[1], axis: p[2])
         }
-        self.init(template: try c.decode(String.self, forKey: .name),
-                  transpose: try c.decodeIfPresent(Bool.self, forKey: .transpose) ?? false,
-                  squeeze: try c.decodeIfPresent(Int.self, forKey: .squeeze), part: part)
+        self.init(
+            template: try c.decode(String.self, forKey: .name),
+            transpose: try c.decodeIfPresent(Bool.self, forKey: .transpose) ?? false,
+            squeeze: try c.decodeIfPresent(Int.self, forKey: .squeeze), part: part)
     }
 
     /// True when names and bytes are the same as the native tensor's layout.
@@ -220,7 +227,8 @@ public enum LayerTemplate {
         var i = 0
         while i < bytes.count {
             if bytes[i] == UInt8(ascii: "{"), i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "i"),
-               let close = bytes[(i + 2)...].firstIndex(of: UInt8(ascii: "}")) {
+                let close = bytes[(i + 2)...].firstIndex(of: UInt8(ascii: "}"))
+            {
                 let spec = bytes[(i + 2)..<close]  // "" or ":02"
                 var width = 0
                 if spec.starts(with: [UInt8(ascii: ":"), UInt8(ascii: "0")]) {

@@ -9,8 +9,10 @@ public struct ModelConfig: Sendable {
     public let values: [String: JSONValue]
 
     /// Config file names looked for beside a checkpoint, in order.
-    public static let fileNames = ["config.json", "bert_config.json", "albert_config.json", "electra_config.json",
-                                   "hparams.json", "operative_config.json"]
+    public static let fileNames = [
+        "config.json", "bert_config.json", "albert_config.json", "electra_config.json",
+        "hparams.json", "operative_config.json",
+    ]
 
     public init(path: String, values: [String: JSONValue]) {
         self.path = path
@@ -58,12 +60,19 @@ public enum JSONValue: Sendable, Codable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let d = try? c.decode(Double.self) { self = .number(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let d = try? c.decode(Double.self) {
+            self = .number(d)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let a = try? c.decode([JSONValue].self) {
+            self = .array(a)
+        } else {
+            self = .object(try c.decode([String: JSONValue].self))
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {

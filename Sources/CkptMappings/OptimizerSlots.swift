@@ -5,7 +5,7 @@ import CkptCore
 public enum OptimizerSlots {
     /// Glob patterns of slot and counter names, with the optimizer or tool that leaves them.
     public static let patterns = [
-        "*/adam_m", "*/adam_v",                      // Google BERT/ALBERT/ELECTRA AdamWeightDecay, LAMB
+        "*/adam_m", "*/adam_v",  // Google BERT/ALBERT/ELECTRA AdamWeightDecay, LAMB
         "*/Adam", "*/Adam_1", "beta1_power", "beta2_power",  // tf.compat.v1.train.AdamOptimizer
         "*/Momentum", "*/RMSProp", "*/RMSProp_1", "*/Adagrad", "*/Adafactor*", "*/adafactor*",
         "*_slot_*", "*/.OPTIMIZER_SLOT/*", "optimizer/*",  // mesh-tf, TF2 object checkpoints

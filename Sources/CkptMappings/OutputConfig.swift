@@ -22,11 +22,14 @@ public enum OutputConfig {
         var values = setup.config?.values ?? [:]
         if setup.plan.targetLayout == .hf {
             guard let hf = setup.table.hfConfig else {
-                throw CkptError(.unsupported, file: setup.source.path, "the \(setup.plan.family) family has no Hugging Face layout")
+                throw CkptError(
+                    .unsupported, file: setup.source.path, "the \(setup.plan.family) family has no Hugging Face layout")
             }
-            let shapes = Dictionary(setup.plan.outputs.compactMap { o in o.nativeName.map { ($0, o.inputs[0].nativeShape) } },
-                                    uniquingKeysWith: { a, _ in a })
-            return try hf.build(from: setup.config, layers: setup.plan.layerCount, nativeShapes: shapes, file: setup.source.path)
+            let shapes = Dictionary(
+                setup.plan.outputs.compactMap { o in o.nativeName.map { ($0, o.inputs[0].nativeShape) } },
+                uniquingKeysWith: { a, _ in a })
+            return try hf.build(
+                from: setup.config, layers: setup.plan.layerCount, nativeShapes: shapes, file: setup.source.path)
         }
         values["ckpt_family"] = .string(setup.plan.family)
         if values["num_hidden_layers"] == nil { values["num_hidden_layers"] = .number(Double(setup.plan.layerCount)) }
@@ -67,7 +70,9 @@ public struct HFConfigTemplate: Sendable, Decodable {
         case fromShape = "from_shape"
     }
 
-    func build(from config: ModelConfig?, layers: Int, nativeShapes: [String: [Int]], file: String) throws -> [String: JSONValue] {
+    func build(from config: ModelConfig?, layers: Int, nativeShapes: [String: [Int]], file: String) throws -> [String:
+        JSONValue]
+    {
         var out = constants
         for (key, sources) in keys.sorted(by: { $0.key < $1.key }) {
             if let v = sources.lazy.compactMap({ config?.values[$0] }).first {
@@ -79,12 +84,14 @@ public struct HFConfigTemplate: Sendable, Decodable {
             } else if let d = defaults?[key] {
                 out[key] = d
             } else if quotients?[key] == nil {
-                throw CkptError(.malformed, file: config?.path ?? file,
-                                "config has none of \(sources.joined(separator: ", ")) for the Hugging Face key '\(key)'")
+                throw CkptError(
+                    .malformed, file: config?.path ?? file,
+                    "config has none of \(sources.joined(separator: ", ")) for the Hugging Face key '\(key)'")
             }
         }
         for (key, pair) in quotients ?? [:] where out[key] == nil {
-            guard pair.count == 2, case .number(let a)? = out[pair[0]], case .number(let b)? = out[pair[1]], b > 0 else {
+            guard pair.count == 2, case .number(let a)? = out[pair[0]], case .number(let b)? = out[pair[1]], b > 0
+            else {
                 throw CkptError(.malformed, file: config?.path ?? file, "cannot derive the Hugging Face key '\(key)'")
             }
             out[key] = .number((a / b).rounded(.down))

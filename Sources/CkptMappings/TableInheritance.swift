@@ -15,8 +15,10 @@ enum TableInheritance {
 
     /// The table `object` describes once its `extends` chain is resolved; `base(name)` gives the
     /// raw JSON of another table by family name.
-    static func resolve(_ object: [String: Any], origin: String, depth: Int = 0,
-                        base: (String) -> [String: Any]?) throws -> [String: Any] {
+    static func resolve(
+        _ object: [String: Any], origin: String, depth: Int = 0,
+        base: (String) -> [String: Any]?
+    ) throws -> [String: Any] {
         guard let parent = object["extends"] else { return object }
         guard let name = parent as? String, let raw = base(name) else {
             throw CkptError(.malformed, file: origin, "extends '\(parent)': no such family table")
@@ -28,7 +30,9 @@ enum TableInheritance {
         var patch = object
         patch["extends"] = nil
         if let rename = patch.removeValue(forKey: "rename") {
-            guard let renames = rename as? [String: [[String]]], renames.values.allSatisfy({ $0.allSatisfy { $0.count == 2 } }) else {
+            guard let renames = rename as? [String: [[String]]],
+                renames.values.allSatisfy({ $0.allSatisfy { $0.count == 2 } })
+            else {
                 throw CkptError(.malformed, file: origin, "rename is {layout: [[from, to], ...]}")
             }
             result = renamed(result, renames)
@@ -52,7 +56,8 @@ enum TableInheritance {
         return t
     }
 
-    static func mergedRules(_ base: [[String: Any]], _ child: [[String: Any]], origin: String) throws -> [[String: Any]] {
+    static func mergedRules(_ base: [[String: Any]], _ child: [[String: Any]], origin: String) throws -> [[String: Any]]
+    {
         var result = base
         func index(_ native: String) -> Int? { result.firstIndex { $0["native"] as? String == native } }
         var pending: [[String: Any]] = []
@@ -98,7 +103,8 @@ enum TableInheritance {
             t["rules"] = rules
         }
         if let pairs = renames["hf"], let tied = t["hf_tied"] as? [String: String] {
-            t["hf_tied"] = Dictionary(tied.map { (apply($0.key, pairs), apply($0.value, pairs)) }, uniquingKeysWith: { a, _ in a })
+            t["hf_tied"] = Dictionary(
+                tied.map { (apply($0.key, pairs), apply($0.value, pairs)) }, uniquingKeysWith: { a, _ in a })
         }
         return t
     }

@@ -8,35 +8,47 @@ public enum TensorAssembly {
     /// Elements converted per piece when only the dtype changes, to keep memory flat.
     static let castChunk = 1 << 20
 
-    public static func produce(_ output: PlannedOutput, from source: any TensorSource,
-                               into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    public static func produce(
+        _ output: PlannedOutput, from source: any TensorSource,
+        into sink: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
         if let generator = output.generator {
             try generator.values().withUnsafeBytes { try emit($0, from: .float32, to: output.dtype, sink) }
             return
         }
         let sourceDType = output.inputs[0].source.dtype
         defer { for input in output.inputs { source.discard(input.source) } }
-        if output.inputs.count == 1, output.inputs[0].fromSource.isIdentity, output.inputs[0].toTarget.isIdentity, output.selection == nil {
-            try source.withBytes(of: output.inputs[0].source) { try emit($0, from: sourceDType, to: output.dtype, sink) }
+        if output.inputs.count == 1, output.inputs[0].fromSource.isIdentity, output.inputs[0].toTarget.isIdentity,
+            output.selection == nil
+        {
+            try source.withBytes(of: output.inputs[0].source) {
+                try emit($0, from: sourceDType, to: output.dtype, sink)
+            }
             return
         }
         if output.inputs.count == 1, output.inputs[0].fromSource.isIdentity, output.inputs[0].toTarget.isIdentity,
-           let selection = output.selection, let axis = output.vocabAxis {
+            let selection = output.selection, let axis = output.vocabAxis
+        {
             // Pruning alone: rows selected straight from the source view, no full-size copy.
             let input = output.inputs[0]
             if axis == 0 {
                 try source.withBytes(of: input.source) { src in
-                    try selection.stream(src, shape: input.source.shape, dtype: sourceDType) { try emit($0, from: sourceDType, to: output.dtype, sink) }
+                    try selection.stream(src, shape: input.source.shape, dtype: sourceDType) {
+                        try emit($0, from: sourceDType, to: output.dtype, sink)
+                    }
                 }
                 return
             }
-            let selected = try source.withBytes(of: input.source) { selection.apply($0, shape: input.source.shape, axis: axis, dtype: sourceDType) }
+            let selected = try source.withBytes(of: input.source) {
+                selection.apply($0, shape: input.source.shape, axis: axis, dtype: sourceDType)
+            }
             try selected.withUnsafeBytes { try emit($0, from: sourceDType, to: output.dtype, sink) }
             return
         }
         let item = sourceDType.itemSize!
         // The whole (unpruned) target tensor, before any vocabulary selection.
-        let fullShape = output.selection == nil
+        let fullShape =
+            output.selection == nil
             ? output.shape : try ConversionPlanner.targetShape(output.inputs, file: source.path, name: output.name)
         // Every byte is written by the parts placed (they tile the target), so no zero fill.
         let total = fullShape.reduce(1, *) * item
@@ -47,7 +59,9 @@ public enum TensorAssembly {
                     if input.fromSource.isIdentity {
                         place(src, input: input, index: k, into: dst, item: item)
                     } else {
-                        toNative(src, input: input, item: item).withUnsafeBytes { place($0, input: input, index: k, into: dst, item: item) }
+                        toNative(src, input: input, item: item).withUnsafeBytes {
+                            place($0, input: input, index: k, into: dst, item: item)
+                        }
                     }
                 }
             }
@@ -60,8 +74,10 @@ public enum TensorAssembly {
     }
 
     /// Hands `bytes` to `sink` as they are, or cast to `to` piece by piece.
-    static func emit(_ bytes: UnsafeRawBufferPointer, from: DType, to: DType,
-                     _ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    static func emit(
+        _ bytes: UnsafeRawBufferPointer, from: DType, to: DType,
+        _ sink: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
         if from == to { return try sink(bytes) }
         let inItem = from.itemSize!, outItem = to.itemSize!
         let n = bytes.count / inItem
@@ -71,8 +87,9 @@ public enum TensorAssembly {
             let count = min(castChunk, n - start)
             try buffer.withUnsafeMutableBytes { b in
                 let piece = UnsafeMutableRawBufferPointer(rebasing: b[0..<(count * outItem)])
-                DTypeCast.convert(UnsafeRawBufferPointer(rebasing: bytes[(start * inItem)..<((start + count) * inItem)]),
-                                  from: from, into: piece, to: to)
+                DTypeCast.convert(
+                    UnsafeRawBufferPointer(rebasing: bytes[(start * inItem)..<((start + count) * inItem)]),
+                    from: from, into: piece, to: to)
                 try sink(UnsafeRawBufferPointer(piece))
             }
             start += count
@@ -96,8 +113,10 @@ public enum TensorAssembly {
     }
 
     /// Native bytes into the output: transpose, then into part `index` of the fused tensor.
-    static func place(_ native: UnsafeRawBufferPointer, input: PlannedInput, index: Int,
-                      into dst: UnsafeMutableRawBufferPointer, item: Int) {
+    static func place(
+        _ native: UnsafeRawBufferPointer, input: PlannedInput, index: Int,
+        into dst: UnsafeMutableRawBufferPointer, item: Int
+    ) {
         func put(_ bytes: UnsafeRawBufferPointer, shape: [Int]) {
             if let p = input.toTarget.part {
                 insertPart(p, index: index, from: bytes, partShape: shape, into: dst, item: item)
@@ -110,7 +129,9 @@ public enum TensorAssembly {
             // Straight into the output: the transposed tensor is the whole target.
             transpose(native, into: dst, rows: shape[0], cols: shape[1], item: item)
         } else if input.toTarget.transpose {
-            transpose(native, rows: shape[0], cols: shape[1], item: item).withUnsafeBytes { put($0, shape: shape.reversed()) }
+            transpose(native, rows: shape[0], cols: shape[1], item: item).withUnsafeBytes {
+                put($0, shape: shape.reversed())
+            }
         } else {
             put(native, shape: shape)
         }
@@ -125,15 +146,18 @@ public enum TensorAssembly {
         var out = [UInt8](repeating: 0, count: outer * run)
         out.withUnsafeMutableBytes { dst in
             for o in 0..<outer {
-                (dst.baseAddress! + o * run).copyMemory(from: src.baseAddress! + o * stride + p.index * run, byteCount: run)
+                (dst.baseAddress! + o * run).copyMemory(
+                    from: src.baseAddress! + o * stride + p.index * run, byteCount: run)
             }
         }
         return out
     }
 
     /// The inverse of `extractPart`: writes one part into its place in the fused tensor.
-    static func insertPart(_ p: LayoutName.Part, index: Int, from src: UnsafeRawBufferPointer, partShape: [Int],
-                           into dst: UnsafeMutableRawBufferPointer, item: Int) {
+    static func insertPart(
+        _ p: LayoutName.Part, index: Int, from src: UnsafeRawBufferPointer, partShape: [Int],
+        into dst: UnsafeMutableRawBufferPointer, item: Int
+    ) {
         let outer = partShape[..<p.axis].reduce(1, *)
         let run = partShape[p.axis...].reduce(1, *) * item
         let stride = run * p.count
@@ -150,7 +174,9 @@ public enum TensorAssembly {
         }
     }
 
-    static func transpose(_ src: UnsafeRawBufferPointer, into dst: UnsafeMutableRawBufferPointer, rows: Int, cols: Int, item: Int) {
+    static func transpose(
+        _ src: UnsafeRawBufferPointer, into dst: UnsafeMutableRawBufferPointer, rows: Int, cols: Int, item: Int
+    ) {
         do {
             switch item {
             case 1: tiled(src.bindMemory(to: UInt8.self), dst.bindMemory(to: UInt8.self), rows, cols)
@@ -158,14 +184,19 @@ public enum TensorAssembly {
             case 4: ckpt_transpose32(src.baseAddress, dst.baseAddress, rows, cols)
             case 8: tiled(src.bindMemory(to: UInt64.self), dst.bindMemory(to: UInt64.self), rows, cols)
             default:
-                for r in 0..<rows { for c in 0..<cols {
-                    (dst.baseAddress! + (c * rows + r) * item).copyMemory(from: src.baseAddress! + (r * cols + c) * item, byteCount: item)
-                } }
+                for r in 0..<rows {
+                    for c in 0..<cols {
+                        (dst.baseAddress! + (c * rows + r) * item).copyMemory(
+                            from: src.baseAddress! + (r * cols + c) * item, byteCount: item)
+                    }
+                }
             }
         }
     }
 
-    private static func tiled<T>(_ s: UnsafeBufferPointer<T>, _ d: UnsafeMutableBufferPointer<T>, _ rows: Int, _ cols: Int) {
+    private static func tiled<T>(
+        _ s: UnsafeBufferPointer<T>, _ d: UnsafeMutableBufferPointer<T>, _ rows: Int, _ cols: Int
+    ) {
         let tile = 32
         var r0 = 0
         while r0 < rows {

@@ -17,15 +17,19 @@ public struct VocabularySelection: Sendable, Equatable {
     /// The selected rows of a tensor whose vocabulary axis is its first, handed to `sink` in
     /// chunks of about `chunkBytes` as they are gathered: memory stays at one chunk, not the
     /// pruned tensor (a 2048-wide embedding of 21,128 rows is 173 MB).
-    func stream(_ src: UnsafeRawBufferPointer, shape: [Int], dtype: DType, chunkBytes: Int = 4 << 20,
-                _ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    func stream(
+        _ src: UnsafeRawBufferPointer, shape: [Int], dtype: DType, chunkBytes: Int = 4 << 20,
+        _ sink: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
         let item = dtype.itemSize!
         let run = shape.dropFirst().reduce(1, *) * item
         let perChunk = max(1, chunkBytes / max(1, run))
         var buffer = [UInt8](repeating: 0, count: min(newSize, perChunk) * run)
         var filled = 0
         func flush() throws {
-            if filled > 0 { try buffer.withUnsafeBytes { try sink(UnsafeRawBufferPointer(rebasing: $0[0..<(filled * run)])) } }
+            if filled > 0 {
+                try buffer.withUnsafeBytes { try sink(UnsafeRawBufferPointer(rebasing: $0[0..<(filled * run)])) }
+            }
             filled = 0
         }
         for old in keep {
@@ -56,18 +60,21 @@ public struct VocabularySelection: Sendable, Equatable {
             for o in 0..<outer {
                 let srcBase = o * rows * run, dstBase = o * newSize * run
                 for (n, old) in keep.enumerated() {
-                    (dst.baseAddress! + dstBase + n * run).copyMemory(from: src.baseAddress! + srcBase + old * run, byteCount: run)
+                    (dst.baseAddress! + dstBase + n * run).copyMemory(
+                        from: src.baseAddress! + srcBase + old * run, byteCount: run)
                 }
                 for (c, group) in compound.enumerated() {
                     var sum = [Double](repeating: 0, count: inner)
                     for old in group {
-                        let row = UnsafeRawBufferPointer(rebasing: src[(srcBase + old * run)..<(srcBase + (old + 1) * run)])
+                        let row = UnsafeRawBufferPointer(
+                            rebasing: src[(srcBase + old * run)..<(srcBase + (old + 1) * run)])
                         var f = [Double](repeating: 0, count: inner)
                         f.withUnsafeMutableBytes { DTypeCast.convert(row, from: dtype, into: $0, to: .float64) }
                         for i in 0..<inner { sum[i] += f[i] }
                     }
                     for i in 0..<inner { sum[i] /= Double(group.count) }
-                    let target = UnsafeMutableRawBufferPointer(rebasing: dst[(dstBase + (keep.count + c) * run)..<(dstBase + (keep.count + c + 1) * run)])
+                    let target = UnsafeMutableRawBufferPointer(
+                        rebasing: dst[(dstBase + (keep.count + c) * run)..<(dstBase + (keep.count + c + 1) * run)])
                     sum.withUnsafeBytes { DTypeCast.convert($0, from: .float64, into: target, to: dtype) }
                 }
             }

@@ -11,7 +11,8 @@ public enum Activation: String, Sendable {
     public func callAsFunction(_ x: Float) -> Float {
         switch self {
         case .gelu: return 0.5 * x * (1 + erf(x / Float(2).squareRoot()))
-        case .gelu_tanh: return 0.5 * x * (1 + Foundation.tanh((2 / Float.pi).squareRoot() * (x + 0.044715 * x * x * x)))
+        case .gelu_tanh:
+            return 0.5 * x * (1 + Foundation.tanh((2 / Float.pi).squareRoot() * (x + 0.044715 * x * x * x)))
         case .relu: return max(0, x)
         case .tanh: return Foundation.tanh(x)
         case .sigmoid: return 1 / (1 + exp(-x))
@@ -45,12 +46,16 @@ extension Matrix {
 enum Normalize {
     /// LayerNormalization (bert4keras layers.py): (x − mean) / √(var + ε) · γ + β; with
     /// `zeroMean` false (T5) it is RMS normalization without offset.
-    static func layerNorm(_ x: consuming Matrix, residual: Matrix? = nil, gamma: [Float], beta: [Float]?, epsilon: Float,
-                          zeroMean: Bool = true) -> Matrix {
+    static func layerNorm(
+        _ x: consuming Matrix, residual: Matrix? = nil, gamma: [Float], beta: [Float]?, epsilon: Float,
+        zeroMean: Bool = true
+    ) -> Matrix {
         var out = x
         let cols = out.cols
-        precondition(gamma.count == cols && (beta?.count ?? cols) == cols && (residual.map { $0.cols == cols && $0.rows == out.rows } ?? true),
-                     "layer norm shapes")
+        precondition(
+            gamma.count == cols && (beta?.count ?? cols) == cols
+                && (residual.map { $0.cols == cols && $0.rows == out.rows } ?? true),
+            "layer norm shapes")
         out.data.withUnsafeMutableBufferPointer { o in
             gamma.withUnsafeBufferPointer { g in
                 withOptionalBuffer(beta) { b in

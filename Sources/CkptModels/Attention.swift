@@ -14,14 +14,16 @@ struct AttentionLayer {
 
     /// Asks for each weight with the shape the geometry gives it: `[hidden, heads·keySize]` for
     /// the query and key kernels, `[hidden, heads·headSize]` for the value, its transpose for the output.
-    static func load(_ w: WeightStore, prefix: String, geometry g: ModelGeometry, scale: Bool) throws -> AttentionLayer {
+    static func load(_ w: WeightStore, prefix: String, geometry g: ModelGeometry, scale: Bool) throws -> AttentionLayer
+    {
         let qk = g.heads * g.keySize, vo = g.heads * g.headSize
         return AttentionLayer(
             query: try w.matrix(prefix + ".query.weight", rows: g.hidden, cols: qk),
             key: try w.matrix(prefix + ".key.weight", rows: g.hidden, cols: qk),
             value: try w.matrix(prefix + ".value.weight", rows: g.hidden, cols: vo),
             output: try w.matrix(prefix + ".output.weight", rows: vo, cols: g.hidden),
-            queryBias: try w.optionalVector(prefix + ".query.bias", count: qk), keyBias: try w.optionalVector(prefix + ".key.bias", count: qk),
+            queryBias: try w.optionalVector(prefix + ".query.bias", count: qk),
+            keyBias: try w.optionalVector(prefix + ".key.bias", count: qk),
             valueBias: try w.optionalVector(prefix + ".value.bias", count: vo),
             outputBias: try w.optionalVector(prefix + ".output.bias", count: g.hidden),
             heads: g.heads, keySize: g.keySize, headSize: g.headSize, scale: scale)
@@ -33,7 +35,8 @@ struct AttentionLayer {
     /// from end to end — its columns of q, k and v, its heads' attention, and its rows' share of
     /// the output projection, a partial sum — with no synchronisation in between: one parallel
     /// region per attention instead of one per product. The partial sums are added at the end.
-    func callAsFunction(_ x: Matrix, context: Matrix, positions: PositionScheme, allowed: (Int, Int) -> Bool) -> Matrix {
+    func callAsFunction(_ x: Matrix, context: Matrix, positions: PositionScheme, allowed: (Int, Int) -> Bool) -> Matrix
+    {
         let n = x.rows, m = context.rows
         var mask = [UInt8](repeating: 0, count: n * m)
         for j in 0..<n { for t in 0..<m where allowed(j, t) { mask[j * m + t] = 1 } }
@@ -45,22 +48,26 @@ struct AttentionLayer {
             relative = (0..<(n * m)).map { Int32(PositionScheme.relativeIndex(query: $0 / m, key: $0 % m)) }
         case .buckets(let bias, let bidirectional, let maxDistance):
             buckets = (0..<(n * m)).map {
-                Int32(PositionScheme.t5Bucket(query: $0 / m, key: $0 % m, bidirectional: bidirectional, buckets: bias.cols,
-                                              maxDistance: maxDistance))
+                Int32(
+                    PositionScheme.t5Bucket(
+                        query: $0 / m, key: $0 % m, bidirectional: bidirectional, buckets: bias.cols,
+                        maxDistance: maxDistance))
             }
         case .rotary:
             rotary = PositionScheme.sinusoidal(positions: max(n, m), dim: keySize)
         case .none:
             break
         }
-        let head = HeadContext(n: n, m: m, keySize: keySize, headSize: headSize, factor: scale ? 1 / Float(keySize).squareRoot() : 1,
-                               positions: positions, relative: relative, buckets: buckets)
+        let head = HeadContext(
+            n: n, m: m, keySize: keySize, headSize: headSize, factor: scale ? 1 / Float(keySize).squareRoot() : 1,
+            positions: positions, relative: relative, buckets: buckets)
         let groups = Parallel.partition(heads, parts: Parallel.layerPieces)
         return Parallel.partialSums(groups.count, rows: n, projection: output, bias: outputBias) { g in
             let group = groups[g]
             let qCols = (group.lowerBound * keySize)..<(group.upperBound * keySize)
             let vCols = (group.lowerBound * headSize)..<(group.upperBound * headSize)
-            var q = x.columnBlock(of: query, qCols, bias: queryBias), k = context.columnBlock(of: key, qCols, bias: keyBias)
+            var q = x.columnBlock(of: query, qCols, bias: queryBias),
+                k = context.columnBlock(of: key, qCols, bias: keyBias)
             let v = context.columnBlock(of: value, vCols, bias: valueBias)
             if let rotary {
                 for h in 0..<group.count {
@@ -77,10 +84,13 @@ struct AttentionLayer {
                             scores.withUnsafeMutableBufferPointer { sp in
                                 merged.data.withUnsafeMutableBufferPointer { op in
                                     for (local, h) in group.enumerated() {
-                                        head.run(h, q: qp.baseAddress! + local * keySize, k: kp.baseAddress! + local * keySize,
-                                                 v: vp.baseAddress! + local * headSize, qkStride: qCols.count, vStride: vCols.count,
-                                                 mask: mp.baseAddress!, scores: sp.baseAddress!,
-                                                 out: op.baseAddress! + local * headSize, outStride: vCols.count)
+                                        head.run(
+                                            h, q: qp.baseAddress! + local * keySize,
+                                            k: kp.baseAddress! + local * keySize,
+                                            v: vp.baseAddress! + local * headSize, qkStride: qCols.count,
+                                            vStride: vCols.count,
+                                            mask: mp.baseAddress!, scores: sp.baseAddress!,
+                                            out: op.baseAddress! + local * headSize, outStride: vCols.count)
                                     }
                                 }
                             }
@@ -103,8 +113,12 @@ struct HeadContext {
 
     /// Head `h`, whose columns of q, k (row stride `qkStride`) and v (`vStride`) start at the
     /// given pointers, into its columns of `out`; `scores` is n × m scratch.
-    func run(_ h: Int, q qh: UnsafePointer<Float>, k kh: UnsafePointer<Float>, v vh: UnsafePointer<Float>, qkStride: Int, vStride: Int,
-             mask: UnsafePointer<UInt8>, scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, outStride: Int) {
+    func run(
+        _ h: Int, q qh: UnsafePointer<Float>, k kh: UnsafePointer<Float>, v vh: UnsafePointer<Float>, qkStride: Int,
+        vStride: Int,
+        mask: UnsafePointer<UInt8>, scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>,
+        outStride: Int
+    ) {
         BLAS.serialGemm(qh, kh, scores, m: n, n: m, k: keySize, transposeB: true, lda: qkStride, ldb: qkStride, ldc: m)
         var table: Matrix?
         switch positions {
@@ -114,8 +128,9 @@ struct HeadContext {
             var dots = [Float](unsafeUninitializedCapacity: n * t.rows) { _, c in c = n * t.rows }
             t.data.withUnsafeBufferPointer { tp in
                 dots.withUnsafeMutableBufferPointer { dp in
-                    BLAS.serialGemm(qh, tp.baseAddress!, dp.baseAddress!, m: n, n: t.rows, k: keySize, transposeB: true,
-                                    lda: qkStride, ldb: t.cols, ldc: t.rows)
+                    BLAS.serialGemm(
+                        qh, tp.baseAddress!, dp.baseAddress!, m: n, n: t.rows, k: keySize, transposeB: true,
+                        lda: qkStride, ldb: t.cols, ldc: t.rows)
                 }
             }
             for i in 0..<(n * m) { scores[i] += dots[(i / m) * t.rows + Int(relative[i])] }
@@ -135,8 +150,9 @@ struct HeadContext {
             for i in 0..<(n * m) { weights[(i / m) * table.rows + Int(relative[i])] += scores[i] }
             weights.withUnsafeBufferPointer { w in
                 table.data.withUnsafeBufferPointer { tp in
-                    BLAS.serialGemm(w.baseAddress!, tp.baseAddress!, out, m: n, n: headSize, k: table.rows, beta: 1,
-                                    lda: table.rows, ldb: table.cols, ldc: outStride)
+                    BLAS.serialGemm(
+                        w.baseAddress!, tp.baseAddress!, out, m: n, n: headSize, k: table.rows, beta: 1,
+                        lda: table.rows, ldb: table.cols, ldc: outStride)
                 }
             }
         }
@@ -193,9 +209,12 @@ struct NormLayer {
     let epsilon: Float
     let zeroMean: Bool
 
-    static func load(_ w: WeightStore, prefix: String, size: Int, epsilon: Float, rms: Bool = false) throws -> NormLayer {
-        NormLayer(gamma: try w.vector(prefix + ".weight", count: size), beta: try w.optionalVector(prefix + ".bias", count: size),
-                  epsilon: epsilon, zeroMean: !rms)
+    static func load(_ w: WeightStore, prefix: String, size: Int, epsilon: Float, rms: Bool = false) throws -> NormLayer
+    {
+        NormLayer(
+            gamma: try w.vector(prefix + ".weight", count: size),
+            beta: try w.optionalVector(prefix + ".bias", count: size),
+            epsilon: epsilon, zeroMean: !rms)
     }
 
     /// The norm of `x` (+ `residual`: the sum is formed in the same pass).

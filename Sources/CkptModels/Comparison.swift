@@ -33,7 +33,11 @@ public struct WeightComparison: Sendable {
         for name in a.tensors.keys.sorted() {
             guard let x = a.tensors[name], let y = b.tensors[name] else { continue }
             if x.dtype != y.dtype || x.shape != y.shape {
-                changed.append((name, "\(x.dtype.rawValue) \(ShapeMath.describe(x.shape))", "\(y.dtype.rawValue) \(ShapeMath.describe(y.shape))"))
+                changed.append(
+                    (
+                        name, "\(x.dtype.rawValue) \(ShapeMath.describe(x.shape))",
+                        "\(y.dtype.rawValue) \(ShapeMath.describe(y.shape))"
+                    ))
             }
             guard x.shape == y.shape else { continue }
             var maxAbs: Float = 0, maxRel: Float = 0
@@ -45,7 +49,8 @@ public struct WeightComparison: Sendable {
                     maxRel = max(maxRel, d / max(abs(x.values[i]), Float.leastNormalMagnitude))
                 }
                 if equal && Self.rounded(x.values[i], to: y.dtype).bitPattern != y.values[i].bitPattern
-                    && !(x.values[i].isNaN && y.values[i].isNaN) {
+                    && !(x.values[i].isNaN && y.values[i].isNaN)
+                {
                     equal = false
                 }
             }
@@ -79,10 +84,14 @@ public enum RandomInputs {
             switch model.spec.kind {
             case .encoder:
                 let heads: Set<Head> = Set(model.availableHeads)
-                out.append(ForwardRequest(tokens: tokens, segments: model.weights.has("embeddings.segment.weight") ? segments : nil,
-                                          heads: heads))
+                out.append(
+                    ForwardRequest(
+                        tokens: tokens, segments: model.weights.has("embeddings.segment.weight") ? segments : nil,
+                        heads: heads))
             case .decoder:
-                out.append(ForwardRequest(tokens: tokens, segments: model.weights.has("embeddings.segment.weight") ? segments : nil))
+                out.append(
+                    ForwardRequest(
+                        tokens: tokens, segments: model.weights.has("embeddings.segment.weight") ? segments : nil))
             case .encoderDecoder:
                 let dec = (0..<max(2, length / 2)).map { _ in 1 + Int(rng.next() % UInt64(model.vocabSize - 1)) }
                 out.append(ForwardRequest(tokens: tokens, decoderTokens: dec))

@@ -13,8 +13,12 @@ extension ReferenceModel {
         }
         var out = ForwardOutputs()
         out.add("hidden", x)
-        out.add("lm_probs", softmax(x.matmul(try weights.matrix("embeddings.token.weight", rows: geometry.vocab, cols: geometry.hidden),
-                                             transposed: true)))
+        out.add(
+            "lm_probs",
+            softmax(
+                x.matmul(
+                    try weights.matrix("embeddings.token.weight", rows: geometry.vocab, cols: geometry.hidden),
+                    transposed: true)))
         return out
     }
 }

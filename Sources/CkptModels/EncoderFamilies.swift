@@ -8,7 +8,8 @@ extension ReferenceModel {
         let allowed = Self.mask(tokens: r.tokens, application: r.application, segments: r.segments)
         let positions = try positionScheme()
         for i in 0..<layers {
-            x = try layer(x, prefix: "encoder.layers.\(spec.sharedLayers ? 0 : i)", positions: positions, allowed: allowed)
+            x = try layer(
+                x, prefix: "encoder.layers.\(spec.sharedLayers ? 0 : i)", positions: positions, allowed: allowed)
         }
         var out = ForwardOutputs()
         out.add("hidden", x)
@@ -17,7 +18,9 @@ extension ReferenceModel {
         if r.application != .encoder { heads.insert(.mlm) }
         if heads.contains(.pool) || heads.contains(.nsp) {
             var first = Matrix(rows: 1, cols: x.cols, data: Array(x.row(0)))
-            first = first.matmul(try weights.matrix("pooler.weight", rows: h, cols: h), bias: try weights.vector("pooler.bias", count: h))
+            first = first.matmul(
+                try weights.matrix("pooler.weight", rows: h, cols: h), bias: try weights.vector("pooler.bias", count: h)
+            )
             first.apply { Activation.tanh($0) }
             out.add("pooled", vector: first.data)
             if heads.contains(.nsp) {
@@ -28,8 +31,9 @@ extension ReferenceModel {
             }
         }
         if heads.contains(.mlm) {
-            var t = x.matmul(try weights.matrix("heads.mlm.dense.weight", rows: h, cols: e),
-                             bias: try weights.vector("heads.mlm.dense.bias", count: e))
+            var t = x.matmul(
+                try weights.matrix("heads.mlm.dense.weight", rows: h, cols: e),
+                bias: try weights.vector("heads.mlm.dense.bias", count: e))
             t.apply(activations[0])
             t = try NormLayer.load(weights, prefix: "heads.mlm.norm", size: e, epsilon: spec.mlmEpsilon)(t)
             var logits = t.matmul(try weights.matrix("embeddings.token.weight", rows: v, cols: e), transposed: true)
@@ -37,11 +41,13 @@ extension ReferenceModel {
             out.add("mlm_probs", softmax(logits))
         }
         if heads.contains(.discriminator) {
-            var t = x.matmul(try weights.matrix("heads.discriminator.dense.weight", rows: h, cols: h),
-                             bias: try weights.vector("heads.discriminator.dense.bias", count: h))
+            var t = x.matmul(
+                try weights.matrix("heads.discriminator.dense.weight", rows: h, cols: h),
+                bias: try weights.vector("heads.discriminator.dense.bias", count: h))
             t.apply(activations[0])
-            var p = t.matmul(try weights.matrix("heads.discriminator.output.weight", rows: h, cols: 1),
-                             bias: try weights.vector("heads.discriminator.output.bias", count: 1))
+            var p = t.matmul(
+                try weights.matrix("heads.discriminator.output.weight", rows: h, cols: 1),
+                bias: try weights.vector("heads.discriminator.output.bias", count: 1))
             p.apply { Activation.sigmoid($0) }
             out.add("discriminator_probs", p)
         }

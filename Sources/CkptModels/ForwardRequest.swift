@@ -18,8 +18,10 @@ public struct ForwardRequest: Sendable {
     public var application: Application
     public var heads: Set<Head>
 
-    public init(tokens: [Int], segments: [Int]? = nil, decoderTokens: [Int]? = nil, application: Application = .encoder,
-                heads: Set<Head> = []) {
+    public init(
+        tokens: [Int], segments: [Int]? = nil, decoderTokens: [Int]? = nil, application: Application = .encoder,
+        heads: Set<Head> = []
+    ) {
         self.tokens = tokens
         self.segments = segments
         self.decoderTokens = decoderTokens
@@ -39,8 +41,12 @@ public struct ForwardOutputs: Sendable {
 
     public private(set) var arrays: [Array_] = []
 
-    mutating func add(_ name: String, _ m: Matrix) { arrays.append(Array_(name: name, shape: [m.rows, m.cols], values: m.data)) }
-    mutating func add(_ name: String, vector: [Float]) { arrays.append(Array_(name: name, shape: [vector.count], values: vector)) }
+    mutating func add(_ name: String, _ m: Matrix) {
+        arrays.append(Array_(name: name, shape: [m.rows, m.cols], values: m.data))
+    }
+    mutating func add(_ name: String, vector: [Float]) {
+        arrays.append(Array_(name: name, shape: [vector.count], values: vector))
+    }
 
     public subscript(name: String) -> Array_? { arrays.first { $0.name == name } }
 }

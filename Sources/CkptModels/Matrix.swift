@@ -37,7 +37,8 @@ public struct Matrix: Sendable, Equatable {
         data.withUnsafeBufferPointer { a in
             other.data.withUnsafeBufferPointer { b in
                 out.data.withUnsafeMutableBufferPointer { c in
-                    BLAS.gemm(a.baseAddress!, b.baseAddress!, c.baseAddress!, m: rows, n: n, k: cols, transposeB: transposed)
+                    BLAS.gemm(
+                        a.baseAddress!, b.baseAddress!, c.baseAddress!, m: rows, n: n, k: cols, transposeB: transposed)
                 }
             }
         }
@@ -64,14 +65,17 @@ public struct Matrix: Sendable, Equatable {
     /// saves OpenBLAS's zeroing pass and a separate pass adding the bias. `split`: over the
     /// workers (`BLAS.gemm`), or on the calling thread (callers already running on a worker).
     private func product(_ other: Matrix, rows: Range<Int>, cols: Range<Int>, bias: [Float]?, split: Bool) -> Matrix {
-        precondition(self.cols == rows.count && rows.upperBound <= other.rows && cols.upperBound <= other.cols
-                     && (bias?.count ?? other.cols) == other.cols, "matmul shapes")
+        precondition(
+            self.cols == rows.count && rows.upperBound <= other.rows && cols.upperBound <= other.cols
+                && (bias?.count ?? other.cols) == other.cols, "matmul shapes")
         let n = cols.count
         var out = Matrix(uninitialized: self.rows, n)
         if let bias {
             out.data.withUnsafeMutableBufferPointer { c in
                 bias.withUnsafeBufferPointer { b in
-                    for r in 0..<self.rows { (c.baseAddress! + r * n).update(from: b.baseAddress! + cols.lowerBound, count: n) }
+                    for r in 0..<self.rows {
+                        (c.baseAddress! + r * n).update(from: b.baseAddress! + cols.lowerBound, count: n)
+                    }
                 }
             }
         }
@@ -81,9 +85,13 @@ public struct Matrix: Sendable, Equatable {
                 out.data.withUnsafeMutableBufferPointer { c in
                     let block = b.baseAddress! + rows.lowerBound * other.cols + cols.lowerBound
                     if split {
-                        BLAS.gemm(a.baseAddress!, block, c.baseAddress!, m: self.rows, n: n, k: rows.count, beta: beta, ldb: other.cols)
+                        BLAS.gemm(
+                            a.baseAddress!, block, c.baseAddress!, m: self.rows, n: n, k: rows.count, beta: beta,
+                            ldb: other.cols)
                     } else {
-                        BLAS.serialGemm(a.baseAddress!, block, c.baseAddress!, m: self.rows, n: n, k: rows.count, beta: beta, ldb: other.cols)
+                        BLAS.serialGemm(
+                            a.baseAddress!, block, c.baseAddress!, m: self.rows, n: n, k: rows.count, beta: beta,
+                            ldb: other.cols)
                     }
                 }
             }

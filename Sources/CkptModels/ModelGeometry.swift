@@ -44,18 +44,24 @@ public struct ModelGeometry: Equatable, Sendable {
         cmp("segments", segments.map(String.init) ?? "none", other.segments.map(String.init) ?? "none")
         cmp("positions", positions.map(String.init) ?? "none", other.positions.map(String.init) ?? "none")
         cmp("relative buckets", buckets.map(String.init) ?? "none", other.buckets.map(String.init) ?? "none")
-        cmp("relative max distance", maxDistance.map(String.init) ?? "none", other.maxDistance.map(String.init) ?? "none")
+        cmp(
+            "relative max distance", maxDistance.map(String.init) ?? "none",
+            other.maxDistance.map(String.init) ?? "none")
         // GELU with erf or with its tanh approximation is one function for this check (the
         // Hugging Face T5.1.1 config can only say the latter); `approximationNotes` reports it.
-        func plain(_ a: [Activation]) -> String { a.map { $0 == .gelu_tanh ? "gelu" : $0.rawValue }.joined(separator: ",") }
+        func plain(_ a: [Activation]) -> String {
+            a.map { $0 == .gelu_tanh ? "gelu" : $0.rawValue }.joined(separator: ",")
+        }
         cmp("activations", plain(activations), plain(other.activations))
         return out
     }
 
     /// Differences in how an activation is approximated (erf GELU against tanh GELU).
     public func approximationNotes(from other: ModelGeometry) -> [String] {
-        let a = activations.map(\.rawValue).joined(separator: ","), b = other.activations.map(\.rawValue).joined(separator: ",")
-        return a != b && differences(from: other).allSatisfy({ !$0.hasPrefix("activations") }) ? ["activations \(a) -> \(b)"] : []
+        let a = activations.map(\.rawValue).joined(separator: ","),
+            b = other.activations.map(\.rawValue).joined(separator: ",")
+        return a != b && differences(from: other).allSatisfy({ !$0.hasPrefix("activations") })
+            ? ["activations \(a) -> \(b)"] : []
     }
 }
 
@@ -66,29 +72,39 @@ extension ModelGeometry {
     ///   - names: how the user's file names each canonical tensor (for messages).
     ///   - complete: whether every tensor the forward pass needs must be present (a model is
     ///     built), or only those present are checked (a conversion writes what it has).
-    public init(spec: ArchitectureSpec, family: String, shapes: [String: [Int]], names: [String: String], config: ModelConfig?,
-                layers: Int, file: String, complete: Bool = true) throws {
+    public init(
+        spec: ArchitectureSpec, family: String, shapes: [String: [Int]], names: [String: String], config: ModelConfig?,
+        layers: Int, file: String, complete: Bool = true
+    ) throws {
         let check = ShapeCheck(family: family, shapes: shapes, names: names, config: config, file: file)
         guard let token = shapes["embeddings.token.weight"] else {
             if complete { throw check.missing("embeddings.token.weight") }
             return
         }
         guard token.count == 2, token[0] > 0, token[1] > 0 else {
-            throw check.wrongShape("embeddings.token.weight", token, expected: "[vocabulary, embedding size], both positive")
+            throw check.wrongShape(
+                "embeddings.token.weight", token, expected: "[vocabulary, embedding size], both positive")
         }
         vocab = token[0]
         embedding = token[1]
         hidden = embedding
         if let projection = shapes["embeddings.projection.weight"] {
             guard projection.count == 2, projection[0] == embedding, projection[1] > 0 else {
-                throw check.wrongShape("embeddings.projection.weight", projection,
-                                       expected: "[\(embedding), hidden size] (\(embedding): the width of \(check.userName("embeddings.token.weight")))")
+                throw check.wrongShape(
+                    "embeddings.projection.weight", projection,
+                    expected:
+                        "[\(embedding), hidden size] "
+                        + "(\(embedding): the width of \(check.userName("embeddings.token.weight")))"
+                )
             }
             hidden = projection[1]
         }
-        try check.configMatches(["hidden_size", "d_model", "n_embd"], hidden, what: "hidden size",
-                                tensor: shapes["embeddings.projection.weight"] != nil ? "embeddings.projection.weight" : "embeddings.token.weight")
-        try check.configMatches(["vocab_size", "n_vocab"], vocab, what: "vocabulary size", tensor: "embeddings.token.weight")
+        try check.configMatches(
+            ["hidden_size", "d_model", "n_embd"], hidden, what: "hidden size",
+            tensor: shapes["embeddings.projection.weight"] != nil
+                ? "embeddings.projection.weight" : "embeddings.token.weight")
+        try check.configMatches(
+            ["vocab_size", "n_vocab"], vocab, what: "vocabulary size", tensor: "embeddings.token.weight")
 
         // A conversion without a config still checks what it can: one head, the layers it has.
         let givenHeads = config?.int("num_attention_heads", "n_head", "num_heads")
@@ -100,8 +116,9 @@ extension ModelGeometry {
         }
         heads = h
         guard (1...Self.maxLayers).contains(layers) || (!complete && layers == 0) else {
-            throw CkptError(.malformed, file: config?.path ?? file,
-                            "the model has \(layers) layers; ckpt runs 1 to \(Self.maxLayers)")
+            throw CkptError(
+                .malformed, file: config?.path ?? file,
+                "the model has \(layers) layers; ckpt runs 1 to \(Self.maxLayers)")
         }
         self.layers = layers
 
@@ -127,16 +144,19 @@ extension ModelGeometry {
         let explicitHead = config?.int("attention_head_size", "d_kv")
         let explicitKey = config?.int("attention_key_size") ?? explicitHead
         if let k = explicitKey, k != keySize {
-            throw check.wrongShape(query, q, expected: "[\(hidden), \(heads * k)] (\(heads) heads × key size \(k) of the config)")
+            throw check.wrongShape(
+                query, q, expected: "[\(hidden), \(heads * k)] (\(heads) heads × key size \(k) of the config)")
         }
         if let k = explicitHead, k != headSize {
-            throw check.wrongShape(value, v, expected: "[\(hidden), \(heads * k)] (\(heads) heads × head size \(k) of the config)")
+            throw check.wrongShape(
+                value, v, expected: "[\(hidden), \(heads * k)] (\(heads) heads × head size \(k) of the config)")
         }
         if explicitKey == nil && explicitHead == nil {
             // bert4keras' attention_head_size = hidden_size // num_attention_heads.
             guard hidden % heads == 0 else {
-                throw CkptError(.malformed, file: config?.path ?? file,
-                                "hidden size \(hidden) is not divisible by the \(heads) attention heads")
+                throw CkptError(
+                    .malformed, file: config?.path ?? file,
+                    "hidden size \(hidden) is not divisible by the \(heads) attention heads")
             }
             if q[1] != hidden { throw check.wrongShape(query, q, expected: "[\(hidden), \(hidden)]") }
             if v[1] != hidden { throw check.wrongShape(value, v, expected: "[\(hidden), \(hidden)]") }
@@ -150,21 +170,30 @@ extension ModelGeometry {
             if complete { throw check.missing(ffn) }
             return
         }
-        guard i.count == 2, i[0] == hidden, i[1] > 0 else { throw check.wrongShape(ffn, i, expected: "[\(hidden), intermediate size]") }
+        guard i.count == 2, i[0] == hidden, i[1] > 0 else {
+            throw check.wrongShape(ffn, i, expected: "[\(hidden), intermediate size]")
+        }
         intermediate = i[1]
-        try check.configMatches(["intermediate_size", "d_ff", "n_inner"], intermediate, what: "intermediate size", tensor: ffn)
+        try check.configMatches(
+            ["intermediate_size", "d_ff", "n_inner"], intermediate, what: "intermediate size", tensor: ffn)
 
         if let p = shapes["embeddings.position.weight"] {
-            guard p.count == 2, p[0] > 0 else { throw check.wrongShape("embeddings.position.weight", p, expected: "[positions, \(embedding)]") }
+            guard p.count == 2, p[0] > 0 else {
+                throw check.wrongShape("embeddings.position.weight", p, expected: "[positions, \(embedding)]")
+            }
             positions = p[0]
-            try check.configMatches(["max_position_embeddings", "n_positions"], p[0], what: "position count",
-                                    tensor: "embeddings.position.weight")
+            try check.configMatches(
+                ["max_position_embeddings", "n_positions"], p[0], what: "position count",
+                tensor: "embeddings.position.weight")
         }
         if let t = shapes["embeddings.segment.weight"] {
-            guard t.count == 2, t[0] > 0 else { throw check.wrongShape("embeddings.segment.weight", t, expected: "[segments, \(embedding)]") }
+            guard t.count == 2, t[0] > 0 else {
+                throw check.wrongShape("embeddings.segment.weight", t, expected: "[segments, \(embedding)]")
+            }
             segments = t[0]
             if let n = config?.int("type_vocab_size"), n > 0 {
-                try check.configMatches(["type_vocab_size"], t[0], what: "segment count", tensor: "embeddings.segment.weight")
+                try check.configMatches(
+                    ["type_vocab_size"], t[0], what: "segment count", tensor: "embeddings.segment.weight")
             }
         }
         if spec.positions == .t5Buckets {
@@ -177,14 +206,19 @@ extension ModelGeometry {
                 throw check.wrongShape(bias, b, expected: "[\(heads) heads, buckets ≥ 2]")
             }
             buckets = b[1]
-            try check.configMatches(["relative_attention_num_buckets"], b[1], what: "relative attention buckets", tensor: bias)
+            try check.configMatches(
+                ["relative_attention_num_buckets"], b[1], what: "relative attention buckets", tensor: bias)
             let distance = config?.int("relative_attention_max_distance") ?? 128
             guard distance >= 1 && distance <= 1 << 30 else {
-                throw CkptError(.malformed, file: config?.path ?? file, "relative_attention_max_distance is \(distance); it must be positive")
+                throw CkptError(
+                    .malformed, file: config?.path ?? file,
+                    "relative_attention_max_distance is \(distance); it must be positive")
             }
             maxDistance = distance
         }
-        if complete { activations = try ReferenceModel.activations(config, default: spec.defaultActivation, file: file) }
+        if complete {
+            activations = try ReferenceModel.activations(config, default: spec.defaultActivation, file: file)
+        }
 
         // Every tensor the pass may use, against the sizes above.
         let table = ShapeTable(self)
@@ -194,11 +228,14 @@ extension ModelGeometry {
                 throw check.wrongShape(name, shape, expected: "no tensor: the model has \(layers) layers")
             }
             if shape != expected.dims {
-                throw check.wrongShape(name, shape, expected: ShapeMath.describe(expected.dims) + " (\(expected.meaning))")
+                throw check.wrongShape(
+                    name, shape, expected: ShapeMath.describe(expected.dims) + " (\(expected.meaning))")
             }
         }
         if complete {
-            for name in ShapeTable.required(spec, layers: layers) where shapes[name] == nil { throw check.missing(name) }
+            for name in ShapeTable.required(spec, layers: layers) where shapes[name] == nil {
+                throw check.missing(name)
+            }
         }
     }
 
@@ -213,8 +250,9 @@ extension ModelGeometry {
             shapes[native] = output.shape
             names[native] = output.inputs.map(\.source.name).joined(separator: " + ")
         }
-        try self.init(spec: spec, family: plan.family, shapes: shapes, names: names, config: setup.config,
-                      layers: plan.layerCount, file: setup.source.path, complete: complete)
+        try self.init(
+            spec: spec, family: plan.family, shapes: shapes, names: names, config: setup.config,
+            layers: plan.layerCount, file: setup.source.path, complete: complete)
     }
 }
 
@@ -234,8 +272,9 @@ struct ShapeCheck {
     }
 
     func wrongShape(_ canonical: String, _ shape: [Int], expected: String) -> CkptError {
-        CkptError(.sizeMismatch, file: file, tensor: userName(canonical),
-                  "shape \(ShapeMath.describe(shape)); the \(family) family needs \(expected)")
+        CkptError(
+            .sizeMismatch, file: file, tensor: userName(canonical),
+            "shape \(ShapeMath.describe(shape)); the \(family) family needs \(expected)")
     }
 
     /// A config value, when the config gives one, must equal the size the tensors have.
@@ -248,9 +287,10 @@ struct ShapeCheck {
                 throw CkptError(.malformed, file: config.path, "\(key) is not a whole number")
             }
             guard n == size else {
-                throw CkptError(.sizeMismatch, file: config.path, tensor: userName(tensor),
-                                "config \(key) is \(n), but the tensor's shape \(ShapeMath.describe(shapes[tensor] ?? [])) "
-                                    + "gives \(what) \(size)")
+                throw CkptError(
+                    .sizeMismatch, file: config.path, tensor: userName(tensor),
+                    "config \(key) is \(n), but the tensor's shape \(ShapeMath.describe(shapes[tensor] ?? [])) "
+                        + "gives \(what) \(size)")
             }
             return
         }

@@ -8,15 +8,20 @@ public enum OutputsFile {
     public static func check(_ path: String, force: Bool, readFiles: [String], readFolders: [String]) throws {
         try OutputSafety.check(output: path, readFiles: readFiles, readFolders: readFolders)
         if FileSystem.exists(path) {
-            guard force else { throw CkptError(.badUsage, file: path, "exists (--force replaces an .npz that ckpt wrote)") }
+            guard force else {
+                throw CkptError(.badUsage, file: path, "exists (--force replaces an .npz that ckpt wrote)")
+            }
             guard NPZWriter.isCkptOutput(path) else {
-                throw CkptError(.badUsage, file: path, "--force replaces only an .npz that ckpt wrote, and this file is not one")
+                throw CkptError(
+                    .badUsage, file: path, "--force replaces only an .npz that ckpt wrote, and this file is not one")
             }
         }
     }
 
-    public static func write(_ outputs: ForwardOutputs, to path: String, force: Bool, readFiles: [String],
-                             readFolders: [String]) throws {
+    public static func write(
+        _ outputs: ForwardOutputs, to path: String, force: Bool, readFiles: [String],
+        readFolders: [String]
+    ) throws {
         try check(path, force: force, readFiles: readFiles, readFolders: readFolders)
         let output = try AtomicOutput(file: path, force: force, isOwn: NPZWriter.isCkptOutput)
         do {

@@ -45,7 +45,9 @@ enum PositionScheme {
     /// T5's bucket of relative position k − q (num_buckets 32, max_distance 128 by default), in
     /// float32 arithmetic like the TF original. Always in `0..<buckets` (for `buckets` ≥ 1), also
     /// for sizes no real model has: the result indexes the bias table without a further check.
-    static func t5Bucket(query q: Int, key k: Int, bidirectional: Bool, buckets: Int = 32, maxDistance: Int = 128) -> Int {
+    static func t5Bucket(query q: Int, key k: Int, bidirectional: Bool, buckets: Int = 32, maxDistance: Int = 128)
+        -> Int
+    {
         var n = q - k
         var numBuckets = buckets
         var ret = 0

@@ -17,10 +17,15 @@ public struct ReferenceModel {
 
     /// Checks every weight's shape against the sizes derived from `config` and the tensors
     /// (`geometry`, when the caller derived it already from the plan) before anything is computed.
-    public init(family: String, spec: ArchitectureSpec, weights: WeightStore, config: ModelConfig?, layers: Int,
-                geometry: ModelGeometry? = nil) throws {
-        let g = try geometry ?? ModelGeometry(spec: spec, family: family, shapes: weights.tensors.mapValues(\.shape), names: [:],
-                                              config: config, layers: layers, file: weights.origin)
+    public init(
+        family: String, spec: ArchitectureSpec, weights: WeightStore, config: ModelConfig?, layers: Int,
+        geometry: ModelGeometry? = nil
+    ) throws {
+        let g =
+            try geometry
+            ?? ModelGeometry(
+                spec: spec, family: family, shapes: weights.tensors.mapValues(\.shape), names: [:],
+                config: config, layers: layers, file: weights.origin)
         try BLAS.load()
         self.family = family
         self.spec = spec
@@ -34,7 +39,9 @@ public struct ReferenceModel {
     }
 
     /// bert4keras `hidden_act`: a name or a list (T5.1.1's ["gelu", "linear"]); `gelu` is erf-based.
-    static func activations(_ config: ModelConfig?, default fallback: String = "gelu", file: String) throws -> [Activation] {
+    static func activations(_ config: ModelConfig?, default fallback: String = "gelu", file: String) throws
+        -> [Activation]
+    {
         func parse(_ s: String) throws -> Activation {
             if s == "gelu_new" { return .gelu_tanh }
             guard let a = Activation(rawValue: s == "gelu_erf" ? "gelu" : s) else {
@@ -44,14 +51,17 @@ public struct ReferenceModel {
         }
         // transformers' T5 config says feed_forward_proj: "relu" or "gated-gelu" (tanh GELU).
         if case .string(let proj)? = config?.values["feed_forward_proj"], config?.values["hidden_act"] == nil {
-            return proj.hasPrefix("gated-") ? [try parse(String(proj.dropFirst(6)) == "gelu" ? "gelu_new" : String(proj.dropFirst(6))), .linear]
+            return proj.hasPrefix("gated-")
+                ? [try parse(String(proj.dropFirst(6)) == "gelu" ? "gelu_new" : String(proj.dropFirst(6))), .linear]
                 : [try parse(proj)]
         }
         switch config?.values["hidden_act"] ?? config?.values["activation_function"] {
         case .string(let s)?: return [try parse(s)]
         case .array(let xs)?:
             return try xs.map { v -> Activation in
-                guard case .string(let s) = v else { throw CkptError(.malformed, file: config?.path ?? file, "hidden_act list holds a non-string") }
+                guard case .string(let s) = v else {
+                    throw CkptError(.malformed, file: config?.path ?? file, "hidden_act list holds a non-string")
+                }
                 return try parse(s)
             }
         default: return [try parse(fallback)]
@@ -100,14 +110,18 @@ public struct ReferenceModel {
                 throw fail("decoder token id \(bad) is outside the vocabulary (0..<\(vocabSize))")
             }
         }
-        let needs: [(Head, String)] = [(.pool, "pooler.weight"), (.nsp, "heads.nsp.weight"), (.mlm, "heads.mlm.dense.weight"),
-                                      (.discriminator, "heads.discriminator.dense.weight")]
+        let needs: [(Head, String)] = [
+            (.pool, "pooler.weight"), (.nsp, "heads.nsp.weight"), (.mlm, "heads.mlm.dense.weight"),
+            (.discriminator, "heads.discriminator.dense.weight"),
+        ]
         var wanted = r.heads
         if r.application != .encoder { wanted.insert(.mlm) }
         for (h, name) in needs where wanted.contains(h) && !weights.has(name) {
             throw fail("the checkpoint has no \(h.rawValue) head (\(name) missing)")
         }
-        if wanted.contains(.nsp) && !weights.has("pooler.weight") { throw fail("the checkpoint has no pooler for the nsp head") }
+        if wanted.contains(.nsp) && !weights.has("pooler.weight") {
+            throw fail("the checkpoint has no pooler for the nsp head")
+        }
     }
 
     /// Which keys a query may attend to: padding (token id 0) is never attended, as bert4keras'
@@ -150,11 +164,13 @@ public struct ReferenceModel {
             for i in 0..<tokens.count { for c in 0..<pos.cols { x[i, c] += pos[i, c] } }
         }
         if spec.embeddingNorm {
-            x = try NormLayer.load(weights, prefix: "embeddings.norm", size: g.embedding, epsilon: spec.embeddingEpsilon)(x)
+            x = try NormLayer.load(
+                weights, prefix: "embeddings.norm", size: g.embedding, epsilon: spec.embeddingEpsilon)(x)
         }
         if weights.has("embeddings.projection.weight") {
-            x = x.matmul(try weights.matrix("embeddings.projection.weight", rows: g.embedding, cols: g.hidden),
-                         bias: try weights.vector("embeddings.projection.bias", count: g.hidden))
+            x = x.matmul(
+                try weights.matrix("embeddings.projection.weight", rows: g.embedding, cols: g.hidden),
+                bias: try weights.vector("embeddings.projection.bias", count: g.hidden))
         }
         return x
     }
@@ -165,19 +181,25 @@ public struct ReferenceModel {
         let ffn = try FeedForwardLayer.load(weights, prefix: prefix + ".ffn", geometry: geometry)
         switch spec.placement {
         case .post:
-            let an = try NormLayer.load(weights, prefix: prefix + ".attention.norm", size: geometry.hidden, epsilon: spec.epsilon)
-            let fn = try NormLayer.load(weights, prefix: prefix + ".ffn.norm", size: geometry.hidden, epsilon: spec.epsilon)
+            let an = try NormLayer.load(
+                weights, prefix: prefix + ".attention.norm", size: geometry.hidden, epsilon: spec.epsilon)
+            let fn = try NormLayer.load(
+                weights, prefix: prefix + ".ffn.norm", size: geometry.hidden, epsilon: spec.epsilon)
             let a = an(attention(x, context: x, positions: positions, allowed: allowed), residual: x)
             return fn(ffn(a), residual: a)
         case .pre:
-            let an = try NormLayer.load(weights, prefix: prefix + ".attention.norm", size: geometry.hidden, epsilon: spec.epsilon)
-            let fn = try NormLayer.load(weights, prefix: prefix + ".ffn.norm", size: geometry.hidden, epsilon: spec.epsilon)
+            let an = try NormLayer.load(
+                weights, prefix: prefix + ".attention.norm", size: geometry.hidden, epsilon: spec.epsilon)
+            let fn = try NormLayer.load(
+                weights, prefix: prefix + ".ffn.norm", size: geometry.hidden, epsilon: spec.epsilon)
             let xn = an(x)
             let a = x + attention(xn, context: xn, positions: positions, allowed: allowed)
             return a + ffn(fn(a))
         case .gpt2ml:
-            let n0 = try NormLayer.load(weights, prefix: prefix + ".ffn.norm0", size: geometry.hidden, epsilon: spec.epsilon)
-            let n1 = try NormLayer.load(weights, prefix: prefix + ".ffn.norm1", size: geometry.hidden, epsilon: spec.epsilon)
+            let n0 = try NormLayer.load(
+                weights, prefix: prefix + ".ffn.norm0", size: geometry.hidden, epsilon: spec.epsilon)
+            let n1 = try NormLayer.load(
+                weights, prefix: prefix + ".ffn.norm1", size: geometry.hidden, epsilon: spec.epsilon)
             let a = x + attention(x, context: x, positions: positions, allowed: allowed)
             return n1(ffn(n0(a)), residual: a)
         }

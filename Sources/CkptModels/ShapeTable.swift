@@ -83,7 +83,8 @@ struct ShapeTable {
     private static func splitLayer(_ name: String) -> (Int, String)? {
         let parts = name.split(separator: ".", maxSplits: 3)
         guard parts.count == 4, parts[0] == "encoder" || parts[0] == "decoder", parts[1] == "layers",
-              let index = Int(parts[2]) else { return nil }
+            let index = Int(parts[2])
+        else { return nil }
         return (index, String(parts[3]))
     }
 
@@ -101,12 +102,19 @@ struct ShapeTable {
         for stack in stacks {
             for i in 0..<(spec.sharedLayers ? 1 : layers) {
                 let p = "\(stack).layers.\(i)."
-                var parts = ["attention.query.weight", "attention.key.weight", "attention.value.weight", "attention.output.weight",
-                             "ffn.intermediate.weight", "ffn.output.weight"]
-                parts += spec.placement == .gpt2ml ? ["ffn.norm0.weight", "ffn.norm1.weight"] : ["attention.norm.weight", "ffn.norm.weight"]
+                var parts = [
+                    "attention.query.weight", "attention.key.weight", "attention.value.weight",
+                    "attention.output.weight",
+                    "ffn.intermediate.weight", "ffn.output.weight",
+                ]
+                parts +=
+                    spec.placement == .gpt2ml
+                    ? ["ffn.norm0.weight", "ffn.norm1.weight"] : ["attention.norm.weight", "ffn.norm.weight"]
                 if spec.kind == .encoderDecoder && stack == "decoder" {
-                    parts += ["cross_attention.query.weight", "cross_attention.key.weight", "cross_attention.value.weight",
-                              "cross_attention.output.weight", "cross_attention.norm.weight"]
+                    parts += [
+                        "cross_attention.query.weight", "cross_attention.key.weight", "cross_attention.value.weight",
+                        "cross_attention.output.weight", "cross_attention.norm.weight",
+                    ]
                 }
                 if spec.positions == .t5Buckets && i == 0 { parts.append("attention.relative_bias.weight") }
                 names += parts.map { p + $0 }

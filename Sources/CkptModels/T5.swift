@@ -12,8 +12,12 @@ extension ReferenceModel {
         var c = try embed(encTokens, segments: nil)
         for i in 0..<layers {
             let p = "encoder.layers.\(i)"
-            c = try t5Residual(c, p + ".attention.norm") { try t5Attention(p + ".attention")($0, context: $0, positions: encBias, allowed: encAllowed) }
-            c = try t5Residual(c, p + ".ffn.norm") { try FeedForwardLayer.load(weights, prefix: p + ".ffn", geometry: geometry)($0) }
+            c = try t5Residual(c, p + ".attention.norm") {
+                try t5Attention(p + ".attention")($0, context: $0, positions: encBias, allowed: encAllowed)
+            }
+            c = try t5Residual(c, p + ".ffn.norm") {
+                try FeedForwardLayer.load(weights, prefix: p + ".ffn", geometry: geometry)($0)
+            }
         }
         c = try t5Norm("encoder.norm")(c)
         var out = ForwardOutputs()
@@ -26,17 +30,22 @@ extension ReferenceModel {
         var y = try embed(decTokens, segments: nil)
         for i in 0..<layers {
             let p = "decoder.layers.\(i)"
-            y = try t5Residual(y, p + ".attention.norm") { try t5Attention(p + ".attention")($0, context: $0, positions: decBias, allowed: selfAllowed) }
+            y = try t5Residual(y, p + ".attention.norm") {
+                try t5Attention(p + ".attention")($0, context: $0, positions: decBias, allowed: selfAllowed)
+            }
             y = try t5Residual(y, p + ".cross_attention.norm") {
                 try t5Attention(p + ".cross_attention")($0, context: context, positions: decBias, allowed: encAllowed)
             }
-            y = try t5Residual(y, p + ".ffn.norm") { try FeedForwardLayer.load(weights, prefix: p + ".ffn", geometry: geometry)($0) }
+            y = try t5Residual(y, p + ".ffn.norm") {
+                try FeedForwardLayer.load(weights, prefix: p + ".ffn", geometry: geometry)($0)
+            }
         }
         y = try t5Norm("decoder.norm")(y)
         let scale = 1 / Float(y.cols).squareRoot()
         y.apply { $0 * scale }
         let (h, v) = (geometry.hidden, geometry.vocab)
-        let logits = weights.has("lm_head.weight")
+        let logits =
+            weights.has("lm_head.weight")
             ? y.matmul(try weights.matrix("lm_head.weight", rows: h, cols: v))
             : y.matmul(try weights.matrix("embeddings.token.weight", rows: v, cols: h), transposed: true)
         out.add("decoder_probs", softmax(logits))

@@ -18,8 +18,10 @@ public struct Verification {
     public let tolerance: Float
 
     public var ok: Bool {
-        let weightsOK = weights.sameValues || (weights.onlyInB.isEmpty && weights.onlyInA.allSatisfy(unrepresentable.contains)
-                                               && weights.compared.allSatisfy(\.equalAtTargetPrecision))
+        let weightsOK =
+            weights.sameValues
+            || (weights.onlyInB.isEmpty && weights.onlyInA.allSatisfy(unrepresentable.contains)
+                && weights.compared.allSatisfy(\.equalAtTargetPrecision))
         return configDifferences.isEmpty && weightsOK && outputDifferences.values.allSatisfy { $0 <= tolerance }
     }
 
@@ -31,9 +33,14 @@ public struct Verification {
         notes = a.geometry.approximationNotes(from: b.geometry)
         weights = WeightComparison(a.weightStore, b.weightStore)
         let layers = max(1, converted.plan.layerCount)
-        unrepresentable = Set(weights.onlyInA.filter { !converted.table.hasName(forNative: $0, in: converted.plan.sourceLayout, layers: layers) })
+        unrepresentable = Set(
+            weights.onlyInA.filter {
+                !converted.table.hasName(forNative: $0, in: converted.plan.sourceLayout, layers: layers)
+            })
         convertedLayout = converted.plan.sourceLayout
-        func half(_ m: ReferenceModel) -> Bool { m.weightStore.tensors.values.contains { $0.dtype == .float16 || $0.dtype == .bfloat16 } }
+        func half(_ m: ReferenceModel) -> Bool {
+            m.weightStore.tensors.values.contains { $0.dtype == .float16 || $0.dtype == .bfloat16 }
+        }
         self.tolerance = tolerance ?? (half(b) && !half(a) ? 1e-2 : 1e-5)
         var worst: [String: Float] = [:]
         let heads = Set(a.availableHeads).intersection(b.availableHeads)

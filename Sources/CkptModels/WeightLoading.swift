@@ -23,7 +23,9 @@ extension WeightStore {
                 offset += n
             }
             guard offset == count else {
-                throw CkptError(.sizeMismatch, file: setup.source.path, tensor: output.name, "produced \(offset) values, expected \(count)")
+                throw CkptError(
+                    .sizeMismatch, file: setup.source.path, tensor: output.name,
+                    "produced \(offset) values, expected \(count)")
             }
             tensors[native] = Tensor(shape: output.shape, values: values, dtype: dtype)
         }
@@ -38,11 +40,13 @@ extension ReferenceModel {
             throw CkptError(.unsupported, file: setup.source.path, "the forward pass reads native names")
         }
         guard let spec = setup.table.forward, let geometry = try ModelGeometry(setup: setup) else {
-            throw CkptError(.unsupported, file: setup.source.path,
-                            "the \(setup.plan.family) family's table has no forward block: ckpt converts it but cannot run it")
+            throw CkptError(
+                .unsupported, file: setup.source.path,
+                "the \(setup.plan.family) family's table has no forward block: ckpt converts it but cannot run it")
         }
         // Sizes and shapes first (names and shapes only), then the values.
-        try self.init(family: setup.plan.family, spec: spec, weights: try WeightStore.load(setup), config: setup.config,
-                      layers: setup.plan.layerCount, geometry: geometry)
+        try self.init(
+            family: setup.plan.family, spec: spec, weights: try WeightStore.load(setup), config: setup.config,
+            layers: setup.plan.layerCount, geometry: geometry)
     }
 }

@@ -38,8 +38,11 @@ public struct WeightStore: Sendable {
     func matrix(_ name: String, rows: Int? = nil, cols: Int? = nil) throws -> Matrix {
         let t = try tensor(name)
         guard t.shape.count == 2, rows.map({ $0 == t.shape[0] }) ?? true, cols.map({ $0 == t.shape[1] }) ?? true else {
-            throw CkptError(.sizeMismatch, file: origin, tensor: name,
-                            "shape \(ShapeMath.describe(t.shape)), expected [\(rows.map(String.init) ?? "*"), \(cols.map(String.init) ?? "*")]")
+            throw CkptError(
+                .sizeMismatch, file: origin, tensor: name,
+                "shape \(ShapeMath.describe(t.shape)), expected "
+                    + "[\(rows.map(String.init) ?? "*"), \(cols.map(String.init) ?? "*")]"
+            )
         }
         return Matrix(rows: t.shape[0], cols: t.shape[1], data: t.values)
     }
@@ -47,11 +50,14 @@ public struct WeightStore: Sendable {
     func vector(_ name: String, count: Int? = nil) throws -> [Float] {
         let t = try tensor(name)
         guard t.shape.count == 1, count.map({ $0 == t.shape[0] }) ?? true else {
-            throw CkptError(.sizeMismatch, file: origin, tensor: name,
-                            "shape \(ShapeMath.describe(t.shape)), expected [\(count.map(String.init) ?? "*")]")
+            throw CkptError(
+                .sizeMismatch, file: origin, tensor: name,
+                "shape \(ShapeMath.describe(t.shape)), expected [\(count.map(String.init) ?? "*")]")
         }
         return t.values
     }
 
-    func optionalVector(_ name: String, count: Int? = nil) throws -> [Float]? { has(name) ? try vector(name, count: count) : nil }
+    func optionalVector(_ name: String, count: Int? = nil) throws -> [Float]? {
+        has(name) ? try vector(name, count: count) : nil
+    }
 }

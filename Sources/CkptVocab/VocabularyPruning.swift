@@ -26,11 +26,14 @@ public enum VocabularyPruning {
             keep.append(id)
         }
         guard missing.isEmpty else {
-            throw CkptError(.malformed, file: path, "\(missing.count) token(s) are not in \(vocabulary.path): "
-                + missing.prefix(5).joined(separator: " "))
+            throw CkptError(
+                .malformed, file: path,
+                "\(missing.count) token(s) are not in \(vocabulary.path): "
+                    + missing.prefix(5).joined(separator: " "))
         }
         guard duplicates.isEmpty else {
-            throw CkptError(.malformed, file: path, "token(s) listed twice: " + duplicates.prefix(5).joined(separator: " "))
+            throw CkptError(
+                .malformed, file: path, "token(s) listed twice: " + duplicates.prefix(5).joined(separator: " "))
         }
         return finish(Result(keep: keep, tokens: keep.map { vocabulary.tokens[$0] }), vocabulary: vocabulary)
     }
@@ -48,7 +51,8 @@ public enum VocabularyPruning {
             }
             if taken.insert(id).inserted { keep.append(id) }
         }
-        for (id, t) in vocabulary.tokens.enumerated() where !taken.contains(id) && !isRedundant(t) && vocabulary.id(of: t) == id {
+        for (id, t) in vocabulary.tokens.enumerated()
+        where !taken.contains(id) && !isRedundant(t) && vocabulary.id(of: t) == id {
             keep.append(id)
             taken.insert(id)
         }
@@ -72,21 +76,28 @@ public enum VocabularyPruning {
             }
         }
         let special = Set(specials.compactMap { vocabulary.id(of: $0) })
-        let keep = vocabulary.tokens.indices.filter { special.contains($0) || (counts[$0] ?? 0) >= minCount && vocabulary.id(of: vocabulary.tokens[$0]) == $0 }
+        let keep = vocabulary.tokens.indices.filter {
+            special.contains($0) || (counts[$0] ?? 0) >= minCount && vocabulary.id(of: vocabulary.tokens[$0]) == $0
+        }
         return finish(Result(keep: keep, tokens: keep.map { vocabulary.tokens[$0] }), vocabulary: vocabulary)
     }
 
     /// `--compound-tokens FILE`: lines `NEW_TOKEN<TAB>tok1 tok2 ...`, each a new row, the mean
     /// of the listed tokens' rows (of the original vocabulary).
     public static func addCompounds(_ path: String, to result: inout Result, vocabulary: Vocabulary) throws {
-        for (n, line) in try FileSystem.readText(path).split(separator: "\n").enumerated() where !line.trimmingCharacters(in: " \r").isEmpty {
+        for (n, line) in try FileSystem.readText(path).split(separator: "\n").enumerated()
+        where !line.trimmingCharacters(in: " \r").isEmpty {
             let parts = line.split(separator: "\t", maxSplits: 1)
-            guard parts.count == 2 else { throw CkptError(.malformed, file: path, "line \(n + 1): expected NEW_TOKEN<TAB>tok1 tok2 ...") }
+            guard parts.count == 2 else {
+                throw CkptError(.malformed, file: path, "line \(n + 1): expected NEW_TOKEN<TAB>tok1 tok2 ...")
+            }
             let name = String(parts[0])
             let items = parts[1].split(separator: " ").map(String.init).filter { !$0.isEmpty }
             let unknown = items.filter { vocabulary.id(of: $0) == nil }
             guard unknown.isEmpty, !items.isEmpty else {
-                throw CkptError(.malformed, file: path, "line \(n + 1): unknown token(s) " + unknown.prefix(5).joined(separator: " "))
+                throw CkptError(
+                    .malformed, file: path,
+                    "line \(n + 1): unknown token(s) " + unknown.prefix(5).joined(separator: " "))
             }
             guard !result.tokens.contains(name) else {
                 throw CkptError(.malformed, file: path, "line \(n + 1): '\(name)' is already in the new vocabulary")

@@ -13,9 +13,10 @@ public struct WordPieceTokenizer: Sendable {
     public init(vocabulary: Vocabulary, lowercase: Bool? = nil) {
         self.vocabulary = vocabulary
         // An uncased vocabulary has no upper-case letters in its tokens.
-        self.lowercase = lowercase ?? !vocabulary.tokens.contains { t in
-            !(t.hasPrefix("[") && t.hasSuffix("]")) && t.unicodeScalars.contains { $0.properties.isUppercase }
-        }
+        self.lowercase =
+            lowercase ?? !vocabulary.tokens.contains { t in
+                !(t.hasPrefix("[") && t.hasSuffix("]")) && t.unicodeScalars.contains { $0.properties.isUppercase }
+            }
     }
 
     public func tokenize(_ text: String) -> [String] {
@@ -50,7 +51,8 @@ public struct WordPieceTokenizer: Sendable {
         var ids: [Int] = []
         for t in ["[CLS]"] + tokenize(text) + ["[SEP]"] {
             guard let id = vocabulary.id(of: t) ?? unk else {
-                throw CkptError(.malformed, file: vocabulary.path, "token '\(t)' is not in the vocabulary, which has no [UNK]")
+                throw CkptError(
+                    .malformed, file: vocabulary.path, "token '\(t)' is not in the vocabulary, which has no [UNK]")
             }
             ids.append(id)
         }
@@ -88,10 +90,13 @@ public struct WordPieceTokenizer: Sendable {
 
     public static func isPunctuation(_ c: Unicode.Scalar) -> Bool {
         let v = c.value
-        if (33...47).contains(v) || (58...64).contains(v) || (91...96).contains(v) || (123...126).contains(v) { return true }
+        if (33...47).contains(v) || (58...64).contains(v) || (91...96).contains(v) || (123...126).contains(v) {
+            return true
+        }
         switch c.properties.generalCategory {
         case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation, .initialPunctuation,
-             .finalPunctuation, .otherPunctuation: return true
+            .finalPunctuation, .otherPunctuation:
+            return true
         default: return false
         }
     }

@@ -40,8 +40,9 @@ enum ForwardFuzzInput {
             let tokens = [1, 2, 3]
             // Segments, heads and the UniLM mask are the encoder families' (T5 has an encoder too).
             let encoder = setup.table.forward?.kind != .encoder
-            var request = ForwardRequest(tokens: tokens, segments: encoder ? nil : [0, 0, 1], decoderTokens: tokens,
-                                         heads: encoder ? [] : Set(model.availableHeads))
+            var request = ForwardRequest(
+                tokens: tokens, segments: encoder ? nil : [0, 0, 1], decoderTokens: tokens,
+                heads: encoder ? [] : Set(model.availableHeads))
             var ran = try model.run(request).arrays.map(\.name)
             if !encoder && model.availableHeads.contains(.mlm) {
                 request.application = .unilm
@@ -57,8 +58,9 @@ enum ForwardFuzzInput {
     static func seeds(fixtures: String, scratch: String) throws -> [[UInt8]] {
         var out: [[UInt8]] = []
         for (k, family) in families.enumerated() {
-            let setup = try ConversionSetup(sourcePath: "\(fixtures)/families/\(family)", model: family, configPath: nil,
-                                            options: PlanOptions())
+            let setup = try ConversionSetup(
+                sourcePath: "\(fixtures)/families/\(family)", model: family, configPath: nil,
+                options: PlanOptions())
             let folder = "\(scratch)/seed-\(family)"
             try? FileManager.default.removeItem(atPath: folder)
             var options = try setup.standardWriteOptions(sourcePath: "\(fixtures)/families/\(family)")

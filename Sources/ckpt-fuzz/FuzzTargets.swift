@@ -30,8 +30,13 @@ enum FuzzTarget: String, CaseIterable {
         case .tfData: return ("model.ckpt.data-00000-of-00001", ["families/bert/model.ckpt.index"])
         case .safetensors: return ("model.safetensors", [])
         case .shardedIndex:
-            return ("model.safetensors.index.json", ["special/safetensors/sharded/model-00001-of-00002.safetensors",
-                                                     "special/safetensors/sharded/model-00002-of-00002.safetensors"])
+            return (
+                "model.safetensors.index.json",
+                [
+                    "special/safetensors/sharded/model-00001-of-00002.safetensors",
+                    "special/safetensors/sharded/model-00002-of-00002.safetensors",
+                ]
+            )
         case .npz: return ("model.npz", [])
         case .vocab: return ("vocab.txt", [])
         case .spm: return ("spiece.model", [])
@@ -43,7 +48,10 @@ enum FuzzTarget: String, CaseIterable {
     /// Fixture files that seed the corpus.
     var seeds: [String] {
         switch self {
-        case .tfIndex: return ["families/bert/model.ckpt.index", "families/t5.1.1/model.ckpt.index", "special/dtypes/model.ckpt.index"]
+        case .tfIndex:
+            return [
+                "families/bert/model.ckpt.index", "families/t5.1.1/model.ckpt.index", "special/dtypes/model.ckpt.index",
+            ]
         case .tfIndexSharded: return ["special/sharded/model.ckpt.index"]
         case .tfData: return ["families/bert/model.ckpt.data-00000-of-00001"]
         case .safetensors: return ["special/safetensors/model.safetensors", "families/bert/golden.hf.safetensors"]
@@ -51,7 +59,10 @@ enum FuzzTarget: String, CaseIterable {
         case .npz: return ["special/npz/model.npz", "special/npz/uncompressed.npz"]
         case .vocab: return ["vocab/vocab.txt", "prune/bert/vocab.txt"]
         case .spm: return ["spm/spiece.model"]
-        case .hdf5: return ["families/bert/model.weights.h5", "families/t5.1.1/model.weights.h5", "special/keras_full/model.h5"]
+        case .hdf5:
+            return [
+                "families/bert/model.weights.h5", "families/t5.1.1/model.weights.h5", "special/keras_full/model.h5",
+            ]
         case .forward: return []  // generated from every family's fixture (ForwardFuzzInput.seeds)
         }
     }
@@ -78,7 +89,8 @@ enum FuzzTarget: String, CaseIterable {
         case .forward:
             let folder = FileSystem.dirname(path)
             guard let bytes = try? MappedFile.contents(of: path),
-                  let family = ForwardFuzzInput.unpack(bytes, into: folder) else { return }
+                let family = ForwardFuzzInput.unpack(bytes, into: folder)
+            else { return }
             let outcome = ForwardFuzzInput.exercise(folder: folder, family: family)
             if ProcessInfo.processInfo.environment["CKPT_FUZZ_VERBOSE"] != nil { print(outcome) }
         }
@@ -98,7 +110,8 @@ final class FuzzWorkspace {
         try? FileManager.default.removeItem(atPath: folder)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         for c in target.layout.companions {
-            try FileManager.default.copyItem(atPath: "\(fixtures)/\(c)", toPath: "\(folder)/\((c as NSString).lastPathComponent)")
+            try FileManager.default.copyItem(
+                atPath: "\(fixtures)/\(c)", toPath: "\(folder)/\((c as NSString).lastPathComponent)")
         }
         inputPath = "\(folder)/\(target.layout.input)"
     }

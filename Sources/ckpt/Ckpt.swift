@@ -34,7 +34,9 @@ struct Ckpt: ParsableCommand {
             if code == .validationFailure {
                 // Usage errors are one line too, like every other error (the help has the rest).
                 let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? ""
-                Output.error("ckpt: error: \(message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message) (see --help)")
+                Output.error(
+                    "ckpt: error: \(message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message) (see --help)"
+                )
                 Foundation.exit(2)
             }
             // `ExitCode(1)` (diff found differences) carries no message: print no empty line.

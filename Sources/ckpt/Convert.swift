@@ -40,8 +40,9 @@ struct Convert: ParsableCommand {
         outputOptions.apply(to: &write)
         write.readFiles += modelOptions.readFiles
         let progress = ProgressLine()
-        let result = try Converter.run(setup.plan, source: setup.source, to: outputOptions.output, options: write,
-                                       progress: progress.update)
+        let result = try Converter.run(
+            setup.plan, source: setup.source, to: outputOptions.output, options: write,
+            progress: progress.update)
         progress.finish()
         let summary = ConvertSummary(setup: setup, result: result)
         if json { print(summary.json()) }

@@ -25,7 +25,10 @@ struct Diff: ParsableCommand {
             let object: [String: Any] = [
                 "identical": c.identical, "only_in_a": c.onlyInA, "only_in_b": c.onlyInB,
                 "changed": c.changed.map { ["name": $0.name, "a": $0.a, "b": $0.b] },
-                "tensors": c.compared.map { ["name": $0.name, "max_abs": Double($0.maxAbsolute), "max_rel": Double($0.maxRelative)] as [String: Any] },
+                "tensors": c.compared.map {
+                    ["name": $0.name, "max_abs": Double($0.maxAbsolute), "max_rel": Double($0.maxRelative)]
+                        as [String: Any]
+                },
             ]
             print(JSONDocument.text(object), terminator: "")
         } else {

@@ -85,8 +85,9 @@ struct Forward: ParsableCommand {
         let readFolders = FileSystem.isDirectory(source) ? [source] : []
         if let output { try OutputsFile.check(output, force: force, readFiles: readFiles, readFolders: readFolders) }
         let reference = try ReferenceModel(setup: setup)
-        let request = ForwardRequest(tokens: ids, segments: segments?.values, decoderTokens: decoderTokens?.values,
-                                     application: Application(rawValue: application.rawValue)!, heads: heads.heads)
+        let request = ForwardRequest(
+            tokens: ids, segments: segments?.values, decoderTokens: decoderTokens?.values,
+            application: Application(rawValue: application.rawValue)!, heads: heads.heads)
         let outputs = try reference.run(request)
         if let output {
             try OutputsFile.write(outputs, to: output, force: force, readFiles: readFiles, readFolders: readFolders)

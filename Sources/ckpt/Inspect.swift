@@ -10,10 +10,17 @@ struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the tensors of a checkpoint with dtype, shape and size, and detect its architecture.")
 
-    @Argument(help: "A TF bundle (prefix, .index, data shard or folder), Keras .h5, .safetensors (file or sharded folder) or .npz.")
+    @Argument(
+        help: ArgumentHelp(
+            "A TF bundle (prefix, .index, data shard or folder), Keras .h5, "
+                + ".safetensors (file or sharded folder) or .npz.")
+    )
     var path: String
 
-    @Flag(help: "Print JSON: {format, architecture, total_parameters, total_bytes, tensors: [{name, dtype, shape, bytes}]}.")
+    @Flag(
+        help:
+            "Print JSON: {format, architecture, total_parameters, total_bytes, tensors: [{name, dtype, shape, bytes}]}."
+    )
     var json = false
 
     @Flag(help: "Add min/max/mean/std and NaN/Inf counts for each floating-point tensor (reads all data once).")
@@ -25,14 +32,16 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Also list format bookkeeping entries, such as TF2's _CHECKPOINTABLE_OBJECT_GRAPH.")
     var all = false
 
-    @Option(help: "An extra mapping table (JSON, as in Mappings/) for a family the binary does not know; may be repeated.")
+    @Option(
+        help: "An extra mapping table (JSON, as in Mappings/) for a family the binary does not know; may be repeated.")
     var mapping: [String] = []
 
     func run() throws {
         let tables = try mapping.map { try MappingTable.parse(Data(MappedFile.contents(of: $0)), origin: $0) }
         let source = try CheckpointOpener.open(path)
-        let report = try InspectReport(source: source, includeBookkeeping: all, filter: filter, withStats: stats,
-                                       tables: MappingTable.with(tables))
+        let report = try InspectReport(
+            source: source, includeBookkeeping: all, filter: filter, withStats: stats,
+            tables: MappingTable.with(tables))
         print(json ? report.json() : report.table(), terminator: "")
     }
 }

@@ -15,8 +15,10 @@ struct InspectReport {
     let rows: [Row]
     let withStats: Bool
 
-    init(source: any TensorSource, includeBookkeeping: Bool, filter: String?, withStats: Bool,
-         tables: [MappingTable] = MappingTable.builtIn) throws {
+    init(
+        source: any TensorSource, includeBookkeeping: Bool, filter: String?, withStats: Bool,
+        tables: [MappingTable] = MappingTable.builtIn
+    ) throws {
         format = source.formatName
         path = source.path
         // Detection looks at the whole checkpoint, not just the filtered rows.
@@ -50,11 +52,15 @@ struct InspectReport {
         if withStats { header += ["MIN", "MAX", "MEAN", "STD", "NAN", "INF"] }
         var lines: [[String]] = [header]
         for r in rows {
-            var line = [r.info.name, r.info.dtype.rawValue, ShapeMath.describe(r.info.shape), Self.grouped(r.info.elementCount)]
+            var line = [
+                r.info.name, r.info.dtype.rawValue, ShapeMath.describe(r.info.shape), Self.grouped(r.info.elementCount),
+            ]
             if withStats {
                 if let s = r.stats {
-                    line += [Self.num(s.finiteCount > 0 ? s.min : nil), Self.num(s.finiteCount > 0 ? s.max : nil),
-                             Self.num(s.mean), Self.num(s.std), String(s.nanCount), String(s.infCount)]
+                    line += [
+                        Self.num(s.finiteCount > 0 ? s.min : nil), Self.num(s.finiteCount > 0 ? s.max : nil),
+                        Self.num(s.mean), Self.num(s.std), String(s.nanCount), String(s.infCount),
+                    ]
                 } else {
                     line += ["-", "-", "-", "-", "-", "-"]
                 }
@@ -82,12 +88,17 @@ struct InspectReport {
     func json() -> String {
         var tensors: [[String: Any]] = []
         for r in rows {
-            var t: [String: Any] = ["name": r.info.name, "dtype": r.info.dtype.rawValue, "shape": r.info.shape,
-                                    "bytes": r.info.byteCount]
+            var t: [String: Any] = [
+                "name": r.info.name, "dtype": r.info.dtype.rawValue, "shape": r.info.shape,
+                "bytes": r.info.byteCount,
+            ]
             if let s = r.stats {
-                t["stats"] = ["min": s.finiteCount > 0 ? s.min : NSNull(), "max": s.finiteCount > 0 ? s.max : NSNull(),
-                              "mean": s.mean ?? NSNull(), "std": s.std ?? NSNull(),
-                              "nan_count": s.nanCount, "inf_count": s.infCount] as [String: Any]
+                t["stats"] =
+                    [
+                        "min": s.finiteCount > 0 ? s.min : NSNull(), "max": s.finiteCount > 0 ? s.max : NSNull(),
+                        "mean": s.mean ?? NSNull(), "std": s.std ?? NSNull(),
+                        "nan_count": s.nanCount, "inf_count": s.infCount,
+                    ] as [String: Any]
             }
             tensors.append(t)
         }

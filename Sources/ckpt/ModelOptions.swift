@@ -11,7 +11,8 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "The model's JSON config (default: bert_config.json, config.json... beside the checkpoint).")
     var config: String?
 
-    @Option(help: "An extra mapping table (JSON, as in Mappings/) for a family the binary does not know; may be repeated.")
+    @Option(
+        help: "An extra mapping table (JSON, as in Mappings/) for a family the binary does not know; may be repeated.")
     var mapping: [String] = []
 
     func validate() throws {
@@ -29,10 +30,13 @@ struct ModelOptions: ParsableArguments {
 
     /// Names, family and plan of `path`: `family` overrides `--model` (the second checkpoint of a
     /// comparison takes the first one's), `configPath` overrides `--config`.
-    func setup(_ path: String, family: String? = nil, configPath: String?? = nil,
-               options: PlanOptions = PlanOptions()) throws -> ConversionSetup {
-        try ConversionSetup(sourcePath: path, model: family ?? model, configPath: configPath ?? config, extraTables: tables(),
-                            options: options)
+    func setup(
+        _ path: String, family: String? = nil, configPath: String?? = nil,
+        options: PlanOptions = PlanOptions()
+    ) throws -> ConversionSetup {
+        try ConversionSetup(
+            sourcePath: path, model: family ?? model, configPath: configPath ?? config, extraTables: tables(),
+            options: options)
     }
 
     /// The files these options make a command read (an output must not touch them).

@@ -4,13 +4,17 @@ import CkptMappings
 
 /// `--to --layout --dtype --max-shard-size --force`, shared by the commands that write a checkpoint.
 struct OutputOptions: ParsableArguments {
-    @Option(name: .customLong("to"), help: "Output folder (written under a temporary name, renamed into place when complete).")
+    @Option(
+        name: .customLong("to"),
+        help: "Output folder (written under a temporary name, renamed into place when complete).")
     var output: String
 
-    @Option(help: ArgumentHelp("Output layout: native, hf, tf or keras.",
-                               discussion: "native: safetensors, canonical names, TF orientation; hf: Hugging Face transformers; "
-                                   + "tf: a TF checkpoint with the original release's names; keras: a bert4keras save_weights "
-                                   + "HDF5 file, model.h5."))
+    @Option(
+        help: ArgumentHelp(
+            "Output layout: native, hf, tf or keras.",
+            discussion: "native: safetensors, canonical names, TF orientation; hf: Hugging Face transformers; "
+                + "tf: a TF checkpoint with the original release's names; keras: a bert4keras save_weights "
+                + "HDF5 file, model.h5."))
     var layout: LayoutChoice = .native
 
     @Option(help: "Cast floating-point tensors: keep, float32, float16, bfloat16 (round to nearest even).")
@@ -19,9 +23,11 @@ struct OutputOptions: ParsableArguments {
     @Option(help: "Split into shards of at most this size (e.g. 500MB, 2GiB), with model.safetensors.index.json.")
     var maxShardSize: String?
 
-    @Flag(help: ArgumentHelp("Replace an existing output folder that ckpt wrote before.",
-                             discussion: "Only the files a previous ckpt run wrote there (listed in its .ckpt-output marker) are "
-                                 + "replaced; a folder holding anything else is refused, naming the file."))
+    @Flag(
+        help: ArgumentHelp(
+            "Replace an existing output folder that ckpt wrote before.",
+            discussion: "Only the files a previous ckpt run wrote there (listed in its .ckpt-output marker) are "
+                + "replaced; a folder holding anything else is refused, naming the file."))
     var force = false
 
     enum LayoutChoice: String, ExpressibleByArgument, CaseIterable { case native, hf, tf, keras }
@@ -29,8 +35,9 @@ struct OutputOptions: ParsableArguments {
 
     func validate() throws {
         if layout == .keras && (dtype == .float16 || dtype == .bfloat16) {
-            throw ValidationError("--layout keras writes float32 weights (bert4keras builds its models in float32); "
-                                  + "--dtype \(dtype.rawValue) goes with native, hf or tf")
+            throw ValidationError(
+                "--layout keras writes float32 weights (bert4keras builds its models in float32); "
+                    + "--dtype \(dtype.rawValue) goes with native, hf or tf")
         }
         if let s = maxShardSize, ByteSize.parse(s) == nil {
             throw ValidationError("--max-shard-size '\(s)' is not a size (e.g. 500MB, 2GiB, 1000000)")

@@ -13,7 +13,8 @@ final class ProgressLine {
         last = Date()
         shown = true
         let pct = total > 0 ? Double(done) * 100 / Double(total) : 100
-        FileHandle.standardError.write(Data(String(format: "\rwriting: %5.1f%% of %.1f MiB", pct, Double(total) / 1_048_576).utf8))
+        FileHandle.standardError.write(
+            Data(String(format: "\rwriting: %5.1f%% of %.1f MiB", pct, Double(total) / 1_048_576).utf8))
     }
 
     func finish() {

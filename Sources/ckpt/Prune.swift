@@ -10,7 +10,8 @@ import Foundation
 /// keep_tokens / compound_tokens), and writes the new vocab.txt, config and keep_tokens.json.
 struct Prune: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Slim the vocabulary of a checkpoint: prune every vocabulary-indexed tensor and write the new vocab.txt.")
+        abstract:
+            "Slim the vocabulary of a checkpoint: prune every vocabulary-indexed tensor and write the new vocab.txt.")
 
     @Argument(help: "Anything `ckpt inspect` reads.")
     var source: String
@@ -26,10 +27,14 @@ struct Prune: ParsableCommand {
     @Flag(help: "Keep what bert4keras load_vocab(simplified=True) keeps.")
     var simplified = false
 
-    @Option(parsing: .upToNextOption, help: "With --simplified: the tokens to put first (default: [PAD] [UNK] [CLS] [SEP] [MASK] where present).")
+    @Option(
+        parsing: .upToNextOption,
+        help: "With --simplified: the tokens to put first (default: [PAD] [UNK] [CLS] [SEP] [MASK] where present).")
     var startswith: [String] = []
 
-    @Option(parsing: .upToNextOption, help: "Text files: keep the special tokens and the tokens WordPiece produces on them.")
+    @Option(
+        parsing: .upToNextOption, help: "Text files: keep the special tokens and the tokens WordPiece produces on them."
+    )
     var corpus: [String] = []
 
     @Option(help: "With --corpus: keep tokens produced at least this many times.")
@@ -52,7 +57,10 @@ struct Prune: ParsableCommand {
         let sentencePiece = SentencePieceModel.looksLike(vocab) ? try SentencePieceModel(path: vocab) : nil
         let vocabulary = try sentencePiece?.vocabulary ?? Vocabulary(path: vocab)
         if sentencePiece != nil && (keepTokens == nil || compoundTokens != nil) {
-            throw CkptError(.unsupported, file: vocab, "a SentencePiece model is pruned with --keep-tokens only (no --simplified, --corpus or compound tokens)")
+            throw CkptError(
+                .unsupported, file: vocab,
+                "a SentencePiece model is pruned with --keep-tokens only (no --simplified, --corpus or compound tokens)"
+            )
         }
         var chosen: VocabularyPruning.Result
         if let keepTokens {
@@ -62,7 +70,9 @@ struct Prune: ParsableCommand {
         } else {
             chosen = try VocabularyPruning.corpus(corpus, vocabulary: vocabulary, minCount: minCount)
         }
-        if let compoundTokens { try VocabularyPruning.addCompounds(compoundTokens, to: &chosen, vocabulary: vocabulary) }
+        if let compoundTokens {
+            try VocabularyPruning.addCompounds(compoundTokens, to: &chosen, vocabulary: vocabulary)
+        }
         if let sentencePiece {
             // Control and unknown pieces stay, first, in their original order.
             chosen.keep = sentencePiece.prunedOrder(keep: chosen.keep)
@@ -77,7 +87,8 @@ struct Prune: ParsableCommand {
         options.vocabularySize = vocabulary.count
         let setup = try modelOptions.setup(source, options: options)
         guard setup.plan.outputs.contains(where: { $0.selection != nil }) else {
-            throw CkptError(.unsupported, file: setup.source.path, "no tensor of this checkpoint is indexed by the vocabulary")
+            throw CkptError(
+                .unsupported, file: setup.source.path, "no tensor of this checkpoint is indexed by the vocabulary")
         }
         if outputOptions.targetLayout != .native { _ = try ModelGeometry(setup: setup, complete: false) }
         var write = try setup.standardWriteOptions(sourcePath: source)
@@ -89,17 +100,22 @@ struct Prune: ParsableCommand {
             write.config = config
         }
         write.readFiles += [vocab] + corpus + [keepTokens, compoundTokens].compactMap { $0 } + modelOptions.readFiles
-        write.extraFiles.removeAll { ["vocab.txt", "spiece.model", FileSystem.basename(vocab)].contains(FileSystem.basename($0)) }
+        write.extraFiles.removeAll {
+            ["vocab.txt", "spiece.model", FileSystem.basename(vocab)].contains(FileSystem.basename($0))
+        }
         if let sentencePiece {
             write.generatedFiles["spiece.model"] = try sentencePiece.serialized(order: chosen.keep)
         } else {
             write.generatedFiles["vocab.txt"] = Array((chosen.tokens.joined(separator: "\n") + "\n").utf8)
         }
-        let keepJSON = "{\n  \"keep_tokens\": " + JSONText.array(chosen.keep) + ",\n  \"compound_tokens\": ["
+        let keepJSON =
+            "{\n  \"keep_tokens\": " + JSONText.array(chosen.keep) + ",\n  \"compound_tokens\": ["
             + chosen.compound.map(JSONText.array).joined(separator: ", ") + "]\n}\n"
         write.generatedFiles["keep_tokens.json"] = Array(keepJSON.utf8)
         let result = try Converter.run(setup.plan, source: setup.source, to: outputOptions.output, options: write)
-        Output.error("pruned \(vocabulary.count) -> \(chosen.tokens.count) tokens (\(chosen.keep.count) kept, \(chosen.compound.count) compound); "
-                     + ConvertSummary(setup: setup, result: result).text())
+        Output.error(
+            "pruned \(vocabulary.count) -> \(chosen.tokens.count) tokens "
+                + "(\(chosen.keep.count) kept, \(chosen.compound.count) compound); "
+                + ConvertSummary(setup: setup, result: result).text())
     }
 }

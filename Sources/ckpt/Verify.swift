@@ -19,7 +19,11 @@ struct Verify: ParsableCommand {
     @Option(help: "Number of random input sequences.")
     var random = 3
 
-    @Option(help: "Allowed max difference of each output over its scale max(1, max |value|) (default 1e-5, or 1e-2 after a cast to float16/bfloat16).")
+    @Option(
+        help: ArgumentHelp(
+            "Allowed max difference of each output over its scale max(1, max |value|) "
+                + "(default 1e-5, or 1e-2 after a cast to float16/bfloat16).")
+    )
     var tolerance: Float?
 
     @OptionGroup var modelOptions: ModelOptions
@@ -39,15 +43,22 @@ struct Verify: ParsableCommand {
         }
         let v = try Verification(source: left, converted: right, randomInputs: random, tolerance: tolerance)
         if !v.configDifferences.isEmpty {
-            print("config: \(right.config?.path ?? converted) builds another model: \(v.configDifferences.joined(separator: "; "))")
+            print(
+                "config: \(right.config?.path ?? converted) builds another model: "
+                    + "\(v.configDifferences.joined(separator: "; "))"
+            )
         }
         for note in v.notes { print("note: the converted config approximates an activation differently (\(note))") }
         let w = v.weights
         let differing = w.compared.filter { !$0.equalAtTargetPrecision }
-        print("weights: \(w.compared.count) compared, \(w.onlyInA.count) only in source, \(w.onlyInB.count) only in converted, "
-              + "\(differing.count) differing")
+        print(
+            "weights: \(w.compared.count) compared, \(w.onlyInA.count) only in source, "
+                + "\(w.onlyInB.count) only in converted, "
+                + "\(differing.count) differing")
         for n in w.onlyInA.prefix(5) {
-            print("  only in source: \(n)" + (v.unrepresentable.contains(n) ? " (no name in the \(v.convertedLayout) layout)" : ""))
+            print(
+                "  only in source: \(n)"
+                    + (v.unrepresentable.contains(n) ? " (no name in the \(v.convertedLayout) layout)" : ""))
         }
         for n in w.onlyInB.prefix(5) { print("  only in converted: \(n)") }
         for e in differing.prefix(5) { print("  differs: \(e.name) (max abs \(e.maxAbsolute))") }

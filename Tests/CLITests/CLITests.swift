@@ -37,9 +37,10 @@ final class CLITests: XCTestCase {
     /// --stats: NumPy's sum of each tensor (golden) equals ckpt's mean × count.
     func testStatsAgreeWithNumPysSums() throws {
         let golden = try json(String(contentsOfFile: Self.fixtures + "/families/bert/golden.tf.json", encoding: .utf8))
-        let sums = Dictionary(uniqueKeysWithValues: (golden["variables"] as! [[String: Any]]).map {
-            ($0["name"] as! String, ($0["sum"] as! NSNumber).doubleValue)
-        })
+        let sums = Dictionary(
+            uniqueKeysWithValues: (golden["variables"] as! [[String: Any]]).map {
+                ($0["name"] as! String, ($0["sum"] as! NSNumber).doubleValue)
+            })
         let r = try ckpt("inspect", "--json", "--stats", Self.fixtures + "/families/bert")
         XCTAssertEqual(r.status, 0, r.stderr)
         for t in try json(r.stdout)["tensors"] as! [[String: Any]] {
@@ -66,7 +67,8 @@ final class CLITests: XCTestCase {
             let start = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("NAME ") })
             let rows = lines[start...].prefix { !$0.isEmpty }
             XCTAssertGreaterThan(rows.count, 10)
-            XCTAssertTrue(rows.allSatisfy { $0.count == lines[start].count && !$0.hasSuffix(" ") }, rows.joined(separator: "\n"))
+            XCTAssertTrue(
+                rows.allSatisfy { $0.count == lines[start].count && !$0.hasSuffix(" ") }, rows.joined(separator: "\n"))
         }
         let f = try ckpt("inspect", "--json", "--filter", "*LayerNorm*", Self.fixtures + "/families/bert")
         let names = (try json(f.stdout)["tensors"] as! [[String: Any]]).map { $0["name"] as! String }
@@ -134,29 +136,41 @@ final class ConvertCLITests: ScratchTestCase {
 
     func testUsageErrorsExitTwo() throws {
         XCTAssertEqual(try ckpt("convert", Fixtures.path("families/bert")).status, 2)
-        XCTAssertEqual(try ckpt("convert", Fixtures.path("families/bert"), "--to", scratch + "/o", "--max-shard-size", "lots").status, 2)
-        XCTAssertEqual(try ckpt("convert", Fixtures.path("families/bert"), "--to", scratch + "/o", "--layout", "pytorch").status, 2)
-        XCTAssertEqual(try ckpt("convert", Fixtures.path("families/bert"), "--to", scratch + "/o", "--dtype", "int8").status, 2)
+        XCTAssertEqual(
+            try ckpt("convert", Fixtures.path("families/bert"), "--to", scratch + "/o", "--max-shard-size", "lots")
+                .status, 2)
+        XCTAssertEqual(
+            try ckpt("convert", Fixtures.path("families/bert"), "--to", scratch + "/o", "--layout", "pytorch").status, 2
+        )
+        XCTAssertEqual(
+            try ckpt("convert", Fixtures.path("families/bert"), "--to", scratch + "/o", "--dtype", "int8").status, 2)
     }
 
     /// A user's own table (`--mapping`) maps a checkpoint no built-in family knows.
     func testUserMappingTable() throws {
         let table = """
-        {"family": "tiny", "description": "a user's model", "detect": {"tf": {"require": ["head/kernel"]}},
-         "rules": [{"native": "embeddings.token.weight", "tf": "embeddings/word_embeddings", "vocab_axis": 0},
-                   {"native": "layers.{i}.weight", "tf": "encoder/layer_{i}/kernel"},
-                   {"native": "layers.0.bias", "tf": "encoder/layer_0/bias"},
-                   {"native": "head.weight", "tf": "head/kernel"}, {"native": "head.step", "tf": "head/step"}]}
-        """
+            {"family": "tiny", "description": "a user's model", "detect": {"tf": {"require": ["head/kernel"]}},
+             "rules": [{"native": "embeddings.token.weight", "tf": "embeddings/word_embeddings", "vocab_axis": 0},
+                       {"native": "layers.{i}.weight", "tf": "encoder/layer_{i}/kernel"},
+                       {"native": "layers.0.bias", "tf": "encoder/layer_0/bias"},
+                       {"native": "head.weight", "tf": "head/kernel"}, {"native": "head.step", "tf": "head/step"}]}
+            """
         try Data(table.utf8).write(to: URL(fileURLWithPath: scratch + "/tiny.json"))
-        let r = try ckpt("convert", Fixtures.path("special/sharded"), "--to", scratch + "/out", "--mapping", scratch + "/tiny.json", "--json")
+        let r = try ckpt(
+            "convert", Fixtures.path("special/sharded"), "--to", scratch + "/out", "--mapping", scratch + "/tiny.json",
+            "--json")
         XCTAssertEqual(r.status, 0, r.stderr)
         let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(report["family"] as? String, "tiny")
         XCTAssertEqual(report["tensors_written"] as? Int, 6)
         // The partitioned variable is reassembled from its three slices on its way out.
         let out = try ConvertedFolder.names(scratch + "/out")
-        XCTAssertEqual(out, ["embeddings.token.weight", "head.step", "head.weight", "layers.0.bias", "layers.0.weight", "layers.1.weight"])
+        XCTAssertEqual(
+            out,
+            [
+                "embeddings.token.weight", "head.step", "head.weight", "layers.0.bias", "layers.0.weight",
+                "layers.1.weight",
+            ])
     }
 }
 
@@ -191,7 +205,9 @@ enum CLI {
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return Run(
+            status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+            stderr: String(decoding: e, as: UTF8.self))
     }
 }
 
@@ -199,14 +215,23 @@ enum CLI {
 /// Keras fixture): ckpt must still end with exit 1 and one line, never a signal.
 final class HDF5CrashGuardTests: ScratchTestCase {
     static let mutations: [[(Int, UInt8)]] = [
-        [(1174, 17), (4087, 189), (6334, 34), (7105, 52), (8672, 28), (15068, 112), (17003, 149), (28605, 1), (34899, 151),
-         (41626, 57), (43609, 9), (55435, 10), (56299, 5), (57248, 190), (57277, 175), (61467, 102), (65262, 87), (70509, 173),
-         (73273, 108), (76245, 128), (76495, 149), (78239, 83), (80152, 4), (83716, 251), (88137, 31), (88506, 74), (98599, 44),
-         (102815, 118), (106220, 141), (110361, 159), (114061, 135), (114606, 250)],
-        [(2717, 183), (4491, 45), (5525, 136), (8500, 196), (9421, 54), (17507, 240), (17537, 170), (18706, 220), (27018, 2),
-         (27399, 184), (29662, 120), (36706, 178), (43496, 53), (48688, 178), (58377, 247), (62282, 15), (69341, 236),
-         (74030, 73), (77653, 250), (77944, 70), (79521, 162), (87432, 143), (90837, 254), (92906, 70), (94252, 123),
-         (94695, 155), (98385, 196), (102127, 89), (106616, 56), (107437, 96), (113645, 204), (116290, 100)],
+        [
+            (1174, 17), (4087, 189), (6334, 34), (7105, 52), (8672, 28), (15068, 112), (17003, 149), (28605, 1),
+            (34899, 151),
+            (41626, 57), (43609, 9), (55435, 10), (56299, 5), (57248, 190), (57277, 175), (61467, 102), (65262, 87),
+            (70509, 173),
+            (73273, 108), (76245, 128), (76495, 149), (78239, 83), (80152, 4), (83716, 251), (88137, 31), (88506, 74),
+            (98599, 44),
+            (102815, 118), (106220, 141), (110361, 159), (114061, 135), (114606, 250),
+        ],
+        [
+            (2717, 183), (4491, 45), (5525, 136), (8500, 196), (9421, 54), (17507, 240), (17537, 170), (18706, 220),
+            (27018, 2),
+            (27399, 184), (29662, 120), (36706, 178), (43496, 53), (48688, 178), (58377, 247), (62282, 15),
+            (69341, 236),
+            (74030, 73), (77653, 250), (77944, 70), (79521, 162), (87432, 143), (90837, 254), (92906, 70), (94252, 123),
+            (94695, 155), (98385, 196), (102127, 89), (106616, 56), (107437, 96), (113645, 204), (116290, 100),
+        ],
         // Dataset shapes that claimed hundreds of gigabytes (ckpt used to try to allocate them).
         [(8413, 162), (14596, 128), (28205, 240), (33958, 93), (52239, 32), (70988, 106), (78832, 233), (86747, 182)],
         [(7069, 56), (22956, 123), (28183, 222), (32822, 138), (35978, 10), (62027, 64), (69487, 134), (71974, 68)],

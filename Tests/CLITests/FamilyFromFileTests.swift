@@ -9,7 +9,8 @@ import XCTest
 /// weights) and converted again — all through `--mapping`, without a rebuild.
 final class FamilyFromFileTests: ScratchTestCase {
     func table() throws -> String {
-        let bert = URL(fileURLWithPath: Fixtures.root).deletingLastPathComponent().appendingPathComponent("Mappings/bert.json")
+        let bert = URL(fileURLWithPath: Fixtures.root).deletingLastPathComponent().appendingPathComponent(
+            "Mappings/bert.json")
         var t = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: bert)) as? [String: Any])
         t["family"] = "mybert"
         t["description"] = "a family the binary has never seen"
@@ -28,7 +29,11 @@ final class FamilyFromFileTests: ScratchTestCase {
             r["hf"] = nil
             return r
         }
-        t["detect"] = ["tf": ["require": ["mybert/embeddings/word_embeddings", "mybert/encoder/layer_0/attention/self/query/kernel"]]]
+        t["detect"] = [
+            "tf": [
+                "require": ["mybert/embeddings/word_embeddings", "mybert/encoder/layer_0/attention/self/query/kernel"]
+            ]
+        ]
         let path = scratch + "/mybert.json"
         try JSONSerialization.data(withJSONObject: t).write(to: URL(fileURLWithPath: path))
         return path
@@ -37,8 +42,10 @@ final class FamilyFromFileTests: ScratchTestCase {
     func testAFamilyIsOneFile() throws {
         let mapping = try table()
         let out = scratch + "/mybert"
-        let c = try CLI.run(["convert", Fixtures.path("families/bert"), "--model", "mybert", "--mapping", mapping,
-                             "--layout", "tf", "--to", out])
+        let c = try CLI.run([
+            "convert", Fixtures.path("families/bert"), "--model", "mybert", "--mapping", mapping,
+            "--layout", "tf", "--to", out,
+        ])
         XCTAssertEqual(c.status, 0, c.stderr)
         let tf = try TFBundleReader(path: out)
         XCTAssertTrue(tf.tensors.contains { $0.name == "mybert/embeddings/word_embeddings" })
@@ -54,13 +61,19 @@ final class FamilyFromFileTests: ScratchTestCase {
         func values<T>(_ name: String, _ type: T.Type) throws -> [T] {
             try golden.withBytes(of: try golden.tensor(named: name)) { Array($0.bindMemory(to: T.self)) }
         }
-        let ids = try golden.tensor(named: "token_ids").dtype == .int64
-            ? try values("token_ids", Int64.self).map(String.init) : try values("token_ids", Int32.self).map(String.init)
-        let segments = try golden.tensor(named: "segment_ids").dtype == .int64
-            ? try values("segment_ids", Int64.self).map(String.init) : try values("segment_ids", Int32.self).map(String.init)
+        let ids =
+            try golden.tensor(named: "token_ids").dtype == .int64
+            ? try values("token_ids", Int64.self).map(String.init)
+            : try values("token_ids", Int32.self).map(String.init)
+        let segments =
+            try golden.tensor(named: "segment_ids").dtype == .int64
+            ? try values("segment_ids", Int64.self).map(String.init)
+            : try values("segment_ids", Int32.self).map(String.init)
         let npz = scratch + "/out.npz"
-        let f = try CLI.run(["forward", out, "--mapping", mapping, "--tokens", ids.joined(separator: ","),
-                             "--segments", segments.joined(separator: ","), "--output", npz])
+        let f = try CLI.run([
+            "forward", out, "--mapping", mapping, "--tokens", ids.joined(separator: ","),
+            "--segments", segments.joined(separator: ","), "--output", npz,
+        ])
         XCTAssertEqual(f.status, 0, f.stderr)
         let ours = try NPZReader(path: npz)
         let hidden = try ours.withBytes(of: try ours.tensor(named: "hidden")) { Array($0.bindMemory(to: Float.self)) }

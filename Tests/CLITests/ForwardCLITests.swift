@@ -10,10 +10,10 @@ final class ForwardCLITests: ScratchTestCase {
     func testForwardBadInputIsOneLineExitOne() throws {
         let bert = Fixtures.path("families/bert")
         let cases: [[String]] = [
-            ["--tokens", "2,64,3"],                        // id ≥ vocab (64)
-            ["--tokens", "2,-1,3"],                        // negative
+            ["--tokens", "2,64,3"],  // id ≥ vocab (64)
+            ["--tokens", "2,-1,3"],  // negative
             ["--tokens", (0..<40).map { _ in "5" }.joined(separator: ",")],  // longer than 32 positions
-            ["--tokens", "2,5,3", "--segments", "0,1"],    // segments of another length
+            ["--tokens", "2,5,3", "--segments", "0,1"],  // segments of another length
             ["--tokens", "2,5,3", "--heads", "discriminator"],  // a head BERT lacks
         ]
         for extra in cases {
@@ -23,7 +23,8 @@ final class ForwardCLITests: ScratchTestCase {
         }
         XCTAssertEqual(try run("forward", bert, "--tokens", "").status, 2)
         XCTAssertEqual(try run("forward", bert).status, 2)
-        XCTAssertEqual(try run("forward", Fixtures.path("families/t5.1.1"), "--tokens", "5,6", "--decoder-tokens", "64").status, 1)
+        XCTAssertEqual(
+            try run("forward", Fixtures.path("families/t5.1.1"), "--tokens", "5,6", "--decoder-tokens", "64").status, 1)
     }
 
     /// The first golden case of every family through `ckpt forward`, on 1, 2, 3 and 5 workers
@@ -38,7 +39,8 @@ final class ForwardCLITests: ScratchTestCase {
             func ids(_ name: String) throws -> String? {
                 guard let t = golden.tensors.first(where: { $0.name == name }) else { return nil }
                 return try golden.withBytes(of: t) { b in
-                    t.dtype == .int64 ? b.bindMemory(to: Int64.self).map(String.init).joined(separator: ",")
+                    t.dtype == .int64
+                        ? b.bindMemory(to: Int64.self).map(String.init).joined(separator: ",")
                         : b.bindMemory(to: Int32.self).map(String.init).joined(separator: ",")
                 }
             }
@@ -47,8 +49,11 @@ final class ForwardCLITests: ScratchTestCase {
             if let d = try ids("decoder_token_ids") { args += ["--decoder-tokens", d] }
             if let a = first["application"] as? String { args += ["--application", a] }
             let flags = first["heads"] as? [String: Bool] ?? [:]
-            let heads = [("with_pool", "pool"), ("with_nsp", "nsp"), ("with_mlm", "mlm"), ("with_discriminator", "discriminator")]
-                .filter { flags[$0.0] == true }.map(\.1)
+            let heads = [
+                ("with_pool", "pool"), ("with_nsp", "nsp"), ("with_mlm", "mlm"),
+                ("with_discriminator", "discriminator"),
+            ]
+            .filter { flags[$0.0] == true }.map(\.1)
             if !heads.isEmpty { args += ["--heads", heads.joined(separator: ",")] }
             for workers in [1, 2, 3, 5] {
                 let out = scratch + "/\(family)-\(workers).npz"
@@ -57,8 +62,12 @@ final class ForwardCLITests: ScratchTestCase {
                 guard r.status == 0 else { continue }
                 let ours = try NPZReader(path: out)
                 for name in first["outputs"] as! [String] {
-                    let expected = try golden.withBytes(of: try golden.tensor(named: name)) { Array($0.bindMemory(to: Float.self)) }
-                    let got = try ours.withBytes(of: try ours.tensor(named: name)) { Array($0.bindMemory(to: Float.self)) }
+                    let expected = try golden.withBytes(of: try golden.tensor(named: name)) {
+                        Array($0.bindMemory(to: Float.self))
+                    }
+                    let got = try ours.withBytes(of: try ours.tensor(named: name)) {
+                        Array($0.bindMemory(to: Float.self))
+                    }
                     XCTAssertEqual(got.count, expected.count, "\(family) \(name) on \(workers)")
                     let worst = zip(got, expected).map { abs($0 - $1) }.max() ?? .infinity
                     XCTAssertLessThanOrEqual(worst, 1e-4, "\(family) \(name) on \(workers) workers")
@@ -69,22 +78,29 @@ final class ForwardCLITests: ScratchTestCase {
 
     func testForwardWritesAnNPZ() throws {
         let out = scratch + "/out.npz"
-        let r = try run("forward", Fixtures.path("families/bert"), "--tokens", "2,5,9,3", "--heads", "pool,mlm", "--output", out)
+        let r = try run(
+            "forward", Fixtures.path("families/bert"), "--tokens", "2,5,9,3", "--heads", "pool,mlm", "--output", out)
         XCTAssertEqual(r.status, 0, r.stderr)
         let inspect = try run("inspect", "--json", out)
         let listing = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])
-        let shapes = Dictionary(uniqueKeysWithValues: (listing["tensors"] as! [[String: Any]]).map { ($0["name"] as! String, $0["shape"] as! [Int]) })
+        let shapes = Dictionary(
+            uniqueKeysWithValues: (listing["tensors"] as! [[String: Any]]).map {
+                ($0["name"] as! String, $0["shape"] as! [Int])
+            })
         XCTAssertEqual(shapes, ["hidden": [4, 16], "pooled": [16], "mlm_probs": [4, 64]])
     }
 
     /// tf→native and tf→hf conversions verify; one altered weight makes verify fail.
     func testVerifyAcceptsConversionsAndCatchesAnAlteredTensor() throws {
-        for (family, hf) in [("bert", true), ("albert", true), ("nezha", true), ("roformer", true), ("electra", true), ("gpt", false),
-                             ("gpt2", true), ("gpt2_ml", false), ("t5.1.0", true), ("t5.1.1", true)] {
+        for (family, hf) in [
+            ("bert", true), ("albert", true), ("nezha", true), ("roformer", true), ("electra", true), ("gpt", false),
+            ("gpt2", true), ("gpt2_ml", false), ("t5.1.0", true), ("t5.1.1", true),
+        ] {
             let src = Fixtures.path("families/\(family)")
             for layout in hf ? ["native", "hf"] : ["native"] {
                 let out = scratch + "/\(family)-\(layout)"
-                XCTAssertEqual(try run("convert", src, "--to", out, "--layout", layout).status, 0, "\(family) \(layout)")
+                XCTAssertEqual(
+                    try run("convert", src, "--to", out, "--layout", layout).status, 0, "\(family) \(layout)")
                 let v = try run("verify", src, out)
                 XCTAssertEqual(v.status, 0, "\(family) \(layout): \(v.stdout) \(v.stderr)")
             }
@@ -102,7 +118,8 @@ final class ForwardCLITests: ScratchTestCase {
         let d = try run("diff", Fixtures.path("families/bert"), out)
         XCTAssertEqual(d.status, 1)
         XCTAssertTrue(d.stdout.contains("differs:"), d.stdout)
-        XCTAssertEqual(try run("diff", Fixtures.path("families/bert"), Fixtures.path("families/bert/model.weights.h5")).status, 0)
+        XCTAssertEqual(
+            try run("diff", Fixtures.path("families/bert"), Fixtures.path("families/bert/model.weights.h5")).status, 0)
     }
 
     func testVerifyAfterCastUsesTheCastTolerance() throws {
@@ -118,10 +135,13 @@ extension ForwardCLITests {
     /// `--text` gives the same outputs as the ids bert4keras' tokenizer makes of that text.
     func testTextIsTokenizedLikeBert4keras() throws {
         let json = try Fixtures.json(Fixtures.path("vocab/tokenize.json"))
-        let first = try XCTUnwrap((json["cased"] as? [[String: Any]])?.first { ($0["ids"] as! [Int]).allSatisfy { $0 < 64 } })
+        let first = try XCTUnwrap(
+            (json["cased"] as? [[String: Any]])?.first { ($0["ids"] as! [Int]).allSatisfy { $0 < 64 } })
         // The fixture BERT has 64 tokens; a text whose ids all fit runs through it.
         let ids = (first["ids"] as! [Int]).map(String.init).joined(separator: ",")
-        let a = try run("forward", Fixtures.path("families/bert"), "--text", first["text"] as! String, "--vocab", Fixtures.path("vocab/vocab.txt"))
+        let a = try run(
+            "forward", Fixtures.path("families/bert"), "--text", first["text"] as! String, "--vocab",
+            Fixtures.path("vocab/vocab.txt"))
         let b = try run("forward", Fixtures.path("families/bert"), "--tokens", ids)
         XCTAssertEqual(a.status, 0, a.stderr)
         XCTAssertEqual(a.stdout, b.stdout)
@@ -136,11 +156,13 @@ final class PruneCLITests: ScratchTestCase {
     func testPruneWritesVocabConfigAndKeepTokens() throws {
         let dir = Fixtures.path("prune/bert")
         let out = scratch + "/out"
-        let r = try run("prune", Fixtures.path("families/bert"), "--to", out, "--vocab", dir + "/vocab.txt",
-                        "--keep-tokens", dir + "/keep.txt", "--compound-tokens", dir + "/compound.tsv")
+        let r = try run(
+            "prune", Fixtures.path("families/bert"), "--to", out, "--vocab", dir + "/vocab.txt",
+            "--keep-tokens", dir + "/keep.txt", "--compound-tokens", dir + "/compound.tsv")
         XCTAssertEqual(r.status, 0, r.stderr)
         let prune = try Fixtures.json(dir + "/prune.json")
-        let vocab = try String(contentsOfFile: out + "/vocab.txt", encoding: .utf8).split(separator: "\n").map(String.init)
+        let vocab = try String(contentsOfFile: out + "/vocab.txt", encoding: .utf8).split(separator: "\n").map(
+            String.init)
         XCTAssertEqual(vocab, prune["tokens"] as? [String])
         let config = try Fixtures.json(out + "/config.json")
         XCTAssertEqual(config["vocab_size"] as? Int, 43)
@@ -154,9 +176,13 @@ final class PruneCLITests: ScratchTestCase {
         let dir = Fixtures.path("prune/bert")
         let out = scratch + "/out"
         let bad = scratch + "/bad.txt"
-        for (content, expect) in [("[CLS]\nnot-a-token\n", "not-a-token"), ("[CLS]\n[CLS]\n", "twice"), ("\n", "keeps no tokens")] {
+        for (content, expect) in [
+            ("[CLS]\nnot-a-token\n", "not-a-token"), ("[CLS]\n[CLS]\n", "twice"), ("\n", "keeps no tokens"),
+        ] {
             try Data(content.utf8).write(to: URL(fileURLWithPath: bad))
-            let r = try run("prune", Fixtures.path("families/bert"), "--to", out, "--vocab", dir + "/vocab.txt", "--keep-tokens", bad)
+            let r = try run(
+                "prune", Fixtures.path("families/bert"), "--to", out, "--vocab", dir + "/vocab.txt", "--keep-tokens",
+                bad)
             XCTAssertEqual(r.status, 1, content)
             XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
             XCTAssertTrue(r.stderr.contains(expect), r.stderr)
@@ -165,21 +191,26 @@ final class PruneCLITests: ScratchTestCase {
         // A vocabulary whose size does not match the embedding rows.
         try Data("[PAD]\n[UNK]\n[CLS]\n".utf8).write(to: URL(fileURLWithPath: scratch + "/small.txt"))
         try Data("[CLS]\n".utf8).write(to: URL(fileURLWithPath: bad))
-        let r = try run("prune", Fixtures.path("families/bert"), "--to", out, "--vocab", scratch + "/small.txt", "--keep-tokens", bad)
+        let r = try run(
+            "prune", Fixtures.path("families/bert"), "--to", out, "--vocab", scratch + "/small.txt", "--keep-tokens",
+            bad)
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("3 tokens"), r.stderr)
         // Compound tokens naming unknown tokens.
         try Data("[CLS]\n".utf8).write(to: URL(fileURLWithPath: bad))
         try Data("new\tnope\n".utf8).write(to: URL(fileURLWithPath: scratch + "/c.tsv"))
-        let c = try run("prune", Fixtures.path("families/bert"), "--to", out, "--vocab", dir + "/vocab.txt", "--keep-tokens", bad,
-                        "--compound-tokens", scratch + "/c.tsv")
+        let c = try run(
+            "prune", Fixtures.path("families/bert"), "--to", out, "--vocab", dir + "/vocab.txt", "--keep-tokens", bad,
+            "--compound-tokens", scratch + "/c.tsv")
         XCTAssertEqual(c.status, 1)
         XCTAssertTrue(c.stderr.contains("nope"), c.stderr)
         // [UNK] not kept is a warning, not an error.
-        let w = try run("prune", Fixtures.path("families/bert"), "--to", out, "--vocab", dir + "/vocab.txt", "--keep-tokens", bad)
+        let w = try run(
+            "prune", Fixtures.path("families/bert"), "--to", out, "--vocab", dir + "/vocab.txt", "--keep-tokens", bad)
         XCTAssertEqual(w.status, 0, w.stderr)
         XCTAssertTrue(w.stderr.contains("warning: [UNK] is not kept"), w.stderr)
-        XCTAssertEqual(try run("prune", Fixtures.path("families/bert"), "--to", out, "--vocab", dir + "/vocab.txt").status, 2)
+        XCTAssertEqual(
+            try run("prune", Fixtures.path("families/bert"), "--to", out, "--vocab", dir + "/vocab.txt").status, 2)
     }
 }
 
@@ -187,16 +218,20 @@ extension PruneCLITests {
     /// T5 with its SentencePiece model: the model is pruned too, reserved pieces first.
     func testPruneT5WithSentencePiece() throws {
         let out = scratch + "/t5"
-        let r = try run("prune", Fixtures.path("families/t5.1.1"), "--to", out, "--vocab", Fixtures.path("spm/spiece.model"),
-                        "--keep-tokens", Fixtures.path("spm/keep.txt"))
+        let r = try run(
+            "prune", Fixtures.path("families/t5.1.1"), "--to", out, "--vocab", Fixtures.path("spm/spiece.model"),
+            "--keep-tokens", Fixtures.path("spm/keep.txt"))
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/spiece.model"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/vocab.txt"))
         let keep = try Fixtures.json(out + "/keep_tokens.json")["keep_tokens"] as! [Int]
         XCTAssertEqual(Array(keep.prefix(3)), [0, 1, 2])  // <pad> </s> <unk>
         XCTAssertEqual(try run("forward", out, "--tokens", "5,6,7", "--decoder-tokens", "0,4").status, 0)
-        XCTAssertEqual(try run("prune", Fixtures.path("families/t5.1.1"), "--to", scratch + "/t5b", "--vocab",
-                               Fixtures.path("spm/spiece.model"), "--simplified").status, 1)
+        XCTAssertEqual(
+            try run(
+                "prune", Fixtures.path("families/t5.1.1"), "--to", scratch + "/t5b", "--vocab",
+                Fixtures.path("spm/spiece.model"), "--simplified"
+            ).status, 1)
     }
 }
 
@@ -211,8 +246,9 @@ extension PruneCLITests {
             var outs: [String: String] = [:]
             for layout in ["native", "keras", "tf"] {
                 let out = scratch + "/\(family)-\(layout)"
-                let r = try run("prune", Fixtures.path("families/\(family)"), "--to", out, "--vocab", dir + "/vocab.txt",
-                                "--keep-tokens", dir + "/keep.txt", "--layout", layout)
+                let r = try run(
+                    "prune", Fixtures.path("families/\(family)"), "--to", out, "--vocab", dir + "/vocab.txt",
+                    "--keep-tokens", dir + "/keep.txt", "--layout", layout)
                 XCTAssertEqual(r.status, 0, "\(family) \(layout): \(r.stderr)")
                 XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/vocab.txt"), "\(family) \(layout)")
                 outs[layout] = out

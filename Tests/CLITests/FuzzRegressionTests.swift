@@ -7,14 +7,18 @@ import XCTest
 /// replayed through its fuzz target (ckpt-fuzz, a plain build: no libFuzzer) and, for HDF5,
 /// through `ckpt inspect --stats`, which must end in exit 0 or 1 with one line.
 final class FuzzRegressionTests: XCTestCase {
-    static let root = URL(fileURLWithPath: Fixtures.root).deletingLastPathComponent().appendingPathComponent("Tests/FuzzRegressions").path
+    static let root = URL(fileURLWithPath: Fixtures.root).deletingLastPathComponent().appendingPathComponent(
+        "Tests/FuzzRegressions"
+    ).path
 
     func inputs() throws -> [(target: String, path: String)] {
         var out: [(String, String)] = []
         for target in try FileManager.default.contentsOfDirectory(atPath: Self.root).sorted() {
             let dir = Self.root + "/" + target
             guard FileSystem.isDirectory(dir) else { continue }
-            for f in try FileManager.default.contentsOfDirectory(atPath: dir).sorted() { out.append((target, dir + "/" + f)) }
+            for f in try FileManager.default.contentsOfDirectory(atPath: dir).sorted() {
+                out.append((target, dir + "/" + f))
+            }
         }
         return out
     }
@@ -27,7 +31,9 @@ final class FuzzRegressionTests: XCTestCase {
                 // libhdf5 itself may fault or loop on these: ckpt's guards turn that into exit 1.
                 let o = try HostileInputTests.ckpt(["inspect", "--stats", path])
                 XCTAssertEqual(o.reason, .exit, path)
-                XCTAssertTrue(o.status == 0 || (o.status == 1 && o.stderr.split(separator: "\n").count == 1), "\(path): \(o.stderr)")
+                XCTAssertTrue(
+                    o.status == 0 || (o.status == 1 && o.stderr.split(separator: "\n").count == 1),
+                    "\(path): \(o.stderr)")
                 // ... and never lets it allocate what the file claims (libhdf5 asked for 4 GB here).
                 if (path as NSString).lastPathComponent.hasPrefix("oom-") {
                     let peak = try Self.peakMemory(["inspect", "--stats", path])

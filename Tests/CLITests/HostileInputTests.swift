@@ -20,17 +20,22 @@ final class HostileInputTests: ScratchTestCase {
     static func ckpt(_ args: [String]) throws -> Outcome {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", "ulimit -v 4194304; exec \"$0\" \"$@\"", Bundle.main.bundleURL.appendingPathComponent("ckpt").path] + args
+        p.arguments =
+            ["-c", "ulimit -v 4194304; exec \"$0\" \"$@\"", Bundle.main.bundleURL.appendingPathComponent("ckpt").path]
+            + args
         let err = Pipe()
         p.standardError = err
         p.standardOutput = FileHandle.nullDevice
         try p.run()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return Outcome(reason: p.terminationReason, status: p.terminationStatus, stderr: String(decoding: e, as: UTF8.self))
+        return Outcome(
+            reason: p.terminationReason, status: p.terminationStatus, stderr: String(decoding: e, as: UTF8.self))
     }
 
-    func assertClean(_ o: Outcome, _ what: String, mustFail: Bool = false, file: StaticString = #filePath, line: UInt = #line) {
+    func assertClean(
+        _ o: Outcome, _ what: String, mustFail: Bool = false, file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertEqual(o.reason, .exit, "\(what): killed by signal \(o.status)", file: file, line: line)
         if mustFail || o.status != 0 {
             XCTAssertEqual(o.status, 1, "\(what): \(o.stderr)", file: file, line: line)
@@ -58,15 +63,21 @@ final class HostileInputTests: ScratchTestCase {
             out.append(("families/\(f)", "model.ckpt.index", "model.ckpt"))
             out.append(("families/\(f)", "model.ckpt.data-00000-of-00001", "model.ckpt"))
             // The families' Keras files share one structure; three of them stand for all.
-            if ["bert", "nezha", "t5.1.1"].contains(f) { out.append(("families/\(f)", "model.weights.h5", "model.weights.h5")) }
+            if ["bert", "nezha", "t5.1.1"].contains(f) {
+                out.append(("families/\(f)", "model.weights.h5", "model.weights.h5"))
+            }
         }
-        out += [("special/sharded", "model.ckpt.index", "model.ckpt"), ("special/sharded", "model.ckpt.data-00001-of-00003", "model.ckpt"),
-                ("special/dtypes", "model.ckpt.index", "model.ckpt"), ("special/dtypes", "model.ckpt.data-00000-of-00001", "model.ckpt"),
-                ("special/safetensors", "model.safetensors", "model.safetensors"),
-                ("special/safetensors/sharded", "model.safetensors.index.json", "model.safetensors.index.json"),
-                ("special/safetensors/sharded", "model-00001-of-00002.safetensors", "model.safetensors.index.json"),
-                ("special/npz", "model.npz", "model.npz"), ("special/npz", "uncompressed.npz", "uncompressed.npz"),
-                ("special/keras_full", "model.h5", "model.h5")]
+        out += [
+            ("special/sharded", "model.ckpt.index", "model.ckpt"),
+            ("special/sharded", "model.ckpt.data-00001-of-00003", "model.ckpt"),
+            ("special/dtypes", "model.ckpt.index", "model.ckpt"),
+            ("special/dtypes", "model.ckpt.data-00000-of-00001", "model.ckpt"),
+            ("special/safetensors", "model.safetensors", "model.safetensors"),
+            ("special/safetensors/sharded", "model.safetensors.index.json", "model.safetensors.index.json"),
+            ("special/safetensors/sharded", "model-00001-of-00002.safetensors", "model.safetensors.index.json"),
+            ("special/npz", "model.npz", "model.npz"), ("special/npz", "uncompressed.npz", "uncompressed.npz"),
+            ("special/keras_full", "model.h5", "model.h5"),
+        ]
         return out
     }()
 
@@ -108,7 +119,11 @@ final class HostileInputTests: ScratchTestCase {
                         do {
                             let source = try CheckpointOpener.open(copy + "/" + c.open)
                             for t in source.tensors {
-                                if t.dtype == .string { _ = try source.strings(of: t) } else { _ = try source.withBytes(of: t) { $0.count } }
+                                if t.dtype == .string {
+                                    _ = try source.strings(of: t)
+                                } else {
+                                    _ = try source.withBytes(of: t) { $0.count }
+                                }
                             }
                         } catch is CkptError {
                         } catch {
@@ -117,9 +132,19 @@ final class HostileInputTests: ScratchTestCase {
                         if n % 4 != 0 { continue }
                     }
                     let o = try Self.ckpt(["inspect", "--stats", copy + "/" + c.open])
-                    let ok = o.reason == .exit && (o.status == 0
-                        || (o.status == 1 && o.stderr.split(separator: "\n").count == 1 && o.stderr.hasPrefix("ckpt: error: ")))
-                    if !ok { failures.mutate { $0.append("\(c.folder)/\(c.file) \(what): \(o.reason == .exit ? "exit" : "signal") \(o.status) \(o.stderr.prefix(300))") } }
+                    let ok =
+                        o.reason == .exit
+                        && (o.status == 0
+                            || (o.status == 1 && o.stderr.split(separator: "\n").count == 1
+                                && o.stderr.hasPrefix("ckpt: error: ")))
+                    if !ok {
+                        failures.mutate {
+                            $0.append(
+                                "\(c.folder)/\(c.file) \(what): \(o.reason == .exit ? "exit" : "signal") \(o.status) "
+                                    + "\(o.stderr.prefix(300))"
+                            )
+                        }
+                    }
                 }
             } catch {
                 failures.mutate { $0.append("\(c.folder)/\(c.file): \(error)") }
@@ -131,30 +156,38 @@ final class HostileInputTests: ScratchTestCase {
     /// Headers declaring 2^62 bytes (or overflowing 2^64): refused from the header, not allocated.
     func testDeclaredSizesOf2To62() throws {
         // safetensors: shape [2^31, 2^29] float32 = 2^62 bytes.
-        let header = Array(#"{"w":{"dtype":"F32","shape":[2147483648,536870912],"data_offsets":[0,4611686018427387904]}}"#.utf8)
+        let header = Array(
+            #"{"w":{"dtype":"F32","shape":[2147483648,536870912],"data_offsets":[0,4611686018427387904]}}"#.utf8)
         var st = withUnsafeBytes(of: UInt64(header.count).littleEndian, Array.init) + header
         st += [UInt8](repeating: 0, count: 64)
         try Data(st).write(to: URL(fileURLWithPath: scratch + "/huge.safetensors"))
-        assertClean(try Self.ckpt(["inspect", "--stats", scratch + "/huge.safetensors"]), "safetensors 2^62", mustFail: true)
+        assertClean(
+            try Self.ckpt(["inspect", "--stats", scratch + "/huge.safetensors"]), "safetensors 2^62", mustFail: true)
 
         // npz: an .npy member declaring (2^31, 2^29) float32.
         let npyHeader = "{'descr': '<f4', 'fortran_order': False, 'shape': (2147483648, 536870912), }"
         var npy: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
         let padded = npyHeader + String(repeating: " ", count: (64 - (10 + npyHeader.utf8.count + 1) % 64) % 64) + "\n"
-        npy += withUnsafeBytes(of: UInt16(padded.utf8.count).littleEndian, Array.init) + Array(padded.utf8) + [UInt8](repeating: 0, count: 16)
+        npy +=
+            withUnsafeBytes(of: UInt16(padded.utf8.count).littleEndian, Array.init) + Array(padded.utf8)
+            + [UInt8](repeating: 0, count: 16)
         try writeStoredZip(member: "w.npy", npy, to: scratch + "/huge.npz")
         assertClean(try Self.ckpt(["inspect", "--stats", scratch + "/huge.npz"]), "npz 2^62", mustFail: true)
 
         // TF bundle: an entry declaring shape [2^31, 2^29] float32 over a 16-byte shard.
         let dir = scratch + "/tf"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let entry = BundleProtoEncoding.entry(dtype: 1, shape: [1 << 31, 1 << 29], shard: 0, offset: 0, size: 1 << 62, crc32c: 0)
+        let entry = BundleProtoEncoding.entry(
+            dtype: 1, shape: [1 << 31, 1 << 29], shard: 0, offset: 0, size: 1 << 62, crc32c: 0)
         let index = SSTableWriter.table([([], BundleProtoEncoding.header(numShards: 1)), (Array("w".utf8), entry)])
         try Data(index).write(to: URL(fileURLWithPath: dir + "/model.ckpt.index"))
         try Data(count: 16).write(to: URL(fileURLWithPath: dir + "/model.ckpt.data-00000-of-00001"))
         assertClean(try Self.ckpt(["inspect", "--stats", dir + "/model.ckpt"]), "TF entry 2^62", mustFail: true)
-        assertClean(try Self.ckpt(["convert", dir + "/model.ckpt", "--to", scratch + "/out", "--allow-unmapped", "--model", "bert"]),
-                    "convert TF entry 2^62", mustFail: true)
+        assertClean(
+            try Self.ckpt([
+                "convert", dir + "/model.ckpt", "--to", scratch + "/out", "--allow-unmapped", "--model", "bert",
+            ]),
+            "convert TF entry 2^62", mustFail: true)
     }
 
     func testDataShardReplacedByADirectory() throws {
@@ -183,7 +216,8 @@ final class HostileInputTests: ScratchTestCase {
         for name in ["../../etc/passwd", "/etc/passwd", "sub/../../x.safetensors"] {
             let index = #"{"metadata": {}, "weight_map": {"w": "\#(name)"}}"#
             try Data(index.utf8).write(to: URL(fileURLWithPath: copy + "/model.safetensors.index.json"))
-            assertClean(try Self.ckpt(["inspect", copy + "/model.safetensors.index.json"]), "shard \(name)", mustFail: true)
+            assertClean(
+                try Self.ckpt(["inspect", copy + "/model.safetensors.index.json"]), "shard \(name)", mustFail: true)
         }
     }
 
@@ -194,11 +228,14 @@ final class HostileInputTests: ScratchTestCase {
         func le16(_ v: Int) -> [UInt8] { [UInt8(v & 0xff), UInt8(v >> 8 & 0xff)] }
         func le32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian, Array.init) }
         var local: [UInt8] = le32(0x0403_4b50) + le16(20) + le16(0) + le16(0) + le16(0) + le16(0)
-        local += le32(crc) + le32(UInt32(data.count)) + le32(UInt32(data.count)) + le16(name.count) + le16(0) + name + data
+        local +=
+            le32(crc) + le32(UInt32(data.count)) + le32(UInt32(data.count)) + le16(name.count) + le16(0) + name + data
         var central: [UInt8] = le32(0x0201_4b50) + le16(20) + le16(20) + le16(0) + le16(0) + le16(0) + le16(0)
-        central += le32(crc) + le32(UInt32(data.count)) + le32(UInt32(data.count)) + le16(name.count) + le16(0) + le16(0)
+        central +=
+            le32(crc) + le32(UInt32(data.count)) + le32(UInt32(data.count)) + le16(name.count) + le16(0) + le16(0)
         central += le16(0) + le16(0) + le32(0) + le32(0) + name
-        let end: [UInt8] = le32(0x0605_4b50) + le16(0) + le16(0) + le16(1) + le16(1) + le32(UInt32(central.count))
+        let end: [UInt8] =
+            le32(0x0605_4b50) + le16(0) + le16(0) + le16(1) + le16(1) + le32(UInt32(central.count))
             + le32(UInt32(local.count)) + le16(0)
         try Data(local + central + end).write(to: URL(fileURLWithPath: path))
     }

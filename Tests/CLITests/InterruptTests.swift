@@ -12,7 +12,7 @@ final class InterruptTests: ScratchTestCase {
         let src = scratch + "/src"
         try FileManager.default.createDirectory(atPath: src, withIntermediateDirectories: true)
         for name in try FileManager.default.contentsOfDirectory(atPath: Fixtures.path("families/bert"))
-            where name.hasPrefix("model.ckpt") || name == "config.json" {
+        where name.hasPrefix("model.ckpt") || name == "config.json" {
             try FileManager.default.copyItem(atPath: Fixtures.path("families/bert/\(name)"), toPath: "\(src)/\(name)")
         }
         XCTAssertEqual(mkfifo("\(src)/vocab.txt", 0o644), 0)
@@ -31,9 +31,16 @@ final class InterruptTests: ScratchTestCase {
         try p.run()
         // Wait until the weights are in the temporary folder beside the output.
         let deadline = Date().addingTimeInterval(20)
-        func tempFolders() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: scratch)) ?? []).filter { $0.hasPrefix(".out.ckpt-tmp") } }
+        func tempFolders() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: scratch)) ?? []).filter {
+                $0.hasPrefix(".out.ckpt-tmp")
+            }
+        }
         while Date() < deadline {
-            if let t = tempFolders().first, FileManager.default.fileExists(atPath: "\(scratch)/\(t)/model.safetensors") { break }
+            if let t = tempFolders().first, FileManager.default.fileExists(atPath: "\(scratch)/\(t)/model.safetensors")
+            {
+                break
+            }
             usleep(10_000)
         }
         XCTAssertEqual(tempFolders().count, 1, "the conversion never reached its temporary folder")
@@ -71,8 +78,10 @@ final class InterruptTests: ScratchTestCase {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/bin/sh")
             // 4 blocks: a few kilobytes, below every fixture's weights.
-            p.arguments = ["-c", "ulimit -f 4; exec \"$0\" \"$@\"", ckpt, "convert", Fixtures.path("families/t5.1.1"), "--to", out,
-                           "--layout", layout]
+            p.arguments = [
+                "-c", "ulimit -f 4; exec \"$0\" \"$@\"", ckpt, "convert", Fixtures.path("families/t5.1.1"), "--to", out,
+                "--layout", layout,
+            ]
             let err = Pipe()
             p.standardError = err
             try p.run()

@@ -30,19 +30,24 @@ final class OutputSafetyTests: ScratchTestCase {
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         killer.cancel()
-        return Outcome(reason: p.terminationReason, status: p.terminationStatus, stderr: String(decoding: e, as: UTF8.self),
-                       seconds: Date().timeIntervalSince(start))
+        return Outcome(
+            reason: p.terminationReason, status: p.terminationStatus, stderr: String(decoding: e, as: UTF8.self),
+            seconds: Date().timeIntervalSince(start))
     }
 
     /// Exit `status`, one stderr line, under 5 s.
-    func assertRefused(_ o: Outcome, status: Int32, _ what: String, mentions: String? = nil,
-                       file: StaticString = #filePath, line: UInt = #line) {
+    func assertRefused(
+        _ o: Outcome, status: Int32, _ what: String, mentions: String? = nil,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertEqual(o.reason, .exit, "\(what): killed", file: file, line: line)
         XCTAssertEqual(o.status, status, "\(what): \(o.stderr)", file: file, line: line)
-        XCTAssertEqual(o.stderr.split(separator: "\n", omittingEmptySubsequences: false).count, 2, "\(what): \(o.stderr)",
-                       file: file, line: line)
+        XCTAssertEqual(
+            o.stderr.split(separator: "\n", omittingEmptySubsequences: false).count, 2, "\(what): \(o.stderr)",
+            file: file, line: line)
         XCTAssertTrue(o.stderr.hasPrefix("ckpt: error: "), "\(what): \(o.stderr)", file: file, line: line)
-        XCTAssertFalse(o.stderr.contains("ckpt-tmp"), "\(what): the temporary path leaked: \(o.stderr)", file: file, line: line)
+        XCTAssertFalse(
+            o.stderr.contains("ckpt-tmp"), "\(what): the temporary path leaked: \(o.stderr)", file: file, line: line)
         if let mentions { XCTAssertTrue(o.stderr.contains(mentions), "\(what): \(o.stderr)", file: file, line: line) }
         XCTAssertLessThan(o.seconds, 5, what, file: file, line: line)
     }
@@ -85,16 +90,40 @@ final class OutputSafetyTests: ScratchTestCase {
             ("--to inside the source folder", ["convert", src, "--to", src + "/out"], nil),
             ("--to a link to the source", ["convert", src, "--to", scratch + "/link", "--force"], nil),
             ("--to /", ["convert", src, "--to", "/", "--force"], nil),
-            ("prune --to the source", ["prune", src, "--to", src, "--vocab", src + "/vocab.txt", "--simplified", "--force"], nil),
-            ("prune --to the vocabulary's folder", ["prune", Fixtures.path("families/bert"), "--to", src, "--vocab", src + "/vocab.txt",
-                                                    "--simplified", "--force"], nil),
+            (
+                "prune --to the source",
+                ["prune", src, "--to", src, "--vocab", src + "/vocab.txt", "--simplified", "--force"], nil
+            ),
+            (
+                "prune --to the vocabulary's folder",
+                [
+                    "prune", Fixtures.path("families/bert"), "--to", src, "--vocab", src + "/vocab.txt",
+                    "--simplified", "--force",
+                ], nil
+            ),
             ("forward --output the data shard", ["forward", src, "--tokens", "1,2,3", "--output", data], nil),
-            ("forward --output the data shard, forced", ["forward", src, "--tokens", "1,2,3", "--output", data, "--force"], nil),
-            ("forward --output the index through a link", ["forward", src, "--tokens", "1,2,3", "--output",
-                                                           scratch + "/link/model.ckpt.index", "--force"], nil),
-            ("forward --output the config", ["forward", src + "/model.ckpt", "--tokens", "1,2,3", "--output", src + "/config.json",
-                                             "--force"], nil),
-            ("forward --output the vocabulary", ["forward", src, "--text", "a", "--output", src + "/vocab.txt", "--force"], nil),
+            (
+                "forward --output the data shard, forced",
+                ["forward", src, "--tokens", "1,2,3", "--output", data, "--force"], nil
+            ),
+            (
+                "forward --output the index through a link",
+                [
+                    "forward", src, "--tokens", "1,2,3", "--output",
+                    scratch + "/link/model.ckpt.index", "--force",
+                ], nil
+            ),
+            (
+                "forward --output the config",
+                [
+                    "forward", src + "/model.ckpt", "--tokens", "1,2,3", "--output", src + "/config.json",
+                    "--force",
+                ], nil
+            ),
+            (
+                "forward --output the vocabulary",
+                ["forward", src, "--text", "a", "--output", src + "/vocab.txt", "--force"], nil
+            ),
         ]
         for (what, args, cwd) in cases {
             let o = try ckpt(args, cwd: cwd)
@@ -110,8 +139,10 @@ final class OutputSafetyTests: ScratchTestCase {
         let out = scratch + "/converted"
         XCTAssertEqual(try ckpt(["convert", Fixtures.path("families/bert"), "--to", out]).status, 0)
         let before = try checksums(out)
-        for args in [["convert", out, "--to", out, "--force"], ["convert", out + "/model.safetensors", "--to", out, "--force"],
-                     ["convert", out, "--to", out, "--force", "--layout", "tf"], ["convert", out, "--to", ".", "--force"]] {
+        for args in [
+            ["convert", out, "--to", out, "--force"], ["convert", out + "/model.safetensors", "--to", out, "--force"],
+            ["convert", out, "--to", out, "--force", "--layout", "tf"], ["convert", out, "--to", ".", "--force"],
+        ] {
             assertRefused(try ckpt(args, cwd: out), status: 2, args.joined(separator: " "))
             XCTAssertEqual(try checksums(out), before)
         }
@@ -131,19 +162,22 @@ final class OutputSafetyTests: ScratchTestCase {
         // A file of the user's in it: refused by name, and kept.
         try Data("mine".utf8).write(to: URL(fileURLWithPath: out + "/notes.txt"))
         let before = try checksums(out)
-        assertRefused(try ckpt(["convert", src, "--to", out, "--force"]), status: 2, "user file", mentions: "notes.txt")
+        assertRefused(
+            try ckpt(["convert", src, "--to", out, "--force"]), status: 2, "user file", mentions: "notes.txt")
         XCTAssertEqual(try checksums(out), before)
         // A folder ckpt never wrote (no marker), even with ckpt's own file names: refused.
         let theirs = scratch + "/theirs"
         try FileManager.default.createDirectory(atPath: theirs, withIntermediateDirectories: true)
         try Data("{}".utf8).write(to: URL(fileURLWithPath: theirs + "/config.json"))
-        assertRefused(try ckpt(["convert", src, "--to", theirs, "--force"]), status: 2, "no marker", mentions: "config.json")
+        assertRefused(
+            try ckpt(["convert", src, "--to", theirs, "--force"]), status: 2, "no marker", mentions: "config.json")
         XCTAssertEqual(try String(contentsOfFile: theirs + "/config.json", encoding: .utf8), "{}")
         // A marker naming a folder does not make the folder ckpt's.
         let forged = scratch + "/forged"
         XCTAssertEqual(try ckpt(["convert", src, "--to", forged]).status, 0)
         try FileManager.default.removeItem(atPath: forged + "/model.safetensors")
-        try FileManager.default.createDirectory(atPath: forged + "/model.safetensors", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: forged + "/model.safetensors", withIntermediateDirectories: true)
         try Data("x".utf8).write(to: URL(fileURLWithPath: forged + "/model.safetensors/keep"))
         assertRefused(try ckpt(["convert", src, "--to", forged, "--force"]), status: 2, "folder under a listed name")
         XCTAssertTrue(FileManager.default.fileExists(atPath: forged + "/model.safetensors/keep"))
@@ -153,12 +187,14 @@ final class OutputSafetyTests: ScratchTestCase {
         let src = Fixtures.path("families/bert")
         let out = scratch + "/out.npz"
         XCTAssertEqual(try ckpt(["forward", src, "--tokens", "1,2,3", "--output", out]).status, 0)
-        assertRefused(try ckpt(["forward", src, "--tokens", "1,2,3", "--output", out]), status: 2, "exists", mentions: "--force")
+        assertRefused(
+            try ckpt(["forward", src, "--tokens", "1,2,3", "--output", out]), status: 2, "exists", mentions: "--force")
         XCTAssertEqual(try ckpt(["forward", src, "--tokens", "1,2,3", "--output", out, "--force"]).status, 0)
         let other = scratch + "/numbers.npz"
         try FileManager.default.copyItem(atPath: Fixtures.path("special/npz/model.npz"), toPath: other)
         let before = try checksums(scratch)
-        assertRefused(try ckpt(["forward", src, "--tokens", "1,2,3", "--output", other, "--force"]), status: 2, "not ckpt's npz")
+        assertRefused(
+            try ckpt(["forward", src, "--tokens", "1,2,3", "--output", other, "--force"]), status: 2, "not ckpt's npz")
         XCTAssertEqual(try checksums(scratch), before)
     }
 
@@ -171,17 +207,25 @@ final class OutputSafetyTests: ScratchTestCase {
             let stack = family.hasPrefix("gpt") ? "decoder" : "encoder"
             let bad = try narrowed(good, "\(stack).layers.0.attention.key.weight", as: "\(family)-narrow")
             var lies = [bad]
-            for (k, edit) in ["\"num_attention_heads\": 0", "\"num_attention_heads\": -2", "\"num_attention_heads\": 3"].enumerated() {
-                lies.append(try withConfig(good, as: "\(family)-config-\(k)", replacing: "\"num_attention_heads\" : 2", by: edit))
+            for (k, edit) in [
+                "\"num_attention_heads\": 0", "\"num_attention_heads\": -2", "\"num_attention_heads\": 3",
+            ].enumerated() {
+                lies.append(
+                    try withConfig(
+                        good, as: "\(family)-config-\(k)", replacing: "\"num_attention_heads\" : 2", by: edit))
             }
             for lie in lies {
-                let tokens = family.hasPrefix("t5") ? ["--tokens", "1,2,3", "--decoder-tokens", "1,2"] : ["--tokens", "1,2,3"]
+                let tokens =
+                    family.hasPrefix("t5") ? ["--tokens", "1,2,3", "--decoder-tokens", "1,2"] : ["--tokens", "1,2,3"]
                 assertRefused(try ckpt(["forward", lie] + tokens), status: 1, "\(family) forward \(lie)")
-                assertRefused(try ckpt(["verify", Fixtures.path("families/\(family)"), lie]), status: 1, "\(family) verify \(lie)")
+                assertRefused(
+                    try ckpt(["verify", Fixtures.path("families/\(family)"), lie]), status: 1, "\(family) verify \(lie)"
+                )
                 for layout in ["keras", "tf"] {
                     let out = scratch + "/\(family)-written"
-                    assertRefused(try ckpt(["convert", lie, "--to", out, "--layout", layout, "--model", family]), status: 1,
-                                  "\(family) convert --layout \(layout) \(lie)")
+                    assertRefused(
+                        try ckpt(["convert", lie, "--to", out, "--layout", layout, "--model", family]), status: 1,
+                        "\(family) convert --layout \(layout) \(lie)")
                     XCTAssertFalse(FileManager.default.fileExists(atPath: out))
                 }
             }
@@ -198,11 +242,15 @@ final class OutputSafetyTests: ScratchTestCase {
     /// widths), another activation, a JSON list instead of an object.
     func verifyOnlyLies(_ family: String) -> [(inout Any) -> Void] {
         var lies: [(inout Any) -> Void] = [
-            { c in var d = c as! [String: Any]; d["hidden_act"] = "tanh"; c = d },
+            { c in
+                var d = c as! [String: Any]; d["hidden_act"] = "tanh"; c = d
+            },
             { c in c = [c] },
         ]
         if !family.hasPrefix("t5") {
-            lies.append { c in var d = c as! [String: Any]; d["num_attention_heads"] = 4; c = d }
+            lies.append { c in
+                var d = c as! [String: Any]; d["num_attention_heads"] = 4; c = d
+            }
         }
         return lies
     }
@@ -210,7 +258,8 @@ final class OutputSafetyTests: ScratchTestCase {
     func editedConfig(_ folder: String, as label: String, _ edit: (inout Any) -> Void) throws -> String {
         let out = scratch + "/" + label
         try FileManager.default.copyItem(atPath: folder, toPath: out)
-        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/config.json")))
+        var config = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: out + "/config.json")))
         edit(&config)
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: out + "/config.json"))
         return out
@@ -230,8 +279,10 @@ final class OutputSafetyTests: ScratchTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch + "/k"))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch), ["half"])
         // An unknown family is bad usage, for every command that takes --model.
-        for args in [["convert", src, "--to", scratch + "/x"], ["forward", src, "--tokens", "1"], ["verify", src, src],
-                     ["diff", src, src], ["prune", src, "--to", scratch + "/p", "--vocab", "v.txt", "--simplified"]] {
+        for args in [
+            ["convert", src, "--to", scratch + "/x"], ["forward", src, "--tokens", "1"], ["verify", src, src],
+            ["diff", src, src], ["prune", src, "--to", scratch + "/p", "--vocab", "v.txt", "--simplified"],
+        ] {
             assertRefused(try ckpt(args + ["--model", "bart"]), status: 2, args[0], mentions: "bart")
         }
     }
@@ -250,7 +301,8 @@ final class OutputSafetyTests: ScratchTestCase {
         try FileManager.default.copyItem(atPath: folder, toPath: out)
         let text = try String(contentsOfFile: out + "/config.json", encoding: .utf8)
         XCTAssertTrue(text.contains(old), text)
-        try text.replacingOccurrences(of: old, with: new).write(toFile: out + "/config.json", atomically: false, encoding: .utf8)
+        try text.replacingOccurrences(of: old, with: new).write(
+            toFile: out + "/config.json", atomically: false, encoding: .utf8)
         return out
     }
 }

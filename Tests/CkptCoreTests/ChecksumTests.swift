@@ -27,7 +27,9 @@ final class ChecksumTests: XCTestCase {
     /// (one 1-byte instruction after another: no blocks, no tables).
     func testLongInputsAgreeWithTheByteChain() {
         let bytes = (0..<(3 * 8192 * 4 + 1234)).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 7) }
-        for (start, end) in [(0, bytes.count), (1, bytes.count), (5, 3 * 8192 + 5), (3, 3 * 8192 + 2), (7, 2 * 3 * 8192 + 100)] {
+        for (start, end) in [
+            (0, bytes.count), (1, bytes.count), (5, 3 * 8192 + 5), (3, 3 * 8192 + 2), (7, 2 * 3 * 8192 + 100),
+        ] {
             let slice = Array(bytes[start..<end])
             var bytewise: UInt32 = 0x1234_5678
             for b in slice { bytewise = Checksum.crc32c([b], extending: bytewise) }

@@ -47,7 +47,9 @@ final class DTypeCastTests: XCTestCase {
     func testWideningIsExact() throws {
         let a = try arrays()
         var back = [Float](repeating: 0, count: a.f16.count)
-        a.f16.withUnsafeBytes { src in back.withUnsafeMutableBytes { DTypeCast.convert(src, from: .float16, into: $0, to: .float32) } }
+        a.f16.withUnsafeBytes { src in
+            back.withUnsafeMutableBytes { DTypeCast.convert(src, from: .float16, into: $0, to: .float32) }
+        }
         for (h, f) in zip(a.f16, back) where !f.isNaN {
             XCTAssertEqual(Float16(bitPattern: h), Float16(f))
         }

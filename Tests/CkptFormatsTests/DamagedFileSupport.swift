@@ -13,8 +13,10 @@ enum Damage {
     }
 
     /// Runs `body` expecting a CkptError; returns it (nil and a test failure when none is thrown).
-    static func expectError(_ what: String, file: StaticString = #filePath, line: UInt = #line,
-                            _ body: () throws -> Void) -> CkptError? {
+    static func expectError(
+        _ what: String, file: StaticString = #filePath, line: UInt = #line,
+        _ body: () throws -> Void
+    ) -> CkptError? {
         do {
             try body()
             XCTFail("\(what): no error thrown", file: file, line: line)
@@ -29,7 +31,11 @@ enum Damage {
     /// Reads every tensor of a source, so that data damage surfaces.
     static func readAll(_ source: any TensorSource) throws {
         for t in source.tensors {
-            if t.dtype == .string { _ = try source.strings(of: t) } else { _ = try source.withBytes(of: t) { $0.count } }
+            if t.dtype == .string {
+                _ = try source.strings(of: t)
+            } else {
+                _ = try source.withBytes(of: t) { $0.count }
+            }
         }
     }
 

@@ -33,7 +33,10 @@ final class GoldenTests: XCTestCase {
         for g in goldens {
             let json = try Fixtures.json(g)
             let dir = (g as NSString).deletingLastPathComponent
-            let file = dir + "/" + (json["file"] as? String ?? (json["kind"] as? String == "full_model" ? "model.h5" : "model.weights.h5"))
+            let file =
+                dir + "/"
+                + (json["file"] as? String
+                    ?? (json["kind"] as? String == "full_model" ? "model.h5" : "model.weights.h5"))
             let reader = try KerasH5Reader(path: file)
             XCTAssertEqual(reader.kind, json["kind"] as? String, file)
             XCTAssertEqual(reader.layerNames, json["layer_names"] as? [String], file)

@@ -30,12 +30,19 @@ final class OtherFormatsBadInputTests: ScratchTestCase {
         XCTAssertEqual(kind(safetensors(ok, dataBytes: 12)), .malformed)
         XCTAssertEqual(kind(safetensors("[1,2]", dataBytes: 0)), .malformed)
         XCTAssertEqual(kind(safetensors("{not json", dataBytes: 0)), .malformed)
-        XCTAssertEqual(kind(safetensors(#"{"a":{"dtype":"F99","shape":[2],"data_offsets":[0,8]}}"#, dataBytes: 8)), .unknownDType)
-        XCTAssertEqual(kind(safetensors(#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, dataBytes: 8)), .sizeMismatch)
-        XCTAssertEqual(kind(safetensors(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}}"#, dataBytes: 8)), .outOfBounds)
-        let gap = #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}"#
+        XCTAssertEqual(
+            kind(safetensors(#"{"a":{"dtype":"F99","shape":[2],"data_offsets":[0,8]}}"#, dataBytes: 8)), .unknownDType)
+        XCTAssertEqual(
+            kind(safetensors(#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, dataBytes: 8)), .sizeMismatch)
+        XCTAssertEqual(
+            kind(safetensors(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}}"#, dataBytes: 8)), .outOfBounds)
+        let gap =
+            #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"#
+            + #""b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}"#
         XCTAssertEqual(kind(safetensors(gap, dataBytes: 12)), .outOfBounds)
-        let overlap = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
+        let overlap =
+            #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"#
+            + #""b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
         XCTAssertEqual(kind(safetensors(overlap, dataBytes: 8)), .outOfBounds)
         let huge = #"{"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,8]}}"#
         XCTAssertEqual(kind(safetensors(huge, dataBytes: 8)), .sizeMismatch)

@@ -34,7 +34,8 @@ final class SafetensorsLayoutTests: ScratchTestCase {
         let entries = [SafetensorsEntry(name: "w", dtype: .float32, shape: [512, 1024])]
         let values = (0..<(512 * 1024)).map { Float($0 % 977) * 0.5 }
         let path = scratch + "/m.safetensors"
-        let writer = try SafetensorsWriter(path: path, entries: entries, metadata: ["format": "pt"], dataPhase: 3 * 4096)
+        let writer = try SafetensorsWriter(
+            path: path, entries: entries, metadata: ["format": "pt"], dataPhase: 3 * 4096)
         try values.withUnsafeBytes { try writer.append($0) }
         try writer.finish()
         let source = try SafetensorsReader(path: path)

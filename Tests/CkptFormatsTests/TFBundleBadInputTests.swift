@@ -42,7 +42,9 @@ final class TFBundleBadInputTests: XCTestCase {
                 let original = Damage.read(path)
                 for cut in stride(from: 0, to: original.count, by: max(1, original.count / 25)) {
                     Damage.write(Array(original[..<cut]), to: path)
-                    _ = Damage.expectError("\(name) cut at \(cut)") { try Damage.readAll(TFBundleReader(prefix: prefix)) }
+                    _ = Damage.expectError("\(name) cut at \(cut)") {
+                        try Damage.readAll(TFBundleReader(prefix: prefix))
+                    }
                 }
                 if name.hasSuffix(".index") || original.isEmpty {
                     Damage.write(original, to: path)

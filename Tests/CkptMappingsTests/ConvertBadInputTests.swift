@@ -15,7 +15,10 @@ final class ConvertBadInputTests: ScratchTestCase {
     }
 
     func testUnknownFamilyIsNamed() {
-        let e = error { _ = try ConversionSetup(sourcePath: Fixtures.path("families/bert"), model: "bart", configPath: nil, options: PlanOptions()) }
+        let e = error {
+            _ = try ConversionSetup(
+                sourcePath: Fixtures.path("families/bert"), model: "bart", configPath: nil, options: PlanOptions())
+        }
         XCTAssertTrue(e?.detail.contains("unknown family 'bart'") ?? false, e?.description ?? "")
     }
 
@@ -24,14 +27,20 @@ final class ConvertBadInputTests: ScratchTestCase {
         values["vocab_size"] = .number(99)
         let path = scratch + "/config.json"
         try JSONEncoder().encode(JSONValue.object(values)).write(to: URL(fileURLWithPath: path))
-        let e = error { _ = try ConversionSetup(sourcePath: Fixtures.path("families/bert"), model: nil, configPath: path, options: PlanOptions()) }
+        let e = error {
+            _ = try ConversionSetup(
+                sourcePath: Fixtures.path("families/bert"), model: nil, configPath: path, options: PlanOptions())
+        }
         XCTAssertEqual(e?.kind, .sizeMismatch)
         XCTAssertEqual(e?.tensor, "bert/embeddings/word_embeddings")
 
         values["vocab_size"] = .number(64)
         values["num_hidden_layers"] = .number(3)
         try JSONEncoder().encode(JSONValue.object(values)).write(to: URL(fileURLWithPath: path))
-        let l = error { _ = try ConversionSetup(sourcePath: Fixtures.path("families/bert"), model: nil, configPath: path, options: PlanOptions()) }
+        let l = error {
+            _ = try ConversionSetup(
+                sourcePath: Fixtures.path("families/bert"), model: nil, configPath: path, options: PlanOptions())
+        }
         XCTAssertTrue(l?.detail.contains("3 layers") ?? false, l?.description ?? "")
     }
 
@@ -47,7 +56,8 @@ final class ConvertBadInputTests: ScratchTestCase {
 
     func testUnmappedTensorIsAnErrorUnlessAllowed() throws {
         let source = try CheckpointOpener.open(Fixtures.path("families/bert"))
-        let planner = ConversionPlanner(table: MappingTable.named("bert")!, sourceLayout: "tf", layerCount: 2, sourcePath: source.path)
+        let planner = ConversionPlanner(
+            table: MappingTable.named("bert")!, sourceLayout: "tf", layerCount: 2, sourcePath: source.path)
         let extra = source.tensors + [TensorInfo(name: "my/extra/head", dtype: .float32, shape: [2], byteCount: 8)]
         let e = error { _ = try planner.plan(extra, options: PlanOptions()) }
         XCTAssertEqual(e?.tensor, "my/extra/head")
@@ -57,12 +67,18 @@ final class ConvertBadInputTests: ScratchTestCase {
     }
 
     func testDuplicateTargetsAreRefused() throws {
-        let json = #"{"family": "dup", "description": "", "detect": {}, "rules": [{"native": "a", "tf": "bert/pooler/dense/kernel"}, {"native": "a", "tf": "bert/pooler/dense/bias"}]}"#
+        let json =
+            #"{"family": "dup", "description": "", "detect": {}, "#
+            + #""rules": [{"native": "a", "tf": "bert/pooler/dense/kernel"}, "#
+            + #"{"native": "a", "tf": "bert/pooler/dense/bias"}]}"#
         let table = try MappingTable.parse(Data(json.utf8), origin: "dup.json")
         let source = try CheckpointOpener.open(Fixtures.path("families/bert"))
         var allow = PlanOptions()
         allow.allowUnmapped = true
-        let e = error { _ = try ConversionPlanner(table: table, sourceLayout: "tf", layerCount: 0, sourcePath: source.path).plan(source.tensors, options: allow) }
+        let e = error {
+            _ = try ConversionPlanner(table: table, sourceLayout: "tf", layerCount: 0, sourcePath: source.path).plan(
+                source.tensors, options: allow)
+        }
         XCTAssertEqual(e?.tensor, "a")
     }
 
@@ -87,7 +103,8 @@ final class ConvertBadInputTests: ScratchTestCase {
         try FileManager.default.createDirectory(atPath: out + "/sub/deeper", withIntermediateDirectories: true)
         try Data("keep me".utf8).write(to: URL(fileURLWithPath: out + "/notes.txt"))
         try Data("and me".utf8).write(to: URL(fileURLWithPath: out + "/sub/deeper/more.txt"))
-        let setup = try ConversionSetup(sourcePath: Fixtures.path("families/bert"), model: nil, configPath: nil, options: PlanOptions())
+        let setup = try ConversionSetup(
+            sourcePath: Fixtures.path("families/bert"), model: nil, configPath: nil, options: PlanOptions())
         let e = error { _ = try Converter.run(setup.plan, source: setup.source, to: out, options: WriteOptions()) }
         XCTAssertTrue(e?.detail.contains("--force") ?? false)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).sorted(), ["notes.txt", "sub"])
@@ -102,13 +119,19 @@ final class ConvertBadInputTests: ScratchTestCase {
         let mine = scratch + "/mine"
         _ = try Converter.run(setup.plan, source: setup.source, to: mine, options: WriteOptions())
         _ = try Converter.run(setup.plan, source: setup.source, to: mine, options: force)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: mine).sorted(), [".ckpt-output", "config.json", "model.safetensors"])
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: mine).sorted(),
+            [".ckpt-output", "config.json", "model.safetensors"])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch).sorted(), ["mine", "out"])
     }
 
     func testUnwritableOutputIsAnError() throws {
-        let setup = try ConversionSetup(sourcePath: Fixtures.path("families/bert"), model: nil, configPath: nil, options: PlanOptions())
-        let e = error { _ = try Converter.run(setup.plan, source: setup.source, to: scratch + "/no/such/parent/out", options: WriteOptions()) }
+        let setup = try ConversionSetup(
+            sourcePath: Fixtures.path("families/bert"), model: nil, configPath: nil, options: PlanOptions())
+        let e = error {
+            _ = try Converter.run(
+                setup.plan, source: setup.source, to: scratch + "/no/such/parent/out", options: WriteOptions())
+        }
         XCTAssertEqual(e?.kind, .fileNotFound)
     }
 

@@ -9,8 +9,10 @@ import XCTest
 final class ConvertTests: ScratchTestCase {
 
     @discardableResult
-    func convert(_ source: String, model: String? = nil, config: String? = nil, to name: String,
-                 options: PlanOptions = PlanOptions(), maxShardSize: Int? = nil) throws -> (ConversionSetup, String) {
+    func convert(
+        _ source: String, model: String? = nil, config: String? = nil, to name: String,
+        options: PlanOptions = PlanOptions(), maxShardSize: Int? = nil
+    ) throws -> (ConversionSetup, String) {
         let setup = try ConversionSetup(sourcePath: source, model: model, configPath: config, options: options)
         let out = scratch + "/" + name
         var write = try setup.standardWriteOptions(sourcePath: source)
@@ -78,14 +80,19 @@ final class ConvertTests: ScratchTestCase {
 
     func testOptimizerSlotsAreDroppedAndCounted() throws {
         let dir = Fixtures.path("special/optimizer")
-        let golden = (try Fixtures.json(dir + "/golden.tf.json")["variables"] as! [[String: Any]]).map(GoldenTensor.init)
+        let golden = (try Fixtures.json(dir + "/golden.tf.json")["variables"] as! [[String: Any]]).map(
+            GoldenTensor.init)
         let (setup, out) = try convert(dir, config: Fixtures.path("families/bert/config.json"), to: "opt")
-        let slots = golden.filter { $0.name.hasSuffix("/adam_m") || $0.name.hasSuffix("/adam_v") || $0.name == "global_step" }
+        let slots = golden.filter {
+            $0.name.hasSuffix("/adam_m") || $0.name.hasSuffix("/adam_v") || $0.name == "global_step"
+        }
         XCTAssertFalse(slots.isEmpty)
         XCTAssertEqual(Set(setup.plan.dropped.map(\.tensor.name)), Set(slots.map(\.name)))
         XCTAssertTrue(setup.plan.dropped.allSatisfy { $0.reason == .optimizerSlot })
         let params = try tensors(out).values.reduce(0) { $0 + $1.0.elementCount }
-        let expected = golden.filter { g in !slots.contains { $0.name == g.name } }.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        let expected = golden.filter { g in !slots.contains { $0.name == g.name } }.reduce(0) {
+            $0 + $1.shape.reduce(1, *)
+        }
         XCTAssertEqual(params, expected)
 
         var keep = PlanOptions()

@@ -20,7 +20,8 @@ final class DetectionTests: XCTestCase {
     func testKerasFilesAreDetectedAsTheirFamily() throws {
         for family in Self.families {
             let r = try KerasH5Reader(path: Self.fixtures + "/families/\(family)/model.weights.h5")
-            XCTAssertEqual(ArchitectureDetector().detect(r.tensors.map(\.name)), .family(family, layout: "keras"), family)
+            XCTAssertEqual(
+                ArchitectureDetector().detect(r.tensors.map(\.name)), .family(family, layout: "keras"), family)
         }
     }
 
@@ -28,12 +29,15 @@ final class DetectionTests: XCTestCase {
     /// ALBERT_Unshared is loaded from ALBERT's release, so those are reported as such.
     func testTFCheckpointsAreDetectedFromReleaseNames() throws {
         let expected: [String: DetectedArchitecture] = [
-            "nezha": .ambiguous(["nezha", "roformer"], layout: "tf"), "roformer": .ambiguous(["nezha", "roformer"], layout: "tf"),
+            "nezha": .ambiguous(["nezha", "roformer"], layout: "tf"),
+            "roformer": .ambiguous(["nezha", "roformer"], layout: "tf"),
             "albert_unshared": .family("albert", layout: "tf"),
         ]
         for family in Self.families {
             let r = try TFBundleReader(path: Self.fixtures + "/families/\(family)")
-            XCTAssertEqual(ArchitectureDetector().detect(r.tensors.map(\.name)), expected[family] ?? .family(family, layout: "tf"), family)
+            XCTAssertEqual(
+                ArchitectureDetector().detect(r.tensors.map(\.name)), expected[family] ?? .family(family, layout: "tf"),
+                family)
         }
     }
 
@@ -52,14 +56,19 @@ final class TableConsistencyTests: XCTestCase {
             for rule in table.rules {
                 for layer in [0, 1] {
                     let native = LayerTemplate.expand(rule.native, layer: layer)
-                    XCTAssertTrue(seen["native", default: []].insert(native).inserted || !LayerTemplate.hasIndex(rule.native) && layer == 1,
-                                  "\(table.family): native \(native) twice")
+                    XCTAssertTrue(
+                        seen["native", default: []].insert(native).inserted
+                            || !LayerTemplate.hasIndex(rule.native) && layer == 1,
+                        "\(table.family): native \(native) twice")
                     for (layout, name) in rule.layouts where name.part == nil {
                         let expanded = LayerTemplate.expand(name.template, layer: layer)
                         let fresh = seen[layout.rawValue, default: []].insert(expanded).inserted
                         // ALBERT_Unshared reads every layer from ALBERT's one shared layer.
-                        XCTAssertTrue(fresh || !LayerTemplate.hasIndex(name.template) && (layer == 1 || table.family == "albert_unshared"),
-                                      "\(table.family): \(layout) name \(expanded) twice")
+                        XCTAssertTrue(
+                            fresh
+                                || !LayerTemplate.hasIndex(name.template)
+                                    && (layer == 1 || table.family == "albert_unshared"),
+                            "\(table.family): \(layout) name \(expanded) twice")
                     }
                 }
             }

@@ -8,10 +8,12 @@ import XCTest
 /// `--layout hf` against what transformers' own TF loaders (`load_tf_weights_in_*`, 4.46.3) put
 /// into the model's state_dict from the same fixture checkpoint (Fixtures/generate.py).
 final class HFLayoutTests: XCTestCase {
-    static let cases = [("bert", "families/bert"), ("albert", "families/albert"), ("electra", "families/electra"),
-                        ("roformer", "families/roformer"), ("nezha", "families/nezha"), ("t5.1.0", "families/t5.1.0"),
-                        ("t5.1.1", "families/t5.1.1"),
-                        ("gpt2", "special/gpt2_openai")]
+    static let cases = [
+        ("bert", "families/bert"), ("albert", "families/albert"), ("electra", "families/electra"),
+        ("roformer", "families/roformer"), ("nezha", "families/nezha"), ("t5.1.0", "families/t5.1.0"),
+        ("t5.1.1", "families/t5.1.1"),
+        ("gpt2", "special/gpt2_openai"),
+    ]
 
     func testNamesShapesAndValuesEqualTransformersStateDict() throws {
         for (family, dir) in Self.cases {
@@ -22,7 +24,8 @@ final class HFLayoutTests: XCTestCase {
             XCTAssertEqual(setup.plan.family, family)
             let out = NSTemporaryDirectory() + "ckpt-hf-" + UUID().uuidString
             defer { try? FileManager.default.removeItem(atPath: out) }
-            _ = try Converter.run(setup.plan, source: setup.source, to: out, options: try setup.standardWriteOptions(sourcePath: folder))
+            _ = try Converter.run(
+                setup.plan, source: setup.source, to: out, options: try setup.standardWriteOptions(sourcePath: folder))
 
             let listing = try Fixtures.json(folder + "/golden.hf.json")
             // Tied names are written once, under the name transformers re-ties from (the table says
@@ -52,7 +55,8 @@ final class HFLayoutTests: XCTestCase {
     func testFamiliesWithoutHFLayoutSayWhy() throws {
         var options = PlanOptions()
         options.targetLayout = "hf"
-        let setup = try ConversionSetup(sourcePath: Fixtures.path("families/gpt2_ml"), model: nil, configPath: nil, options: options)
+        let setup = try ConversionSetup(
+            sourcePath: Fixtures.path("families/gpt2_ml"), model: nil, configPath: nil, options: options)
         XCTAssertThrowsError(try setup.standardWriteOptions(sourcePath: Fixtures.path("families/gpt2_ml"))) { e in
             XCTAssertTrue((e as? CkptError)?.detail.contains("no Hugging Face layout") ?? false)
         }

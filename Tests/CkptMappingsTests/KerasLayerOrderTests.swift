@@ -15,8 +15,9 @@ final class KerasLayerOrderTests: XCTestCase {
             let config = try ModelConfig(path: Fixtures.path("families/\(family)/config.json"))
             let table = try XCTUnwrap(MappingTable.named(family))
             let graph = try XCTUnwrap(table.kerasGraph, family)
-            let facts = KerasGraph.Facts(layersWithWeights: Set(reader.tensors.compactMap(\.group)),
-                                         dropout: KerasModelLayout.dropout(in: config), layerCount: config.layerCount ?? 0)
+            let facts = KerasGraph.Facts(
+                layersWithWeights: Set(reader.tensors.compactMap(\.group)),
+                dropout: KerasModelLayout.dropout(in: config), layerCount: config.layerCount ?? 0)
             XCTAssertEqual(try graph.layerOrder(facts), reader.layerNames, family)
         }
     }
@@ -36,12 +37,16 @@ final class KerasLayerOrderTests: XCTestCase {
             let family = try XCTUnwrap(c["family"] as? String)
             let layers = try XCTUnwrap(c["layers"] as? [[String: Any]])
             let names = layers.map { $0["name"] as! String }
-            let weighted = Set(layers.filter { ($0["weights"] as? [Any])?.isEmpty == false }.map { $0["name"] as! String })
+            let weighted = Set(
+                layers.filter { ($0["weights"] as? [Any])?.isEmpty == false }.map { $0["name"] as! String })
             let graph = try XCTUnwrap(MappingTable.named(family)?.kerasGraph)
-            let facts = KerasGraph.Facts(layersWithWeights: weighted, dropout: (c["dropout_rate"] as? Double ?? 0) > 0,
-                                         layerCount: c["num_hidden_layers"] as! Int)
+            let facts = KerasGraph.Facts(
+                layersWithWeights: weighted, dropout: (c["dropout_rate"] as? Double ?? 0) > 0,
+                layerCount: c["num_hidden_layers"] as! Int)
             let order = try graph.layerOrder(facts)
-            let what = "\(family) \(c["num_hidden_layers"]!) layers, dropout \(c["dropout_rate"]!), heads \(c["heads"] ?? [:]), \(c["application"] ?? "")"
+            let what =
+                "\(family) \(c["num_hidden_layers"]!) layers, dropout \(c["dropout_rate"]!), "
+                + "heads \(c["heads"] ?? [:]), \(c["application"] ?? "")"
             if encoder {
                 XCTAssertEqual(order, names, what)
             } else {

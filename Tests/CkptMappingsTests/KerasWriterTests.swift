@@ -9,25 +9,31 @@ import XCTest
 /// bert4keras save_weights), read back by ckpt's reader (h5py and bert4keras read them in the
 /// interop test, scripts/interop.sh).
 final class KerasWriterTests: ScratchTestCase {
-    func convert(_ source: String, to name: String, layout: Layout, model: String? = nil, config: String? = nil) throws -> String {
+    func convert(_ source: String, to name: String, layout: Layout, model: String? = nil, config: String? = nil) throws
+        -> String
+    {
         var options = PlanOptions()
         options.targetLayout = layout
         let setup = try ConversionSetup(sourcePath: source, model: model, configPath: config, options: options)
         let out = scratch + "/" + name
-        _ = try Converter.run(setup.plan, source: setup.source, to: out, options: try setup.standardWriteOptions(sourcePath: source))
+        _ = try Converter.run(
+            setup.plan, source: setup.source, to: out, options: try setup.standardWriteOptions(sourcePath: source))
         return out
     }
 
     func contents(_ path: String) throws -> [String: [UInt8]] {
         let r = try CheckpointOpener.open(path)
-        return Dictionary(uniqueKeysWithValues: try r.tensors.map { t in (t.name, try r.withBytes(of: t) { Array($0) }) })
+        return Dictionary(
+            uniqueKeysWithValues: try r.tensors.map { t in (t.name, try r.withBytes(of: t) { Array($0) }) })
     }
 
     /// Per layer, the weights in order as (dtype, shape, bytes).
     func layers(_ path: String) throws -> (names: [String], weights: [String: [(DType, [Int], [UInt8])]]) {
         let r = try KerasH5Reader(path: path)
         var weights: [String: [(DType, [Int], [UInt8])]] = [:]
-        for t in r.tensors.sorted(by: { ($0.group ?? "", $0.indexInGroup ?? 0) < ($1.group ?? "", $1.indexInGroup ?? 0) }) {
+        for t in r.tensors.sorted(by: {
+            ($0.group ?? "", $0.indexInGroup ?? 0) < ($1.group ?? "", $1.indexInGroup ?? 0)
+        }) {
             weights[t.group!, default: []].append((t.dtype, t.shape, try r.withBytes(of: t) { Array($0) }))
         }
         return (r.layerNames, weights)
@@ -52,11 +58,15 @@ final class KerasWriterTests: ScratchTestCase {
                     if layer == "Embedding-Relative-Position" {
                         let a = g.2.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
                         let b = e.2.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-                        XCTAssertLessThanOrEqual(zip(a, b).map { abs($0 - $1) }.max() ?? 1, 2e-7, "\(family) sinusoidal table")
-                    } else if family == "albert_unshared" && layer.hasPrefix("Transformer-") && !layer.hasPrefix("Transformer-0-") {
+                        XCTAssertLessThanOrEqual(
+                            zip(a, b).map { abs($0 - $1) }.max() ?? 1, 2e-7, "\(family) sinusoidal table")
+                    } else if family == "albert_unshared" && layer.hasPrefix("Transformer-")
+                        && !layer.hasPrefix("Transformer-0-")
+                    {
                         // The TF release shares one set of names: every layer gets layer 0's values
                         // (the Keras fixture was saved with distinct random layers).
-                        let zero = mine.weights["Transformer-0-" + layer.split(separator: "-", maxSplits: 2).last!] ?? []
+                        let zero =
+                            mine.weights["Transformer-0-" + layer.split(separator: "-", maxSplits: 2).last!] ?? []
                         XCTAssertTrue(zero.contains { $0.2 == g.2 }, "\(family) \(layer) repeats layer 0")
                     } else {
                         XCTAssertTrue(g.2 == e.2, "\(family) \(layer) values")
@@ -74,9 +84,15 @@ final class KerasWriterTests: ScratchTestCase {
             let keras = try convert(dir, to: "\(family)-k", layout: "keras", model: family)
             let again = try convert(keras, to: "\(family)-kn", layout: "native", model: family)
             XCTAssertEqual(try contents(again), native, family)
-            let kk = try convert(dir + "/model.weights.h5", to: "\(family)-kk", layout: "keras", model: family, config: dir + "/config.json")
-            XCTAssertEqual(try contents(kk + "/model.h5").filter { !$0.key.hasPrefix("Embedding-Relative-Position/") }.values.map { $0 }.count,
-                           try contents(dir + "/model.weights.h5").filter { !$0.key.hasPrefix("Embedding-Relative-Position/") }.count, family)
+            let kk = try convert(
+                dir + "/model.weights.h5", to: "\(family)-kk", layout: "keras", model: family,
+                config: dir + "/config.json")
+            XCTAssertEqual(
+                try contents(kk + "/model.h5").filter { !$0.key.hasPrefix("Embedding-Relative-Position/") }.values.map {
+                    $0
+                }.count,
+                try contents(dir + "/model.weights.h5").filter { !$0.key.hasPrefix("Embedding-Relative-Position/") }
+                    .count, family)
             XCTAssertEqual(try layers(kk + "/model.h5").names, try layers(dir + "/model.weights.h5").names, family)
         }
     }
@@ -85,8 +101,9 @@ final class KerasWriterTests: ScratchTestCase {
     /// the writer does so and the reader joins them.
     func testLongNameListsAreChunked() throws {
         let layers = (0..<1500).map { i in
-            KerasLayerEntry(name: "Layer-\(i)-" + String(repeating: "x", count: 40),
-                            weights: [KerasWeightEntry(name: "Layer-\(i)/kernel:0", dtype: .float32, shape: [2], key: "w\(i)")])
+            KerasLayerEntry(
+                name: "Layer-\(i)-" + String(repeating: "x", count: 40),
+                weights: [KerasWeightEntry(name: "Layer-\(i)/kernel:0", dtype: .float32, shape: [2], key: "w\(i)")])
         }
         let path = scratch + "/big.h5"
         let offsets = try KerasH5Writer.create(path: path, layers: layers)
@@ -100,10 +117,14 @@ final class KerasWriterTests: ScratchTestCase {
     func testIncompleteLayersAreRefused() throws {
         var options = PlanOptions()
         options.targetLayout = "keras"
-        let setup = try ConversionSetup(sourcePath: Fixtures.path("families/bert"), model: nil, configPath: nil, options: options)
-        let partial = ConversionPlan(family: "bert", sourceLayout: "tf", targetLayout: "keras", layerCount: setup.plan.layerCount,
-                                     outputs: setup.plan.outputs.filter { $0.name != "Embedding-Norm#1" }, dropped: [], unmapped: [])
-        XCTAssertThrowsError(try KerasModelLayout.layers(for: partial, table: setup.table, config: setup.config, file: "x")) { e in
+        let setup = try ConversionSetup(
+            sourcePath: Fixtures.path("families/bert"), model: nil, configPath: nil, options: options)
+        let partial = ConversionPlan(
+            family: "bert", sourceLayout: "tf", targetLayout: "keras", layerCount: setup.plan.layerCount,
+            outputs: setup.plan.outputs.filter { $0.name != "Embedding-Norm#1" }, dropped: [], unmapped: [])
+        XCTAssertThrowsError(
+            try KerasModelLayout.layers(for: partial, table: setup.table, config: setup.config, file: "x")
+        ) { e in
             XCTAssertTrue("\(e)".contains("Embedding-Norm"), "\(e)")
         }
     }

@@ -8,7 +8,9 @@ import XCTest
 /// The TF bundle writer, read back by ckpt's own reader (TensorFlow reads it too: see the closing
 /// note and, in CI later, the interop test).
 final class TFWriterTests: ScratchTestCase {
-    func convert(_ source: String, to name: String, layout: Layout, model: String? = nil, maxShardSize: Int? = nil) throws -> String {
+    func convert(_ source: String, to name: String, layout: Layout, model: String? = nil, maxShardSize: Int? = nil)
+        throws -> String
+    {
         var options = PlanOptions()
         options.targetLayout = layout
         let setup = try ConversionSetup(sourcePath: source, model: model, configPath: nil, options: options)
@@ -22,7 +24,8 @@ final class TFWriterTests: ScratchTestCase {
 
     func contents(_ path: String) throws -> [String: [UInt8]] {
         let r = try CheckpointOpener.open(path)
-        return Dictionary(uniqueKeysWithValues: try r.tensors.map { t in (t.name, try r.withBytes(of: t) { Array($0) }) })
+        return Dictionary(
+            uniqueKeysWithValues: try r.tensors.map { t in (t.name, try r.withBytes(of: t) { Array($0) }) })
     }
 
     /// tf → native → tf gives TensorFlow's names and bytes back; keras → tf equals the TF fixture.
@@ -60,7 +63,9 @@ final class TFWriterTests: ScratchTestCase {
     /// The writer's table holds many blocks when the index is large (restart points, separators).
     func testLargeIndexRoundTrip() throws {
         var entries: [(key: [UInt8], value: [UInt8])] = [([], Array("header".utf8))]
-        for i in 0..<3000 { entries.append((Array(String(format: "layer_%05d/kernel", i).utf8), Array("value \(i)".utf8))) }
+        for i in 0..<3000 {
+            entries.append((Array(String(format: "layer_%05d/kernel", i).utf8), Array("value \(i)".utf8)))
+        }
         let bytes = SSTableWriter.table(entries)
         let path = scratch + "/big.index"
         FileManager.default.createFile(atPath: path, contents: Data(bytes))

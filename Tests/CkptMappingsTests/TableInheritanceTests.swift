@@ -12,7 +12,9 @@ final class TableInheritanceTests: XCTestCase {
     ]
 
     func resolve(_ child: [String: Any], tables: [[String: Any]]) throws -> [String: Any] {
-        try TableInheritance.resolve(child, origin: "child.json") { name in tables.first { $0["family"] as? String == name } }
+        try TableInheritance.resolve(child, origin: "child.json") { name in
+            tables.first { $0["family"] as? String == name }
+        }
     }
 
     func testChildIsAMergePatchWithRulesByNativeName() throws {
@@ -20,7 +22,10 @@ final class TableInheritanceTests: XCTestCase {
             "family": "child", "extends": "base", "keep": NSNull(), "extra": 2,
             "detect": ["tf": ["require": ["b"]]],
             "rename": ["hf": [["p.", "q."]]],
-            "rules": [["native": "N", "tf": "n"], ["native": "B", "tf": "b2"], ["native": "C", "remove": true], ["native": "M", "tf": "m"]],
+            "rules": [
+                ["native": "N", "tf": "n"], ["native": "B", "tf": "b2"], ["native": "C", "remove": true],
+                ["native": "M", "tf": "m"],
+            ],
         ]
         let r = try resolve(child, tables: [base])
         XCTAssertEqual(r["family"] as? String, "child")

@@ -9,7 +9,11 @@ final class TransposeTests: XCTestCase {
                 let src = (0..<(rows * cols * item)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 8) }
                 let got = src.withUnsafeBytes { TensorAssembly.transpose($0, rows: rows, cols: cols, item: item) }
                 var want = [UInt8](repeating: 0, count: src.count)
-                for r in 0..<rows { for c in 0..<cols { for b in 0..<item { want[(c * rows + r) * item + b] = src[(r * cols + c) * item + b] } } }
+                for r in 0..<rows {
+                    for c in 0..<cols {
+                        for b in 0..<item { want[(c * rows + r) * item + b] = src[(r * cols + c) * item + b] }
+                    }
+                }
                 XCTAssertEqual(got, want, "\(rows)×\(cols)×\(item)")
             }
         }

@@ -29,9 +29,10 @@ final class GoldenForwardTests: ScratchTestCase {
             if flags["with_nsp"] == true { heads.insert(.nsp) }
             if flags["with_mlm"] == true { heads.insert(.mlm) }
             if flags["with_discriminator"] == true { heads.insert(.discriminator) }
-            return Case(name: c["case"] as! String, file: c["file"] as! String,
-                        application: Application(rawValue: c["application"] as? String ?? "encoder") ?? .encoder,
-                        heads: heads, outputs: c["outputs"] as! [String])
+            return Case(
+                name: c["case"] as! String, file: c["file"] as! String,
+                application: Application(rawValue: c["application"] as? String ?? "encoder") ?? .encoder,
+                heads: heads, outputs: c["outputs"] as! [String])
         }
     }
 
@@ -47,14 +48,18 @@ final class GoldenForwardTests: ScratchTestCase {
     }
 
     func model(_ path: String, family: String) throws -> ReferenceModel {
-        try ReferenceModel(setup: ConversionSetup(sourcePath: path, model: family, configPath: Fixtures.path("families/\(family)/config.json"),
-                                                  options: PlanOptions()))
+        try ReferenceModel(
+            setup: ConversionSetup(
+                sourcePath: path, model: family, configPath: Fixtures.path("families/\(family)/config.json"),
+                options: PlanOptions()))
     }
 
     func check(family: String) throws {
         let dir = Fixtures.path("families/\(family)")
         let setup = try ConversionSetup(sourcePath: dir, model: family, configPath: nil, options: PlanOptions())
-        _ = try Converter.run(setup.plan, source: setup.source, to: scratch + "/native-\(family)", options: try setup.standardWriteOptions(sourcePath: dir))
+        _ = try Converter.run(
+            setup.plan, source: setup.source, to: scratch + "/native-\(family)",
+            options: try setup.standardWriteOptions(sourcePath: dir))
         // ALBERT_Unshared's goldens come from ALBERT's shared TF release loaded into every layer;
         // its Keras fixture holds different, per-layer weights, so it is not a source for them.
         let sources = [("tf", dir), ("keras", dir + "/model.weights.h5"), ("native", scratch + "/native-\(family)")]
@@ -64,8 +69,9 @@ final class GoldenForwardTests: ScratchTestCase {
         XCTAssertFalse(all.isEmpty, family)
         for c in all {
             let npz = try NPZReader(path: dir + "/forward/" + c.file)
-            let request = ForwardRequest(tokens: try XCTUnwrap(ints(npz, "token_ids")), segments: try ints(npz, "segment_ids"),
-                                         decoderTokens: try ints(npz, "decoder_token_ids"), application: c.application, heads: c.heads)
+            let request = ForwardRequest(
+                tokens: try XCTUnwrap(ints(npz, "token_ids")), segments: try ints(npz, "segment_ids"),
+                decoderTokens: try ints(npz, "decoder_token_ids"), application: c.application, heads: c.heads)
             for (label, m) in models {
                 let outputs = try m.run(request)
                 for name in c.outputs {
@@ -82,7 +88,8 @@ final class GoldenForwardTests: ScratchTestCase {
                         let d = abs(ours.values[i] - expected[i])
                         worst = d.isNaN ? .infinity : max(worst, d)  // a NaN is never within tolerance
                     }
-                    XCTAssertLessThanOrEqual(worst, Self.tolerance, "\(family) \(c.name) [\(label)] \(name): max abs difference \(worst)")
+                    XCTAssertLessThanOrEqual(
+                        worst, Self.tolerance, "\(family) \(c.name) [\(label)] \(name): max abs difference \(worst)")
                 }
             }
         }

@@ -31,12 +31,17 @@ final class HostileWeightsTests: ScratchTestCase {
         let out = "\(scratch)/\(label)"
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: folder + "/config.json", toPath: out + "/config.json")
-        let entries = reader.tensors.map { SafetensorsEntry(name: $0.name, dtype: $0.dtype, shape: $0.name == name ? shape : $0.shape) }
-        let writer = try SafetensorsWriter(path: out + "/model.safetensors", entries: entries, metadata: reader.metadata)
+        let entries = reader.tensors.map {
+            SafetensorsEntry(name: $0.name, dtype: $0.dtype, shape: $0.name == name ? shape : $0.shape)
+        }
+        let writer = try SafetensorsWriter(
+            path: out + "/model.safetensors", entries: entries, metadata: reader.metadata)
         for (t, e) in zip(reader.tensors, entries) {
             var bytes = try reader.withBytes(of: t) { Array($0) }
             while bytes.count < e.byteCount { bytes += bytes.isEmpty ? [0] : bytes }
-            try bytes.prefix(e.byteCount).withUnsafeBytes { try writer.append(UnsafeRawBufferPointer(rebasing: $0[...])) }
+            try bytes.prefix(e.byteCount).withUnsafeBytes {
+                try writer.append(UnsafeRawBufferPointer(rebasing: $0[...]))
+            }
         }
         try writer.finish()
         return out
@@ -86,8 +91,9 @@ final class HostileWeightsTests: ScratchTestCase {
                     let e = loadError(bad, family: family)
                     XCTAssertNotNil(e, "\(family): \(t.name) as \(shape) was accepted")
                     guard let e else { continue }
-                    XCTAssertTrue(e.tensor?.contains(t.name) ?? false || e.detail.contains(t.name),
-                                  "\(family): \(t.name) as \(shape): \(e)")
+                    XCTAssertTrue(
+                        e.tensor?.contains(t.name) ?? false || e.detail.contains(t.name),
+                        "\(family): \(t.name) as \(shape): \(e)")
                     try? FileManager.default.removeItem(atPath: bad)
                 }
             }
@@ -126,7 +132,9 @@ final class HostileWeightsTests: ScratchTestCase {
                     config.keys.filter { probe[$0].map { "\($0)" } != config[$0].map { "\($0)" } })
                 guard !changed.isEmpty else { continue }
                 if label == "buckets" || label == "max distance", !family.hasPrefix("t5") { continue }
-                if label == "positions", family.hasPrefix("t5") || family == "nezha" || family == "roformer" { continue }
+                if label == "positions", family.hasPrefix("t5") || family == "nezha" || family == "roformer" {
+                    continue
+                }
                 let bad = try reconfigured(folder, as: "\(family)-config-\(k)", edit)
                 XCTAssertNotNil(loadError(bad, family: family), "\(family): config with \(label) was accepted")
             }
@@ -158,7 +166,8 @@ final class HostileWeightsTests: ScratchTestCase {
                 for bidirectional in [true, false] {
                     for q in 0..<12 {
                         for k in 0..<12 {
-                            let b = PositionScheme.t5Bucket(query: q, key: k, bidirectional: bidirectional, buckets: buckets, maxDistance: distance)
+                            let b = PositionScheme.t5Bucket(
+                                query: q, key: k, bidirectional: bidirectional, buckets: buckets, maxDistance: distance)
                             XCTAssertTrue((0..<buckets).contains(b), "\(buckets) buckets, distance \(distance): \(b)")
                         }
                     }
@@ -166,9 +175,12 @@ final class HostileWeightsTests: ScratchTestCase {
             }
         }
         // The values T5 itself gives (mesh_tensorflow _relative_position_bucket, 32 buckets, 128).
-        XCTAssertEqual(PositionScheme.t5Bucket(query: 0, key: 100, bidirectional: true, buckets: 32, maxDistance: 128), 16 + 15)
-        XCTAssertEqual(PositionScheme.t5Bucket(query: 0, key: 5, bidirectional: true, buckets: 32, maxDistance: 128), 16 + 5)
+        XCTAssertEqual(
+            PositionScheme.t5Bucket(query: 0, key: 100, bidirectional: true, buckets: 32, maxDistance: 128), 16 + 15)
+        XCTAssertEqual(
+            PositionScheme.t5Bucket(query: 0, key: 5, bidirectional: true, buckets: 32, maxDistance: 128), 16 + 5)
         XCTAssertEqual(PositionScheme.t5Bucket(query: 5, key: 0, bidirectional: true, buckets: 32, maxDistance: 128), 5)
-        XCTAssertEqual(PositionScheme.t5Bucket(query: 20, key: 0, bidirectional: false, buckets: 32, maxDistance: 128), 17)
+        XCTAssertEqual(
+            PositionScheme.t5Bucket(query: 20, key: 0, bidirectional: false, buckets: 32, maxDistance: 128), 17)
     }
 }

@@ -8,7 +8,9 @@ import XCTest
 final class KernelAccuracyTests: XCTestCase {
     override func setUp() {
         super.setUp()
-        if ckpt_kernels_use_vectors(1) == 0 { print("note: no AVX2+FMA here; the vector paths fall back to the scalar ones") }
+        if ckpt_kernels_use_vectors(1) == 0 {
+            print("note: no AVX2+FMA here; the vector paths fall back to the scalar ones")
+        }
     }
 
     func testGELUIsWithinTwoMillionthsOfErf() { KernelChecks.gelu() }
@@ -87,11 +89,12 @@ enum KernelChecks {
                 let mean = zeroMean ? v.reduce(0, +) / Double(cols) : 0
                 let variance = v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(cols)
                 for c in 0..<cols {
-                    let expected = (v[c] - mean) / (variance + 1e-12).squareRoot() * Double(gamma[c]) + (zeroMean ? Double(beta[c]) : 0)
+                    let expected =
+                        (v[c] - mean) / (variance + 1e-12).squareRoot() * Double(gamma[c])
+                        + (zeroMean ? Double(beta[c]) : 0)
                     XCTAssertEqual(Double(y[r * cols + c]), expected, accuracy: 1e-5, "row \(r) col \(c) of \(cols)")
                 }
             }
         }
     }
 }
-

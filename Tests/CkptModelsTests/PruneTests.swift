@@ -43,7 +43,8 @@ final class PruneTests: ScratchTestCase {
             let written = try SafetensorsReader(path: out + "/model.safetensors")
             XCTAssertFalse(golden.tensors.isEmpty)
             for g in golden.tensors {
-                let output = try XCTUnwrap(setup.plan.outputs.first { $0.inputs[0].source.name == g.name }, "\(family) \(g.name)")
+                let output = try XCTUnwrap(
+                    setup.plan.outputs.first { $0.inputs[0].source.name == g.name }, "\(family) \(g.name)")
                 let t = try written.tensor(named: output.name)
                 XCTAssertEqual(t.shape, g.shape, "\(family) \(g.name)")
                 let a = try written.withBytes(of: t) { Array($0) }, b = try golden.withBytes(of: g) { Array($0) }
@@ -56,8 +57,10 @@ final class PruneTests: ScratchTestCase {
         for family in Self.families {
             let (_, out, _) = try prune(family)
             // The pruned folder's own config.json (vocab_size updated) describes it.
-            let model = try ReferenceModel(setup: ConversionSetup(sourcePath: out, model: family, configPath: nil, options: PlanOptions()))
-            let cases = try Fixtures.json(Fixtures.path("prune/\(family)/forward/cases.json"))["cases"] as! [[String: Any]]
+            let model = try ReferenceModel(
+                setup: ConversionSetup(sourcePath: out, model: family, configPath: nil, options: PlanOptions()))
+            let cases =
+                try Fixtures.json(Fixtures.path("prune/\(family)/forward/cases.json"))["cases"] as! [[String: Any]]
             for c in cases {
                 let npz = try NPZReader(path: Fixtures.path("prune/\(family)/forward/" + (c["file"] as! String)))
                 func ints(_ n: String) throws -> [Int]? {
@@ -70,16 +73,20 @@ final class PruneTests: ScratchTestCase {
                 if flags["with_pool"] == true { heads.insert(.pool) }
                 if flags["with_nsp"] == true { heads.insert(.nsp) }
                 if flags["with_discriminator"] == true { heads.insert(.discriminator) }
-                let request = ForwardRequest(tokens: try XCTUnwrap(ints("token_ids")), segments: try ints("segment_ids"),
-                                             decoderTokens: try ints("decoder_token_ids"),
-                                             application: Application(rawValue: c["application"] as? String ?? "encoder") ?? .encoder, heads: heads)
+                let request = ForwardRequest(
+                    tokens: try XCTUnwrap(ints("token_ids")), segments: try ints("segment_ids"),
+                    decoderTokens: try ints("decoder_token_ids"),
+                    application: Application(rawValue: c["application"] as? String ?? "encoder") ?? .encoder,
+                    heads: heads)
                 let outputs = try model.run(request)
                 for name in c["outputs"] as! [String] {
                     let g = try npz.tensor(named: name)
                     let expected = try npz.withBytes(of: g) { Array($0.bindMemory(to: Float.self)) }
                     let ours = try XCTUnwrap(outputs[name], "\(family) \(name)")
                     XCTAssertEqual(ours.values.count, expected.count)
-                    let worst = zip(ours.values, expected).map { abs($0 - $1) }.map { $0.isNaN ? Float.infinity : $0 }.max() ?? 0
+                    let worst =
+                        zip(ours.values, expected).map { abs($0 - $1) }.map { $0.isNaN ? Float.infinity : $0 }.max()
+                        ?? 0
                     XCTAssertLessThanOrEqual(worst, 1e-4, "\(family) \(c["case"] as! String) \(name)")
                 }
             }

@@ -10,13 +10,17 @@ public enum Fixtures {
         while url.path != "/" {
             url.deleteLastPathComponent()
             let candidate = url.appendingPathComponent("Fixtures/families")
-            if FileManager.default.fileExists(atPath: candidate.path) { return url.appendingPathComponent("Fixtures").path }
+            if FileManager.default.fileExists(atPath: candidate.path) {
+                return url.appendingPathComponent("Fixtures").path
+            }
         }
         fatalError("Fixtures/ not found above \(#filePath)")
     }()
 
-    public static let families = ["bert", "albert", "albert_unshared", "nezha", "roformer", "electra", "gpt", "gpt2", "gpt2_ml",
-                           "t5.1.0", "t5.1.1"]
+    public static let families = [
+        "bert", "albert", "albert_unshared", "nezha", "roformer", "electra", "gpt", "gpt2", "gpt2_ml",
+        "t5.1.0", "t5.1.1",
+    ]
 
     public static func path(_ relative: String) -> String { root + "/" + relative }
 
@@ -66,8 +70,11 @@ extension Array where Element == UInt8 {
 
 /// Checks every tensor of `source` against the golden list: names in order, dtypes, shapes and
 /// the CRC32 of the bytes (or the string values).
-public func assertMatchesGolden(_ source: any TensorSource, _ golden: [GoldenTensor], file: StaticString = #filePath, line: UInt = #line) throws {
-    XCTAssertEqual(source.tensors.map(\.name), golden.map(\.name), "names differ for \(source.path)", file: file, line: line)
+public func assertMatchesGolden(
+    _ source: any TensorSource, _ golden: [GoldenTensor], file: StaticString = #filePath, line: UInt = #line
+) throws {
+    XCTAssertEqual(
+        source.tensors.map(\.name), golden.map(\.name), "names differ for \(source.path)", file: file, line: line)
     let byName = Dictionary(uniqueKeysWithValues: source.tensors.map { ($0.name, $0) })
     for g in golden {
         guard let t = byName[g.name] else { continue }

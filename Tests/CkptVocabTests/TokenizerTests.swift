@@ -54,13 +54,19 @@ final class PruningRuleTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         func run(_ text: String) -> CkptError? {
             try? Data(text.utf8).write(to: URL(fileURLWithPath: dir + "/keep.txt"))
-            do { _ = try VocabularyPruning.keepFile(dir + "/keep.txt", vocabulary: vocab) } catch let e as CkptError { return e } catch {}
+            do { _ = try VocabularyPruning.keepFile(dir + "/keep.txt", vocabulary: vocab) } catch let e as CkptError {
+                return e
+            } catch {}
             return nil
         }
         XCTAssertTrue(run("[CLS]\nno-such-token\n")?.detail.contains("no-such-token") ?? false)
         XCTAssertTrue(run("[CLS]\n[CLS]\n")?.detail.contains("twice") ?? false)
         XCTAssertNotNil(run("\n\n"))
-        let ok = try VocabularyPruning.keepFile({ try? Data("[CLS]\n[SEP]\n".utf8).write(to: URL(fileURLWithPath: dir + "/k2.txt")); return dir + "/k2.txt" }(), vocabulary: vocab)
+        let ok = try VocabularyPruning.keepFile(
+            {
+                try? Data("[CLS]\n[SEP]\n".utf8).write(to: URL(fileURLWithPath: dir + "/k2.txt"));
+                return dir + "/k2.txt"
+            }(), vocabulary: vocab)
         XCTAssertEqual(ok.keep, [7, 8])
         XCTAssertEqual(ok.warnings.count, 1)  // [UNK] not kept
     }
@@ -75,7 +81,8 @@ extension PruningRuleTests {
         // One text a line; texts holding a line break are left out (they would split).
         let usable = cases.filter { !($0["text"] as! String).contains(where: { $0.isNewline }) }
         let file = NSTemporaryDirectory() + "ckpt-corpus-" + UUID().uuidString
-        try Data(usable.map { $0["text"] as! String }.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: file))
+        try Data(usable.map { $0["text"] as! String }.joined(separator: "\n").utf8).write(
+            to: URL(fileURLWithPath: file))
         defer { try? FileManager.default.removeItem(atPath: file) }
         var counts: [Int: Int] = [:]
         for c in usable { for id in c["ids"] as! [Int] { counts[id, default: 0] += 1 } }
@@ -91,8 +98,11 @@ extension PruningRuleTests {
 /// SentencePiece model files against the `sentencepiece` package (Fixtures/spm/golden.json).
 final class SentencePieceTests: XCTestCase {
     func goldenPieces(_ list: [[String: Any]]) -> [SentencePieceModel.Piece] {
-        list.map { SentencePieceModel.Piece(piece: $0["piece"] as! String, score: Float(($0["score"] as! NSNumber).doubleValue),
-                                            type: Int32($0["type"] as! Int)) }
+        list.map {
+            SentencePieceModel.Piece(
+                piece: $0["piece"] as! String, score: Float(($0["score"] as! NSNumber).doubleValue),
+                type: Int32($0["type"] as! Int))
+        }
     }
 
     func testPiecesAreReadAsSentencePieceReadsThem() throws {
@@ -112,7 +122,8 @@ final class SentencePieceTests: XCTestCase {
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let pruned = try SentencePieceModel(path: path)
-        let expected = (golden["pruned"] as? [String: Any])?["pieces"] as? [[String: Any]] ?? golden["pruned"] as! [[String: Any]]
+        let expected =
+            (golden["pruned"] as? [String: Any])?["pieces"] as? [[String: Any]] ?? golden["pruned"] as! [[String: Any]]
         XCTAssertEqual(pruned.pieces, goldenPieces(expected))
         // Everything but the pieces (trainer and normalizer specs) is carried over.
         let removed = order.count < model.pieces.count

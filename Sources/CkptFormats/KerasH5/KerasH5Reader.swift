@@ -36,11 +36,14 @@ public final class KerasH5Reader: TensorSource {
             root = try HDF5.openGroup(file, "model_weights", file: path)
             kind = "full_model"
         } else {
-            throw CkptError(.unknownFormat, file: path, "HDF5 file without Keras 'layer_names' (not a Keras weights file)")
+            throw CkptError(
+                .unknownFormat, file: path, "HDF5 file without Keras 'layer_names' (not a Keras weights file)")
         }
         layerNames = try Self.chunkedStrings(root, "layer_names", file: path)
-        backend = HDF5.attributeExists(root, "backend") ? try HDF5.stringAttribute(root, "backend", file: path).first : nil
-        kerasVersion = HDF5.attributeExists(root, "keras_version")
+        backend =
+            HDF5.attributeExists(root, "backend") ? try HDF5.stringAttribute(root, "backend", file: path).first : nil
+        kerasVersion =
+            HDF5.attributeExists(root, "keras_version")
             ? try HDF5.stringAttribute(root, "keras_version", file: path).first : nil
 
         var infos: [TensorInfo] = []
@@ -56,15 +59,19 @@ public final class KerasH5Reader: TensorSource {
                 let dset = try HDF5.openDataset(group, w, file: path)
                 let d = try HDF5.describe(dset, file: path, name: w)
                 guard let bytes = ShapeMath.byteCount(d.shape, d.dtype) else {
-                    throw CkptError(.sizeMismatch, file: path, tensor: w, "shape \(ShapeMath.describe(d.shape)) overflows")
+                    throw CkptError(
+                        .sizeMismatch, file: path, tensor: w, "shape \(ShapeMath.describe(d.shape)) overflows")
                 }
                 // Keras writes datasets uncompressed; allow compression, but not a claim of more
                 // than 64 bytes of data per byte of file (a corrupt shape would allocate terabytes).
                 guard bytes / 64 <= fileSize else {
-                    throw CkptError(.sizeMismatch, file: path, tensor: w,
-                                    "shape \(ShapeMath.describe(d.shape)) claims \(bytes) bytes in a file of \(fileSize)")
+                    throw CkptError(
+                        .sizeMismatch, file: path, tensor: w,
+                        "shape \(ShapeMath.describe(d.shape)) claims \(bytes) bytes in a file of \(fileSize)")
                 }
-                infos.append(TensorInfo(name: w, dtype: d.dtype, shape: d.shape, byteCount: bytes, group: layer, indexInGroup: k))
+                infos.append(
+                    TensorInfo(name: w, dtype: d.dtype, shape: d.shape, byteCount: bytes, group: layer, indexInGroup: k)
+                )
                 locations[w] = (layer, w)
             }
         }

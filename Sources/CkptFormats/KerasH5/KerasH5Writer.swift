@@ -39,8 +39,10 @@ public enum KerasH5Writer {
     static let attributeLimit = 64512
 
     /// Creates `path` (it must not exist); returns each weight's key to its data offset.
-    public static func create(path: String, layers: [KerasLayerEntry], backend: String = "tensorflow",
-                              kerasVersion: String = "2.15.0") throws -> [String: Int] {
+    public static func create(
+        path: String, layers: [KerasLayerEntry], backend: String = "tensorflow",
+        kerasVersion: String = "2.15.0"
+    ) throws -> [String: Int] {
         let file = try HDF5.createFile(path)
         try HDF5.writeStrings(file, "backend", [backend], scalar: true, file: path)
         try HDF5.writeStrings(file, "keras_version", [kerasVersion], scalar: true, file: path)
@@ -68,8 +70,11 @@ public enum KerasH5Writer {
                         parent = g
                     }
                 }
-                guard offsets[w.key] == nil else { throw CkptError(.malformed, file: path, tensor: w.name, "weight written twice") }
-                offsets[w.key] = try HDF5.createAllocatedDataset(parent, parts.last!, dtype: w.dtype, shape: w.shape, file: path)
+                guard offsets[w.key] == nil else {
+                    throw CkptError(.malformed, file: path, tensor: w.name, "weight written twice")
+                }
+                offsets[w.key] = try HDF5.createAllocatedDataset(
+                    parent, parts.last!, dtype: w.dtype, shape: w.shape, file: path)
             }
         }
         try HDF5.close(file, file: path)
@@ -89,7 +94,8 @@ public enum KerasH5Writer {
         while (width * values.count + chunks - 1) / chunks > attributeLimit { chunks += 1 }
         let size = (values.count + chunks - 1) / chunks
         for (k, start) in stride(from: 0, to: values.count, by: size).enumerated() {
-            try HDF5.writeStrings(obj, "\(name)\(k)", Array(values[start..<min(values.count, start + size)]), file: file)
+            try HDF5.writeStrings(
+                obj, "\(name)\(k)", Array(values[start..<min(values.count, start + size)]), file: file)
         }
     }
 }

@@ -32,7 +32,8 @@ struct NPYHeader {
         case 2, 3:
             guard bytes.count >= 12 else { return nil }
             (lenBytes, headerLen) = (4, (0..<4).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) })
-        default: throw CkptError(.unsupported, file: file, tensor: member, ".npy format version \(major) is not supported")
+        default:
+            throw CkptError(.unsupported, file: file, tensor: member, ".npy format version \(major) is not supported")
         }
         let total = 8 + lenBytes + headerLen
         guard bytes.count >= total else { return nil }
@@ -40,7 +41,9 @@ struct NPYHeader {
         let dict = try PyLiteral.parseDict(text).get(or: bad("header is not a Python dict literal"))
         guard case .string(let descr)? = dict["descr"] else { throw bad("header has no 'descr' string") }
         guard case .bool(let fortran)? = dict["fortran_order"] else { throw bad("header has no 'fortran_order'") }
-        guard case .tuple(let dims)? = dict["shape"], dims.allSatisfy({ $0 >= 0 }) else { throw bad("header has no valid 'shape' tuple") }
+        guard case .tuple(let dims)? = dict["shape"], dims.allSatisfy({ $0 >= 0 }) else {
+            throw bad("header has no valid 'shape' tuple")
+        }
         let code = descr.hasPrefix("=") ? "<" + descr.dropFirst() : descr
         guard let dtype = descrCodes[code] ?? descrCodes["|" + code.dropFirst()] else {
             throw CkptError(.unknownDType, file: file, tensor: member, "unsupported array dtype '\(descr)'")

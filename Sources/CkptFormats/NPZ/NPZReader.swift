@@ -28,13 +28,19 @@ public final class NPZReader: TensorSource {
             let name = m.name.hasSuffix(".npy") ? String(m.name.dropLast(4)) : m.name
             let header = try Self.header(of: m, in: file)
             guard let bytes = ShapeMath.byteCount(header.shape, header.dtype) else {
-                throw CkptError(.sizeMismatch, file: path, tensor: name, "shape \(ShapeMath.describe(header.shape)) overflows")
+                throw CkptError(
+                    .sizeMismatch, file: path, tensor: name, "shape \(ShapeMath.describe(header.shape)) overflows")
             }
             guard m.uncompressedSize == header.length + bytes else {
-                throw CkptError(.sizeMismatch, file: path, tensor: name,
-                                "member holds \(m.uncompressedSize - header.length) data bytes, \(header.dtype.rawValue) \(ShapeMath.describe(header.shape)) needs \(bytes)")
+                throw CkptError(
+                    .sizeMismatch, file: path, tensor: name,
+                    "member holds \(m.uncompressedSize - header.length) data bytes, "
+                        + "\(header.dtype.rawValue) \(ShapeMath.describe(header.shape)) needs \(bytes)"
+                )
             }
-            guard arrays[name] == nil else { throw CkptError(.malformed, file: path, tensor: name, "array stored twice") }
+            guard arrays[name] == nil else {
+                throw CkptError(.malformed, file: path, tensor: name, "array stored twice")
+            }
             arrays[name] = Array_(member: m, header: header)
             infos.append(TensorInfo(name: name, dtype: header.dtype, shape: header.shape, byteCount: bytes))
         }
@@ -44,7 +50,9 @@ public final class NPZReader: TensorSource {
 
     private static func compressed(_ m: ZipDirectory.Member, _ file: MappedFile) throws -> UnsafeRawBufferPointer {
         guard m.method == 0 || m.method == 8 else {
-            throw CkptError(.unsupported, file: file.path, tensor: m.name, "zip compression method \(m.method) (only stored and deflate)")
+            throw CkptError(
+                .unsupported, file: file.path, tensor: m.name,
+                "zip compression method \(m.method) (only stored and deflate)")
         }
         return try file.slice(offset: m.dataOffset, count: m.compressedSize, tensor: m.name)
     }
@@ -54,7 +62,8 @@ public final class NPZReader: TensorSource {
         let src = try compressed(m, file)
         var want = min(m.uncompressedSize, 4096)
         while true {
-            let head: [UInt8] = m.method == 0
+            let head: [UInt8] =
+                m.method == 0
                 ? Array(src[0..<min(want, src.count)])
                 : try Inflate.inflate(src, limit: want, file: file.path, member: m.name).bytes
             if let h = try NPYHeader.parse(head, file: file.path, member: m.name) { return h }
@@ -79,36 +88,44 @@ public final class NPZReader: TensorSource {
         }
         let (bytes, _) = try Inflate.inflate(src, limit: a.member.uncompressedSize, file: path, member: a.member.name)
         guard bytes.count == a.member.uncompressedSize else {
-            throw CkptError(.truncated, file: path, tensor: tensor.name,
-                            "inflates to \(bytes.count) bytes, directory says \(a.member.uncompressedSize)")
+            throw CkptError(
+                .truncated, file: path, tensor: tensor.name,
+                "inflates to \(bytes.count) bytes, directory says \(a.member.uncompressedSize)")
         }
         return try bytes.withUnsafeBytes { whole in
             try verifyCRC(whole, a.member, tensor.name)
-            return try Self.inCOrder(UnsafeRawBufferPointer(rebasing: whole[a.header.length...]), a.header, tensor, body)
+            return try Self.inCOrder(
+                UnsafeRawBufferPointer(rebasing: whole[a.header.length...]), a.header, tensor, body)
         }
     }
 
     private func verifyCRC(_ whole: UnsafeRawBufferPointer, _ member: ZipDirectory.Member, _ name: String) throws {
         let actual = Checksum.crc32(whole)
         guard actual == member.crc32 else {
-            throw CkptError(.checksumMismatch, file: path, tensor: name,
-                            "zip CRC32 mismatch (directory says \(hex(member.crc32)), data gives \(hex(actual)))")
+            throw CkptError(
+                .checksumMismatch, file: path, tensor: name,
+                "zip CRC32 mismatch (directory says \(hex(member.crc32)), data gives \(hex(actual)))")
         }
     }
 
     /// The array data in C order: as stored, or transposed from Fortran order into a new buffer.
-    private static func inCOrder<R>(_ data: UnsafeRawBufferPointer, _ header: NPYHeader, _ tensor: TensorInfo,
-                                    _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+    private static func inCOrder<R>(
+        _ data: UnsafeRawBufferPointer, _ header: NPYHeader, _ tensor: TensorInfo,
+        _ body: (UnsafeRawBufferPointer) throws -> R
+    ) throws -> R {
         guard header.fortranOrder, tensor.shape.count > 1 else { return try body(data) }
         var c = [UInt8](repeating: 0, count: data.count)
-        c.withUnsafeMutableBytes { FortranOrder.toC(data, into: $0, shape: tensor.shape, itemSize: tensor.dtype.itemSize!) }
+        c.withUnsafeMutableBytes {
+            FortranOrder.toC(data, into: $0, shape: tensor.shape, itemSize: tensor.dtype.itemSize!)
+        }
         return try c.withUnsafeBytes(body)
     }
 }
 
 /// Reorders a column-major array into row-major.
 enum FortranOrder {
-    static func toC(_ src: UnsafeRawBufferPointer, into dst: UnsafeMutableRawBufferPointer, shape: [Int], itemSize: Int) {
+    static func toC(_ src: UnsafeRawBufferPointer, into dst: UnsafeMutableRawBufferPointer, shape: [Int], itemSize: Int)
+    {
         let n = shape.reduce(1, *)
         guard n > 0 else { return }
         let rank = shape.count

@@ -37,15 +37,20 @@ public final class NPZWriter {
         func le16(_ v: Int) -> [UInt8] { [UInt8(v & 0xff), UInt8((v >> 8) & 0xff)] }
         func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8((v >> (8 * $0)) & 0xff) } }
         guard compressed.count < Int(UInt32.max), member.count < Int(UInt32.max) else {
-            throw CkptError(.unsupported, file: path, tensor: name, "arrays above 4 GiB need ZIP64, which this writer does not write")
+            throw CkptError(
+                .unsupported, file: path, tensor: name,
+                "arrays above 4 GiB need ZIP64, which this writer does not write")
         }
         // Date 1980-01-01 00:00 (DOS date 0x21), like numpy with a pinned clock: reproducible files.
-        let common = le16(20) + le16(0) + le16(8) + le16(0) + le16(0x21) + le32(crc) + le32(UInt32(compressed.count))
+        let common =
+            le16(20) + le16(0) + le16(8) + le16(0) + le16(0x21) + le32(crc) + le32(UInt32(compressed.count))
             + le32(UInt32(member.count)) + le16(nameBytes.count) + le16(0)
         let local = le32(0x0403_4b50) + common + nameBytes
         try file.write(local)
         try file.write(compressed)
-        central += le32(0x0201_4b50) + le16(20) + common + le16(0) + le16(0) + le16(0) + le32(0) + le32(UInt32(offset)) + nameBytes
+        central +=
+            le32(0x0201_4b50) + le16(20) + common + le16(0) + le16(0) + le16(0) + le32(0) + le32(UInt32(offset))
+            + nameBytes
         offset += local.count + compressed.count
         count += 1
     }
@@ -56,8 +61,9 @@ public final class NPZWriter {
         func le16(_ v: Int) -> [UInt8] { [UInt8(v & 0xff), UInt8((v >> 8) & 0xff)] }
         func le32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8((v >> (8 * $0)) & 0xff) } }
         try file.write(central)
-        try file.write(le32(0x0605_4b50) + le16(0) + le16(0) + le16(count) + le16(count) + le32(central.count) + le32(offset)
-                       + le16(comment.count) + comment)
+        try file.write(
+            le32(0x0605_4b50) + le16(0) + le16(0) + le16(count) + le16(count) + le32(central.count) + le32(offset)
+                + le16(comment.count) + comment)
         try file.close()
     }
 
@@ -69,6 +75,7 @@ public final class NPZWriter {
         guard FileSystem.isRegularFile(path), let file = try? MappedFile(path: path) else { return false }
         let tail = ckptComment.count + 2
         guard file.size >= 22 + ckptComment.count else { return false }
-        return withExtendedLifetime(file) { Array(file.bytes.suffix(tail)) } == [UInt8(ckptComment.count), 0] + ckptComment
+        return withExtendedLifetime(file) { Array(file.bytes.suffix(tail)) } == [UInt8(ckptComment.count), 0]
+            + ckptComment
     }
 }

@@ -36,10 +36,12 @@ struct ZipDirectory {
         if eocd >= 20, bytes.loadUnaligned(fromByteOffset: eocd - 20, as: UInt32.self).littleEndian == 0x0706_4b50 {
             var loc = ByteReader(bytes, offset: eocd - 20 + 8)
             // The 64-bit record is 56 bytes: a file shorter than that cannot hold one.
-            guard file.size >= 56, let off = loc.uint64LE(), off <= UInt64(file.size - 56) else { throw bad("bad ZIP64 locator") }
+            guard file.size >= 56, let off = loc.uint64LE(), off <= UInt64(file.size - 56) else {
+                throw bad("bad ZIP64 locator")
+            }
             var z = ByteReader(bytes, offset: Int(off))
             guard z.uint32LE() == 0x0606_4b50, z.seek(to: Int(off) + 32), let c = z.uint64LE(), let s = z.uint64LE(),
-                  let o = z.uint64LE(), c < UInt64(Int.max), s < UInt64(Int.max), o < UInt64(Int.max)
+                let o = z.uint64LE(), c < UInt64(Int.max), s < UInt64(Int.max), o < UInt64(Int.max)
             else { throw bad("bad ZIP64 end-of-central-directory record") }
             count = Int(c); dirSize = Int(s); dirOffset = Int(o)
         }
@@ -47,11 +49,13 @@ struct ZipDirectory {
         var d = ByteReader(dir)
         var members: [Member] = []
         for _ in 0..<count {
-            guard d.uint32LE() == 0x0201_4b50, d.seek(to: d.offset + 4), let _ = d.uint16LE(), let method = d.uint16LE(),
-                  d.seek(to: d.offset + 4), let crc = d.uint32LE(), let csize32 = d.uint32LE(), let usize32 = d.uint32LE(),
-                  let nameLen = d.uint16LE(), let extraLen = d.uint16LE(), let commentLen = d.uint16LE(),
-                  d.seek(to: d.offset + 8), let local32 = d.uint32LE(), let nameBytes = d.bytes(Int(nameLen)),
-                  let extra = d.bytes(Int(extraLen)), d.bytes(Int(commentLen)) != nil
+            guard d.uint32LE() == 0x0201_4b50, d.seek(to: d.offset + 4), let _ = d.uint16LE(),
+                let method = d.uint16LE(),
+                d.seek(to: d.offset + 4), let crc = d.uint32LE(), let csize32 = d.uint32LE(),
+                let usize32 = d.uint32LE(),
+                let nameLen = d.uint16LE(), let extraLen = d.uint16LE(), let commentLen = d.uint16LE(),
+                d.seek(to: d.offset + 8), let local32 = d.uint32LE(), let nameBytes = d.bytes(Int(nameLen)),
+                let extra = d.bytes(Int(extraLen)), d.bytes(Int(commentLen)) != nil
             else { throw bad("central directory entry is malformed or truncated") }
             guard let name = String(validating: nameBytes, as: UTF8.self) else {
                 throw CkptError(.invalidName, file: file.path, "member name is not valid UTF-8")
@@ -69,19 +73,24 @@ struct ZipDirectory {
                 if local32 == 0xffff_ffff { local = z.uint64LE() ?? local }
             }
             guard usize < UInt64(Int.max), csize < UInt64(Int.max), local < UInt64(file.size) else {
-                throw CkptError(.outOfBounds, file: file.path, tensor: name, "member sizes or offset lie past the end of the archive")
+                throw CkptError(
+                    .outOfBounds, file: file.path, tensor: name,
+                    "member sizes or offset lie past the end of the archive")
             }
             var l = ByteReader(bytes, offset: Int(local))
-            guard l.uint32LE() == 0x0403_4b50, l.seek(to: Int(local) + 26), let ln = l.uint16LE(), let le = l.uint16LE(),
-                  let localName = l.bytes(Int(ln))
+            guard l.uint32LE() == 0x0403_4b50, l.seek(to: Int(local) + 26), let ln = l.uint16LE(),
+                let le = l.uint16LE(),
+                let localName = l.bytes(Int(ln))
             else {
                 throw CkptError(.malformed, file: file.path, tensor: name, "local file header is missing or truncated")
             }
             guard localName.elementsEqual(nameBytes) else {
                 throw CkptError(.malformed, file: file.path, tensor: name, "local file header names another member")
             }
-            members.append(Member(name: name, method: method, crc32: crc, compressedSize: Int(csize),
-                                  uncompressedSize: Int(usize), dataOffset: Int(local) + 30 + Int(ln) + Int(le)))
+            members.append(
+                Member(
+                    name: name, method: method, crc32: crc, compressedSize: Int(csize),
+                    uncompressedSize: Int(usize), dataOffset: Int(local) + 30 + Int(ln) + Int(le)))
         }
         self.members = members
     }

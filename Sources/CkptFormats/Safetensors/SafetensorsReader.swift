@@ -28,7 +28,9 @@ public final class SafetensorsReader: TensorSource {
             CkptError(kind, file: path, tensor: tensor, why)
         }
         var r = ByteReader(file.bytes)
-        guard let n64 = r.uint64LE() else { throw bad(.truncated, "file is \(file.size) bytes, shorter than the 8-byte header length") }
+        guard let n64 = r.uint64LE() else {
+            throw bad(.truncated, "file is \(file.size) bytes, shorter than the 8-byte header length")
+        }
         guard n64 <= UInt64(Self.maxHeaderSize) else {
             throw bad(.headerTooLarge, "header length \(n64) exceeds the \(Self.maxHeaderSize)-byte limit")
         }
@@ -36,9 +38,13 @@ public final class SafetensorsReader: TensorSource {
         guard let headerBytes = r.bytes(n) else {
             throw bad(.truncated, "header length \(n) runs past the end of the file (\(file.size) bytes)")
         }
-        guard let text = String(validating: headerBytes, as: UTF8.self) else { throw bad(.malformed, "header is not valid UTF-8") }
+        guard let text = String(validating: headerBytes, as: UTF8.self) else {
+            throw bad(.malformed, "header is not valid UTF-8")
+        }
         guard text.first == "{" else { throw bad(.malformed, "header does not start with '{'") }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(headerBytes)), let dict = object as? [String: Any] else {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(headerBytes)),
+            let dict = object as? [String: Any]
+        else {
             throw bad(.malformed, "header is not a JSON object")
         }
         dataStart = 8 + n
@@ -50,17 +56,21 @@ public final class SafetensorsReader: TensorSource {
             if name == "__metadata__" {
                 guard let m = value as? [String: Any] else { throw bad(.malformed, "__metadata__ is not an object") }
                 for (k, v) in m {
-                    guard let s = v as? String else { throw bad(.malformed, "__metadata__ value for '\(k)' is not a string") }
+                    guard let s = v as? String else {
+                        throw bad(.malformed, "__metadata__ value for '\(k)' is not a string")
+                    }
                     meta[k] = s
                 }
                 continue
             }
             guard let t = value as? [String: Any], let code = t["dtype"] as? String,
-                  let shapeAny = t["shape"] as? [Any], let offs = t["data_offsets"] as? [Any], offs.count == 2
+                let shapeAny = t["shape"] as? [Any], let offs = t["data_offsets"] as? [Any], offs.count == 2
             else { throw bad(.malformed, name, "entry needs dtype, shape and two data_offsets") }
-            guard let dtype = DType.safetensorsCodes[code] else { throw bad(.unknownDType, name, "unknown dtype '\(code)'") }
+            guard let dtype = DType.safetensorsCodes[code] else {
+                throw bad(.unknownDType, name, "unknown dtype '\(code)'")
+            }
             guard let shape = shapeAny.map(Self.integer) as? [Int], let start = Self.integer(offs[0]),
-                  let end = Self.integer(offs[1])
+                let end = Self.integer(offs[1])
             else { throw bad(.malformed, name, "shape and data_offsets must be non-negative integers") }
             guard start <= end else { throw bad(.outOfBounds, name, "data_offsets [\(start), \(end)] run backwards") }
             guard let bytes = ShapeMath.byteCount(shape, dtype) else {
@@ -72,17 +82,23 @@ public final class SafetensorsReader: TensorSource {
         var expected = 0
         for p in parsed.sorted(by: { ($0.start, $0.end) < ($1.start, $1.end) }) {
             guard p.start == expected else {
-                throw bad(.outOfBounds, p.info.name, "data_offsets start at \(p.start), expected \(expected) (gap or overlap)")
+                throw bad(
+                    .outOfBounds, p.info.name, "data_offsets start at \(p.start), expected \(expected) (gap or overlap)"
+                )
             }
             guard p.end - p.start == p.info.byteCount else {
-                throw bad(.sizeMismatch, p.info.name,
-                          "holds \(p.end - p.start) bytes, \(p.info.dtype.rawValue) \(ShapeMath.describe(p.info.shape)) needs \(p.info.byteCount)")
+                throw bad(
+                    .sizeMismatch, p.info.name,
+                    "holds \(p.end - p.start) bytes, "
+                        + "\(p.info.dtype.rawValue) \(ShapeMath.describe(p.info.shape)) needs \(p.info.byteCount)"
+                )
             }
             expected = p.end
         }
         guard expected == dataLength else {
-            throw bad(expected > dataLength ? .truncated : .malformed,
-                      "tensors end at byte \(expected) of the data, but the data holds \(dataLength) bytes")
+            throw bad(
+                expected > dataLength ? .truncated : .malformed,
+                "tensors end at byte \(expected) of the data, but the data holds \(dataLength) bytes")
         }
         metadata = meta
         tensors = parsed.map(\.info).sorted { $0.name < $1.name }

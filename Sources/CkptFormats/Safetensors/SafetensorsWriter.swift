@@ -30,7 +30,8 @@ public final class SafetensorsWriter {
     public init(path: String, entries: [SafetensorsEntry], metadata: [String: String], dataPhase: Int = 0) throws {
         self.path = path
         for e in entries where e.dtype.safetensorsCode == nil {
-            throw CkptError(.unsupported, file: path, tensor: e.name, "safetensors has no dtype for \(e.dtype.rawValue)")
+            throw CkptError(
+                .unsupported, file: path, tensor: e.name, "safetensors has no dtype for \(e.dtype.rawValue)")
         }
         expectedDataBytes = entries.reduce(0) { $0 + $1.byteCount }
         let header = Self.header(entries, metadata: metadata, dataBytes: expectedDataBytes, dataPhase: dataPhase)
@@ -48,17 +49,29 @@ public final class SafetensorsWriter {
     /// destination offset in the same phase as the source's keeps them whole: measured on a
     /// BERT-base TF checkpoint (data from offset 0), copying to offset 65536 took 0.119 s, to
     /// offset 24576 0.17 s (with the folder's removal by the next run: 24 vs 35 ms).
-    public static func header(_ entries: [SafetensorsEntry], metadata: [String: String], dataBytes: Int = 0,
-                              dataPhase: Int = 0) -> [UInt8] {
+    public static func header(
+        _ entries: [SafetensorsEntry], metadata: [String: String], dataBytes: Int = 0,
+        dataPhase: Int = 0
+    ) -> [UInt8] {
         var pairs: [(String, String)] = []
         if !metadata.isEmpty {
-            pairs.append(("__metadata__", JSONText.object(metadata.sorted { $0.key < $1.key }.map { ($0.key, JSONText.string($0.value)) })))
+            pairs.append(
+                (
+                    "__metadata__",
+                    JSONText.object(metadata.sorted { $0.key < $1.key }.map { ($0.key, JSONText.string($0.value)) })
+                ))
         }
         var offset = 0
         for e in entries {
-            pairs.append((e.name, JSONText.object([("dtype", JSONText.string(e.dtype.safetensorsCode!)),
-                                                   ("shape", JSONText.array(e.shape)),
-                                                   ("data_offsets", JSONText.array([offset, offset + e.byteCount]))])))
+            pairs.append(
+                (
+                    e.name,
+                    JSONText.object([
+                        ("dtype", JSONText.string(e.dtype.safetensorsCode!)),
+                        ("shape", JSONText.array(e.shape)),
+                        ("data_offsets", JSONText.array([offset, offset + e.byteCount])),
+                    ])
+                ))
             offset += e.byteCount
         }
         var bytes = Array(JSONText.object(pairs).utf8)
@@ -88,7 +101,9 @@ public final class SafetensorsWriter {
 
     public func finish() throws {
         guard dataBytes == expectedDataBytes else {
-            throw CkptError(.sizeMismatch, file: path, "wrote \(dataBytes) bytes of tensor data, header declares \(expectedDataBytes)")
+            throw CkptError(
+                .sizeMismatch, file: path,
+                "wrote \(dataBytes) bytes of tensor data, header declares \(expectedDataBytes)")
         }
         try file.close()
     }
@@ -113,7 +128,9 @@ public final class SafetensorsWriter {
     /// `model.safetensors`, or `model-0000k-of-0000n.safetensors` when sharded.
     public static func shardName(_ k: Int, of n: Int) -> String {
         guard n > 1 else { return "model.safetensors" }
-        func pad(_ v: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, 5 - s.count)) + s }
+        func pad(_ v: Int) -> String {
+            let s = String(v); return String(repeating: "0", count: max(0, 5 - s.count)) + s
+        }
         return "model-\(pad(k + 1))-of-\(pad(n)).safetensors"
     }
 

@@ -22,7 +22,7 @@ public final class ShardedSafetensorsReader: TensorSource {
         self.path = indexPath
         let index = try MappedFile.contents(of: indexPath)
         guard let object = try? JSONSerialization.jsonObject(with: Data(index)), let dict = object as? [String: Any],
-              let map = dict["weight_map"] as? [String: Any]
+            let map = dict["weight_map"] as? [String: Any]
         else { throw CkptError(.malformed, file: indexPath, "not a JSON object with a weight_map") }
         var byShard: [String: [String]] = [:]
         for (tensor, file) in map {
@@ -43,7 +43,8 @@ public final class ShardedSafetensorsReader: TensorSource {
             let have = Dictionary(uniqueKeysWithValues: reader.tensors.map { ($0.name, $0) })
             for t in names {
                 guard let info = have[t] else {
-                    throw CkptError(.tensorNotFound, file: reader.path, tensor: t, "listed in the weight_map but not in this shard")
+                    throw CkptError(
+                        .tensorNotFound, file: reader.path, tensor: t, "listed in the weight_map but not in this shard")
                 }
                 owner[t] = reader
                 infos.append(info)

@@ -44,7 +44,9 @@ public final class KerasH5Sink: TensorSink {
     private func endTensor() throws {
         guard let (t, start) = current else { return }
         guard file.bytesWritten - start == t.byteCount else {
-            throw CkptError(.sizeMismatch, file: path, tensor: t.name, "wrote \(file.bytesWritten - start) bytes, expected \(t.byteCount)")
+            throw CkptError(
+                .sizeMismatch, file: path, tensor: t.name,
+                "wrote \(file.bytesWritten - start) bytes, expected \(t.byteCount)")
         }
         current = nil
     }

@@ -30,7 +30,8 @@ public final class NPZSink: TensorSink {
     private func endTensor() throws {
         guard let (t, bytes) = current else { return }
         guard bytes.count == t.byteCount else {
-            throw CkptError(.sizeMismatch, file: writer.path, tensor: t.name, "wrote \(bytes.count) bytes, expected \(t.byteCount)")
+            throw CkptError(
+                .sizeMismatch, file: writer.path, tensor: t.name, "wrote \(bytes.count) bytes, expected \(t.byteCount)")
         }
         current = nil
         try writer.add(t.name, dtype: t.dtype, shape: t.shape, bytes: bytes)

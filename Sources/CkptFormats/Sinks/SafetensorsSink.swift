@@ -17,8 +17,9 @@ public final class SafetensorsSink: TensorSink {
     public init(folder: String, tensors: [SinkTensor], maxShardSize: Int?, metadata: [String: String]) {
         self.folder = folder
         self.metadata = metadata
-        shards = SafetensorsWriter.shards(tensors.map { SafetensorsEntry(name: $0.name, dtype: $0.dtype, shape: $0.shape) },
-                                          maxBytes: maxShardSize)
+        shards = SafetensorsWriter.shards(
+            tensors.map { SafetensorsEntry(name: $0.name, dtype: $0.dtype, shape: $0.shape) },
+            maxBytes: maxShardSize)
         var shardOf: [String: Int] = [:]
         for (k, shard) in shards.enumerated() { for e in shard { shardOf[e.name] = k } }
         self.shardOf = shardOf
@@ -27,12 +28,14 @@ public final class SafetensorsSink: TensorSink {
     /// The writer of `tensor`'s shard, opened (and the previous one finished) when it changes.
     private func writer(for tensor: SinkTensor, phase: Int) throws -> SafetensorsWriter {
         guard let k = shardOf[tensor.name] else {
-            throw CkptError(.malformed, file: folder, tensor: tensor.name, "tensor not announced to the safetensors sink")
+            throw CkptError(
+                .malformed, file: folder, tensor: tensor.name, "tensor not announced to the safetensors sink")
         }
         if k != open {
             try writer?.finish()
             let name = SafetensorsWriter.shardName(k, of: shards.count)
-            writer = try SafetensorsWriter(path: FileSystem.join(folder, name), entries: shards[k], metadata: metadata, dataPhase: phase)
+            writer = try SafetensorsWriter(
+                path: FileSystem.join(folder, name), entries: shards[k], metadata: metadata, dataPhase: phase)
             files.append(name)
             open = k
         }
@@ -54,7 +57,8 @@ public final class SafetensorsSink: TensorSink {
     public func finish() throws {
         if open < 0 && shards.count == 1 && shards[0].isEmpty {
             // No tensor at all: still a valid (empty) file.
-            writer = try SafetensorsWriter(path: FileSystem.join(folder, "model.safetensors"), entries: [], metadata: metadata)
+            writer = try SafetensorsWriter(
+                path: FileSystem.join(folder, "model.safetensors"), entries: [], metadata: metadata)
             files.append("model.safetensors")
         }
         try writer?.finish()

@@ -13,14 +13,16 @@ public final class TFBundleSink: TensorSink {
 
     public init(folder: String, tensors: [SinkTensor], maxShardSize: Int?) throws {
         self.folder = folder
-        let shards = SafetensorsWriter.shards(tensors.map { SafetensorsEntry(name: $0.name, dtype: $0.dtype, shape: $0.shape) },
-                                              maxBytes: maxShardSize)
+        let shards = SafetensorsWriter.shards(
+            tensors.map { SafetensorsEntry(name: $0.name, dtype: $0.dtype, shape: $0.shape) },
+            maxBytes: maxShardSize)
         var shardOf: [String: Int] = [:]
         for (k, shard) in shards.enumerated() { for e in shard { shardOf[e.name] = k } }
         self.shardOf = shardOf
         shardCount = shards.count
-        writer = try TFBundleWriter(prefix: FileSystem.join(folder, Self.prefixName), shards: shards.count,
-                                    sizes: shards.map { $0.reduce(0) { $0 + $1.byteCount } })
+        writer = try TFBundleWriter(
+            prefix: FileSystem.join(folder, Self.prefixName), shards: shards.count,
+            sizes: shards.map { $0.reduce(0) { $0 + $1.byteCount } })
     }
 
     private func shard(_ tensor: SinkTensor) throws -> Int {
@@ -41,13 +43,17 @@ public final class TFBundleSink: TensorSink {
         guard let first = tensors.first else { return }
         let crcs = tensors.compactMap(\.crc32c)
         guard crcs.count == tensors.count else { return try appendCopyByReading(range, tensors: tensors) }
-        try writer.appendCopies(range, tensors: zip(tensors, crcs).map { ($0.name, $0.dtype, $0.shape, $1) }, shard: try shard(first))
+        try writer.appendCopies(
+            range, tensors: zip(tensors, crcs).map { ($0.name, $0.dtype, $0.shape, $1) }, shard: try shard(first))
     }
 
     public func finish() throws {
         try writer.finish()
-        files = [Self.prefixName + ".index"]
-            + (0..<shardCount).map { FileSystem.basename(BundlePath.dataFile(Self.prefixName, shard: $0, of: shardCount)) }
+        files =
+            [Self.prefixName + ".index"]
+            + (0..<shardCount).map {
+                FileSystem.basename(BundlePath.dataFile(Self.prefixName, shard: $0, of: shardCount))
+            }
         let state = try OutputFile(path: FileSystem.join(folder, "checkpoint"))
         try state.write(TFBundleWriter.stateFile(prefixName: Self.prefixName))
         try state.close()

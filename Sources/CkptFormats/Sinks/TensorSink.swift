@@ -40,7 +40,9 @@ extension TensorSink {
         var offset = range.offset
         for t in tensors {
             try begin(t)
-            try withExtendedLifetime(file) { try append(try file.slice(offset: offset, count: t.byteCount, tensor: t.name)) }
+            try withExtendedLifetime(file) {
+                try append(try file.slice(offset: offset, count: t.byteCount, tensor: t.name))
+            }
             offset += t.byteCount
         }
     }

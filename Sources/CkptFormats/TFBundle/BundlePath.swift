@@ -37,8 +37,11 @@ public enum BundlePath {
         let tail = Array(u[(u.count - suffixLength)...])
         let pattern = Array(".data-#####-of-#####".utf8)
         for (c, p) in zip(tail, pattern) {
-            if p == UInt8(ascii: "#") { guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) else { return nil } }
-            else if c != p { return nil }
+            if p == UInt8(ascii: "#") {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) else { return nil }
+            } else if c != p {
+                return nil
+            }
         }
         return String(decoding: u[..<(u.count - suffixLength)], as: UTF8.self)
     }
@@ -57,8 +60,9 @@ public enum BundlePath {
         if indexes.isEmpty {
             throw CkptError(.unknownFormat, file: dir, "folder holds no checkpoint state file and no .index file")
         }
-        throw CkptError(.unknownFormat, file: dir,
-                        "folder holds \(indexes.count) .index files and no checkpoint state file; name one")
+        throw CkptError(
+            .unknownFormat, file: dir,
+            "folder holds \(indexes.count) .index files and no checkpoint state file; name one")
     }
 
     /// The `CheckpointState` text proto: `model_checkpoint_path: "..."` (C-escaped string).

@@ -25,8 +25,9 @@ struct SSTable {
     init(file: MappedFile) throws {
         self.file = file
         guard file.size >= Self.footerLength else {
-            throw CkptError(.truncated, file: file.path,
-                            "index is \(file.size) bytes, shorter than the \(Self.footerLength)-byte table footer")
+            throw CkptError(
+                .truncated, file: file.path,
+                "index is \(file.size) bytes, shorter than the \(Self.footerLength)-byte table footer")
         }
         var footer = ByteReader(file.bytes, offset: file.size - Self.footerLength)
         guard let metaindex = Self.blockHandle(&footer, file), let index = Self.blockHandle(&footer, file) else {
@@ -34,8 +35,9 @@ struct SSTable {
         }
         var magicReader = ByteReader(file.bytes, offset: file.size - 8)
         guard magicReader.uint64LE() == Self.magic else {
-            throw CkptError(.badMagic, file: file.path,
-                            "not a TensorFlow checkpoint index: table magic number missing at the end of the file")
+            throw CkptError(
+                .badMagic, file: file.path,
+                "not a TensorFlow checkpoint index: table magic number missing at the end of the file")
         }
         // The metaindex holds nothing TensorFlow uses, but its checksum is verified like any block's.
         _ = try Self.readBlock(metaindex, in: file, what: "metaindex block")
@@ -85,14 +87,16 @@ struct SSTable {
         let stored = Checksum.unmask(tr.uint32LE()!)
         let actual = Checksum.crc32c(UnsafeRawBufferPointer(rebasing: region[0...h.size]))
         guard stored == actual else {
-            throw CkptError(.checksumMismatch, file: file.path,
-                            "\(what): CRC32C mismatch (stored \(hex(stored)), computed \(hex(actual)))")
+            throw CkptError(
+                .checksumMismatch, file: file.path,
+                "\(what): CRC32C mismatch (stored \(hex(stored)), computed \(hex(actual)))")
         }
         switch type {
         case 0: break
         case 1:
-            throw CkptError(.unsupported, file: file.path,
-                            "\(what) is snappy-compressed; ckpt reads uncompressed indexes only (as TensorFlow writes them)")
+            throw CkptError(
+                .unsupported, file: file.path,
+                "\(what) is snappy-compressed; ckpt reads uncompressed indexes only (as TensorFlow writes them)")
         default:
             throw CkptError(.unsupported, file: file.path, "\(what) has unknown compression type \(type)")
         }

@@ -70,7 +70,8 @@ struct SSTableWriter {
                 restarts.append(UInt32(buffer.count))
                 counter = 0
             }
-            buffer += SSTableWriter.varint(UInt64(shared)) + SSTableWriter.varint(UInt64(key.count - shared))
+            buffer +=
+                SSTableWriter.varint(UInt64(shared)) + SSTableWriter.varint(UInt64(key.count - shared))
                 + SSTableWriter.varint(UInt64(value.count))
             buffer += key[shared...]
             buffer += value

@@ -2,9 +2,10 @@
 /// one memcpy per contiguous run: the trailing dimensions the slice spans fully are merged into
 /// one run, so a slice along axis 0 is a single copy.
 enum SliceCopy {
-    static func copy(_ src: UnsafeRawBufferPointer, sliceShape: [Int], at starts: [Int],
-                     into dst: UnsafeMutableRawBufferPointer, fullShape: [Int], itemSize: Int)
-    {
+    static func copy(
+        _ src: UnsafeRawBufferPointer, sliceShape: [Int], at starts: [Int],
+        into dst: UnsafeMutableRawBufferPointer, fullShape: [Int], itemSize: Int
+    ) {
         let rank = fullShape.count
         if rank == 0 {
             dst.copyMemory(from: src)
@@ -26,7 +27,8 @@ enum SliceCopy {
         for n in 0..<outer {
             var offset = starts[runDims] * strides[runDims]
             for d in 0..<runDims { offset += (starts[d] + idx[d]) * strides[d] }
-            (dst.baseAddress! + offset * itemSize).copyMemory(from: src.baseAddress! + n * runBytes, byteCount: runBytes)
+            (dst.baseAddress! + offset * itemSize).copyMemory(
+                from: src.baseAddress! + n * runBytes, byteCount: runBytes)
             var d = runDims - 1
             while d >= 0 {
                 idx[d] += 1

@@ -42,9 +42,13 @@ public final class TFBundleReader: TensorSource {
             throw CkptError(.unsupported, file: indexPath, "big-endian bundles are not supported")
         }
         guard header.minConsumer <= Self.formatVersion, !header.badConsumers.contains(Self.formatVersion),
-              header.producer >= 0 else {
-            throw CkptError(.unsupported, file: indexPath,
-                            "bundle format version (producer \(header.producer), min consumer \(header.minConsumer)) is newer than ckpt reads")
+            header.producer >= 0
+        else {
+            throw CkptError(
+                .unsupported, file: indexPath,
+                "bundle format version (producer \(header.producer), min consumer \(header.minConsumer)) "
+                    + "is newer than ckpt reads"
+            )
         }
         guard header.numShards >= 1 else {
             throw CkptError(.malformed, file: indexPath, "bundle header declares \(header.numShards) data shards")
@@ -54,8 +58,9 @@ public final class TFBundleReader: TensorSource {
         var entries: [[UInt8]: BundleEntry] = [:]
         for e in index.entries.dropFirst() {
             guard let entry = BundleProtoDecoding.entry(e.value) else {
-                throw CkptError(.malformed, file: indexPath, tensor: Self.printable(e.key),
-                                "index entry is not a valid BundleEntryProto")
+                throw CkptError(
+                    .malformed, file: indexPath, tensor: Self.printable(e.key),
+                    "index entry is not a valid BundleEntryProto")
             }
             entries[e.key] = entry
         }
@@ -70,8 +75,9 @@ public final class TFBundleReader: TensorSource {
         var infos: [TensorInfo] = []
         for e in index.entries.dropFirst() where !sliceKeys.contains(e.key) {
             guard let name = String(validating: e.key, as: UTF8.self) else {
-                throw CkptError(.invalidName, file: indexPath,
-                                "tensor name \(Self.printable(e.key)) is not valid UTF-8")
+                throw CkptError(
+                    .invalidName, file: indexPath,
+                    "tensor name \(Self.printable(e.key)) is not valid UTF-8")
             }
             infos.append(try Self.info(name: name, entry: entries[e.key]!, indexPath: indexPath))
         }
@@ -80,7 +86,8 @@ public final class TFBundleReader: TensorSource {
 
     private static func info(name: String, entry: BundleEntry, indexPath: String) throws -> TensorInfo {
         guard let dtype = DType.tensorFlowCodes[entry.dtypeCode] else {
-            throw CkptError(.unknownDType, file: indexPath, tensor: name, "unknown TensorFlow DataType \(entry.dtypeCode)")
+            throw CkptError(
+                .unknownDType, file: indexPath, tensor: name, "unknown TensorFlow DataType \(entry.dtypeCode)")
         }
         guard !entry.unknownRank, entry.shape.count <= 254, entry.shape.allSatisfy({ $0 >= 0 && $0 <= Int64(Int.max) })
         else {
@@ -88,20 +95,23 @@ public final class TFBundleReader: TensorSource {
         }
         let shape = entry.shape.map { Int($0) }
         guard ShapeMath.elementCount(shape) != nil else {
-            throw CkptError(.sizeMismatch, file: indexPath, tensor: name, "shape \(ShapeMath.describe(shape)) overflows")
+            throw CkptError(
+                .sizeMismatch, file: indexPath, tensor: name, "shape \(ShapeMath.describe(shape)) overflows")
         }
         let bytes: Int
         if dtype == .string {
             bytes = Int(clamping: entry.size)
         } else {
             guard let b = ShapeMath.byteCount(shape, dtype) else {
-                throw CkptError(.sizeMismatch, file: indexPath, tensor: name,
-                                "shape \(ShapeMath.describe(shape)) of \(dtype.rawValue) overflows")
+                throw CkptError(
+                    .sizeMismatch, file: indexPath, tensor: name,
+                    "shape \(ShapeMath.describe(shape)) of \(dtype.rawValue) overflows")
             }
             bytes = b
         }
-        return TensorInfo(name: name, dtype: dtype, shape: shape, byteCount: bytes,
-                          isBookkeeping: name.hasPrefix("_CHECKPOINTABLE_"))
+        return TensorInfo(
+            name: name, dtype: dtype, shape: shape, byteCount: bytes,
+            isBookkeeping: name.hasPrefix("_CHECKPOINTABLE_"))
     }
 
     /// The index path for messages.
@@ -109,7 +119,8 @@ public final class TFBundleReader: TensorSource {
 
     public func withBytes<R>(of tensor: TensorInfo, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         guard tensor.dtype != .string else {
-            throw CkptError(.unsupported, file: indexPath, tensor: tensor.name, "string tensor: read it with strings(of:)")
+            throw CkptError(
+                .unsupported, file: indexPath, tensor: tensor.name, "string tensor: read it with strings(of:)")
         }
         let entry = try entry(for: tensor)
         if entry.slices.isEmpty {
@@ -132,8 +143,9 @@ public final class TFBundleReader: TensorSource {
     /// The data shard `id`, mapped on first use.
     private func shard(_ id: Int32, name: String) throws -> MappedFile {
         guard id >= 0, Int(id) < numShards else {
-            throw CkptError(.outOfBounds, file: indexPath, tensor: name,
-                            "entry names data shard \(id), but the bundle has \(numShards)")
+            throw CkptError(
+                .outOfBounds, file: indexPath, tensor: name,
+                "entry names data shard \(id), but the bundle has \(numShards)")
         }
         if let f = shards[Int(id)] { return f }
         let f = try MappedFile(path: BundlePath.dataFile(path, shard: Int(id), of: numShards))
@@ -147,20 +159,25 @@ public final class TFBundleReader: TensorSource {
     {
         let file = try shard(entry.shardID, name: name)
         guard let expected = ShapeMath.byteCount(shape, dtype), entry.size == Int64(expected) else {
-            throw CkptError(.sizeMismatch, file: file.path, tensor: name,
-                            "entry stores \(entry.size) bytes, \(dtype.rawValue) \(ShapeMath.describe(shape)) needs \(ShapeMath.byteCount(shape, dtype) ?? -1)")
+            throw CkptError(
+                .sizeMismatch, file: file.path, tensor: name,
+                "entry stores \(entry.size) bytes, "
+                    + "\(dtype.rawValue) \(ShapeMath.describe(shape)) needs \(ShapeMath.byteCount(shape, dtype) ?? -1)"
+            )
         }
         let bytes = try rangeInShard(file, entry, name)
         let actual = Checksum.crc32c(bytes)
         let stored = Checksum.unmask(entry.crc32c)
         guard actual == stored else {
-            throw CkptError(.checksumMismatch, file: file.path, tensor: name,
-                            "CRC32C mismatch (index says \(hex(stored)), data gives \(hex(actual)))")
+            throw CkptError(
+                .checksumMismatch, file: file.path, tensor: name,
+                "CRC32C mismatch (index says \(hex(stored)), data gives \(hex(actual)))")
         }
         return bytes
     }
 
-    private func rangeInShard(_ file: MappedFile, _ entry: BundleEntry, _ name: String) throws -> UnsafeRawBufferPointer {
+    private func rangeInShard(_ file: MappedFile, _ entry: BundleEntry, _ name: String) throws -> UnsafeRawBufferPointer
+    {
         guard entry.offset >= 0, entry.size >= 0, entry.offset <= Int64(Int.max), entry.size <= Int64(Int.max) else {
             throw CkptError(.outOfBounds, file: file.path, tensor: name, "negative or huge offset/size in index entry")
         }
@@ -174,40 +191,45 @@ public final class TFBundleReader: TensorSource {
         var covered = 0
         for extents in entry.slices {
             guard extents.count == shape.count else {
-                throw CkptError(.malformed, file: indexPath, tensor: tensor.name,
-                                "slice of rank \(extents.count) for a tensor of rank \(shape.count)")
+                throw CkptError(
+                    .malformed, file: indexPath, tensor: tensor.name,
+                    "slice of rank \(extents.count) for a tensor of rank \(shape.count)")
             }
             var starts: [Int] = [], lengths: [Int] = []
             for (d, e) in extents.enumerated() {
                 let start = Int(clamping: e.start), length = e.length.map { Int(clamping: $0) } ?? shape[d]
                 guard start >= 0, length >= 0, start <= shape[d] - length else {
-                    throw CkptError(.outOfBounds, file: indexPath, tensor: tensor.name,
-                                    "slice extent \(e.start)+\(e.length ?? -1) outside dimension \(d) of size \(shape[d])")
+                    throw CkptError(
+                        .outOfBounds, file: indexPath, tensor: tensor.name,
+                        "slice extent \(e.start)+\(e.length ?? -1) outside dimension \(d) of size \(shape[d])")
                 }
                 starts.append(start)
                 lengths.append(length)
             }
             let key = TensorSliceKey.encode(name: Array(tensor.name.utf8), extents: extents)
             guard let sliceEntry = entries[key] else {
-                throw CkptError(.malformed, file: indexPath, tensor: tensor.name,
-                                "slice \(starts)+\(lengths) listed but not stored in the index")
+                throw CkptError(
+                    .malformed, file: indexPath, tensor: tensor.name,
+                    "slice \(starts)+\(lengths) listed but not stored in the index")
             }
             let src = try checkedBytes(of: sliceEntry, name: tensor.name, dtype: tensor.dtype, shape: lengths)
             SliceCopy.copy(src, sliceShape: lengths, at: starts, into: dst, fullShape: shape, itemSize: item)
             covered += lengths.reduce(1, *)
         }
         guard covered == tensor.elementCount else {
-            throw CkptError(.malformed, file: indexPath, tensor: tensor.name,
-                            "slices cover \(covered) of \(tensor.elementCount) elements")
+            throw CkptError(
+                .malformed, file: indexPath, tensor: tensor.name,
+                "slices cover \(covered) of \(tensor.elementCount) elements")
         }
     }
 
     public func storedRange(of tensor: TensorInfo) -> StoredRange? {
         guard tensor.dtype != .string, let entry = entries[Array(tensor.name.utf8)], entry.slices.isEmpty,
-              entry.size == Int64(tensor.byteCount), entry.offset >= 0, entry.shardID >= 0, Int(entry.shardID) < numShards
+            entry.size == Int64(tensor.byteCount), entry.offset >= 0, entry.shardID >= 0, Int(entry.shardID) < numShards
         else { return nil }
-        return StoredRange(path: BundlePath.dataFile(path, shard: Int(entry.shardID), of: numShards),
-                           offset: Int(entry.offset), count: tensor.byteCount)
+        return StoredRange(
+            path: BundlePath.dataFile(path, shard: Int(entry.shardID), of: numShards),
+            offset: Int(entry.offset), count: tensor.byteCount)
     }
 
     public func storedCRC32C(of tensor: TensorInfo) -> UInt32? {
@@ -216,7 +238,8 @@ public final class TFBundleReader: TensorSource {
     }
 
     public func discard(_ tensor: TensorInfo) {
-        guard let entry = entries[Array(tensor.name.utf8)], entry.slices.isEmpty, let file = shards[Int(entry.shardID)] else { return }
+        guard let entry = entries[Array(tensor.name.utf8)], entry.slices.isEmpty, let file = shards[Int(entry.shardID)]
+        else { return }
         file.discard(offset: Int(clamping: entry.offset), count: Int(clamping: entry.size))
     }
 
@@ -226,17 +249,20 @@ public final class TFBundleReader: TensorSource {
         }
         let entry = try entry(for: tensor)
         guard entry.slices.isEmpty else {
-            throw CkptError(.unsupported, file: indexPath, tensor: tensor.name, "partitioned string tensors are not supported")
+            throw CkptError(
+                .unsupported, file: indexPath, tensor: tensor.name, "partitioned string tensors are not supported")
         }
         let file = try shard(entry.shardID, name: tensor.name)
         let bytes = try rangeInShard(file, entry, tensor.name)
-        return try TFStringTensor.decode(bytes, count: tensor.elementCount, storedCRC: Checksum.unmask(entry.crc32c),
-                                         file: file.path, tensor: tensor.name)
+        return try TFStringTensor.decode(
+            bytes, count: tensor.elementCount, storedCRC: Checksum.unmask(entry.crc32c),
+            file: file.path, tensor: tensor.name)
     }
 
     /// A key for messages: the UTF-8 text, or its escaped bytes when it is not text.
     static func printable(_ key: [UInt8]) -> String {
         if let s = String(validating: key, as: UTF8.self), !s.contains("\0") { return s }
-        return key.map { b in (0x20..<0x7f).contains(b) ? String(UnicodeScalar(b)) : "\\x" + String(b, radix: 16) }.joined()
+        return key.map { b in (0x20..<0x7f).contains(b) ? String(UnicodeScalar(b)) : "\\x" + String(b, radix: 16) }
+            .joined()
     }
 }

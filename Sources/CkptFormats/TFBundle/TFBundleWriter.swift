@@ -8,7 +8,8 @@ public final class TFBundleWriter {
     public let prefix: String
     private let shardFiles: [OutputFile]
     private var entries: [[UInt8]: [UInt8]] = [:]
-    private var current: (name: String, dtype: DType, shape: [Int], shard: Int, offset: Int, expected: Int, written: Int, crc: UInt32)?
+    private var current:
+        (name: String, dtype: DType, shape: [Int], shard: Int, offset: Int, expected: Int, written: Int, crc: UInt32)?
 
     /// `shards` data files; `sizes`, when known, their final sizes (space reserved up front, as
     /// the safetensors writer does).
@@ -22,7 +23,8 @@ public final class TFBundleWriter {
     public func begin(_ name: String, dtype: DType, shape: [Int], shard: Int = 0) throws {
         try finishTensor()
         guard dtype.tensorFlowCode != nil, dtype != .string else {
-            throw CkptError(.unsupported, file: prefix, tensor: name, "the TF bundle writer has no \(dtype.rawValue) tensors")
+            throw CkptError(
+                .unsupported, file: prefix, tensor: name, "the TF bundle writer has no \(dtype.rawValue) tensors")
         }
         guard entries[Array(name.utf8)] == nil, !name.isEmpty else {
             throw CkptError(.malformed, file: prefix, tensor: name, "tensor written twice (or with an empty name)")
@@ -34,7 +36,9 @@ public final class TFBundleWriter {
     public func append(_ bytes: UnsafeRawBufferPointer) throws {
         guard var c = current else { throw CkptError(.malformed, file: prefix, "bytes with no tensor begun") }
         guard c.written + bytes.count <= c.expected else {
-            throw CkptError(.sizeMismatch, file: prefix, tensor: c.name, "more bytes than \(c.dtype.rawValue) \(ShapeMath.describe(c.shape)) holds")
+            throw CkptError(
+                .sizeMismatch, file: prefix, tensor: c.name,
+                "more bytes than \(c.dtype.rawValue) \(ShapeMath.describe(c.shape)) holds")
         }
         try shardFiles[c.shard].write(bytes)
         c.crc = Checksum.crc32c(bytes, extending: c.crc)
@@ -44,7 +48,9 @@ public final class TFBundleWriter {
 
     /// Tensors whose bytes lie back to back in another file, copied by the kernel in one call,
     /// each with its known CRC32C (a bundle entry's; the caller verifies it against the bytes).
-    public func appendCopies(_ run: StoredRange, tensors: [(name: String, dtype: DType, shape: [Int], crc32c: UInt32)], shard: Int) throws {
+    public func appendCopies(
+        _ run: StoredRange, tensors: [(name: String, dtype: DType, shape: [Int], crc32c: UInt32)], shard: Int
+    ) throws {
         try finishTensor()
         let file = shardFiles[shard]
         var offset = file.bytesWritten
@@ -54,12 +60,15 @@ public final class TFBundleWriter {
             guard t.dtype.tensorFlowCode != nil, t.dtype != .string, entries[Array(t.name.utf8)] == nil else {
                 throw CkptError(.malformed, file: prefix, tensor: t.name, "cannot be copied into the bundle")
             }
-            entries[Array(t.name.utf8)] = BundleProtoEncoding.entry(dtype: t.dtype.tensorFlowCode!, shape: t.shape, shard: shard,
-                                                                    offset: offset, size: size, crc32c: t.crc32c)
+            entries[Array(t.name.utf8)] = BundleProtoEncoding.entry(
+                dtype: t.dtype.tensorFlowCode!, shape: t.shape, shard: shard,
+                offset: offset, size: size, crc32c: t.crc32c)
             offset += size
             total += size
         }
-        guard total == run.count else { throw CkptError(.sizeMismatch, file: prefix, "copied range does not match its tensors") }
+        guard total == run.count else {
+            throw CkptError(.sizeMismatch, file: prefix, "copied range does not match its tensors")
+        }
         try file.append(run)
     }
 
@@ -68,8 +77,9 @@ public final class TFBundleWriter {
         guard c.written == c.expected else {
             throw CkptError(.sizeMismatch, file: prefix, tensor: c.name, "wrote \(c.written) bytes of \(c.expected)")
         }
-        entries[Array(c.name.utf8)] = BundleProtoEncoding.entry(dtype: c.dtype.tensorFlowCode!, shape: c.shape, shard: c.shard,
-                                                                offset: c.offset, size: c.written, crc32c: c.crc)
+        entries[Array(c.name.utf8)] = BundleProtoEncoding.entry(
+            dtype: c.dtype.tensorFlowCode!, shape: c.shape, shard: c.shard,
+            offset: c.offset, size: c.written, crc32c: c.crc)
         current = nil
     }
 

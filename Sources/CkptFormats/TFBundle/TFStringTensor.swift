@@ -7,7 +7,9 @@ enum TFStringTensor {
     static func decode(_ bytes: UnsafeRawBufferPointer, count: Int, storedCRC: UInt32, file: String, tensor: String)
         throws -> [[UInt8]]
     {
-        func bad(_ kind: CkptError.Kind, _ why: String) -> CkptError { CkptError(kind, file: file, tensor: tensor, why) }
+        func bad(_ kind: CkptError.Kind, _ why: String) -> CkptError {
+            CkptError(kind, file: file, tensor: tensor, why)
+        }
         guard count > 0 else { return [] }
         var r = ByteReader(bytes)
         var lengths: [Int] = []

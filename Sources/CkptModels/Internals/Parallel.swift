@@ -23,7 +23,8 @@ enum Parallel {
         // this call, and its callers hand each iteration a disjoint part of their buffers; the
         // closure is declared Sendable for Dispatch on that contract (same representation).
         withoutActuallyEscaping(body) { body in
-            DispatchQueue.concurrentPerform(iterations: count, execute: unsafeBitCast(body, to: (@Sendable (Int) -> Void).self))
+            DispatchQueue.concurrentPerform(
+                iterations: count, execute: unsafeBitCast(body, to: (@Sendable (Int) -> Void).self))
         }
     }
 
@@ -51,8 +52,10 @@ extension Parallel {
     /// Σ_g a_g · projection[rows_g, :] (+ bias), where part g's `(a_g, rows_g)` comes from
     /// `part(g)`; the parts run in parallel, each product on its own worker, and the partial
     /// sums are added at the end (part 0 accumulates onto the bias).
-    static func partialSums(_ count: Int, rows n: Int, projection w: Matrix, bias: [Float]?,
-                            _ part: (Int) -> (Matrix, Range<Int>)) -> Matrix {
+    static func partialSums(
+        _ count: Int, rows n: Int, projection w: Matrix, bias: [Float]?,
+        _ part: (Int) -> (Matrix, Range<Int>)
+    ) -> Matrix {
         var partials = [Matrix](repeating: Matrix(rows: 0, cols: 0, data: []), count: count)
         partials.withUnsafeMutableBufferPointer { slots in
             forEach(count) { g in

@@ -9,8 +9,9 @@ enum SentencePieceProto {
         try withModel(bytes, file: file) { m in
             (0..<m.pointee.n_pieces).map { i in
                 let p = m.pointee.pieces[i]!.pointee
-                return SentencePieceModel.Piece(piece: p.piece.map { String(cString: $0) } ?? "", score: p.has_score != 0 ? p.score : 0,
-                                                type: p.has_type != 0 ? p.type : 1)
+                return SentencePieceModel.Piece(
+                    piece: p.piece.map { String(cString: $0) } ?? "", score: p.has_score != 0 ? p.score : 0,
+                    type: p.has_type != 0 ? p.type : 1)
             }
         }
     }
@@ -20,7 +21,8 @@ enum SentencePieceProto {
     static func reordered(_ bytes: [UInt8], order: [Int], file: String) throws -> [UInt8] {
         try withModel(bytes, file: file) { m in
             let original = m.pointee.pieces, count = m.pointee.n_pieces
-            let subset = UnsafeMutablePointer<UnsafeMutablePointer<Ckpt__Spm__ModelProto__SentencePiece>?>.allocate(capacity: max(1, order.count))
+            let subset = UnsafeMutablePointer<UnsafeMutablePointer<Ckpt__Spm__ModelProto__SentencePiece>?>.allocate(
+                capacity: max(1, order.count))
             defer {
                 m.pointee.pieces = original
                 m.pointee.n_pieces = count
@@ -35,8 +37,11 @@ enum SentencePieceProto {
         }
     }
 
-    private static func withModel<R>(_ bytes: [UInt8], file: String, _ body: (UnsafeMutablePointer<Ckpt__Spm__ModelProto>) throws -> R) throws -> R {
-        guard let m = bytes.withUnsafeBufferPointer({ ckpt__spm__model_proto__unpack(nil, $0.count, $0.baseAddress) }) else {
+    private static func withModel<R>(
+        _ bytes: [UInt8], file: String, _ body: (UnsafeMutablePointer<Ckpt__Spm__ModelProto>) throws -> R
+    ) throws -> R {
+        guard let m = bytes.withUnsafeBufferPointer({ ckpt__spm__model_proto__unpack(nil, $0.count, $0.baseAddress) })
+        else {
             throw CkptError(.malformed, file: file, "not a SentencePiece model (ModelProto does not parse)")
         }
         defer { ckpt__spm__model_proto__free_unpacked(m, nil) }

@@ -28,8 +28,10 @@ enum HDF5 {
     static func prepare(for path: String) throws {
         var message = [CChar](repeating: 0, count: 512)
         guard ckpt_h5_load(&message, message.count) == 0 else {
-            throw CkptError(.unsupported, file: path, String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                + " (apt-get install libhdf5-103)")
+            throw CkptError(
+                .unsupported, file: path,
+                String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                    + " (apt-get install libhdf5-103)")
         }
         ckpt_h5_set_file(path)
     }
@@ -74,7 +76,9 @@ enum HDF5 {
         guard ckpt_H5Tget_class(type.id) == Int32(CKPT_H5T_STRING) else { throw bad("is not a string") }
         let memType = HDF5Handle(ckpt_H5Tcopy(ckpt_h5t_c_s1()), closer: ckpt_H5Tclose)
         // HDF5 converts between string types only within one character set (h5py writes UTF-8).
-        guard ckpt_H5Tset_cset(memType.id, ckpt_H5Tget_cset(type.id)) >= 0 else { throw bad("has an unknown character set") }
+        guard ckpt_H5Tset_cset(memType.id, ckpt_H5Tget_cset(type.id)) >= 0 else {
+            throw bad("has an unknown character set")
+        }
         if ckpt_H5Tis_variable_str(type.id) > 0 {
             guard ckpt_H5Tset_size(memType.id, ckpt_h5t_variable()) >= 0 else { throw bad("cannot make a string type") }
             var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
@@ -84,8 +88,10 @@ enum HDF5 {
             return pointers.map { $0.map { String(cString: $0) } ?? "" }
         }
         let width = ckpt_H5Tget_size(type.id)
-        guard width > 0, width < 1 << 20, count.multipliedReportingOverflow(by: width).partialValue <= (FileSystem.size(file) ?? 0),
-              ckpt_H5Tset_size(memType.id, width) >= 0 else { throw bad("has an invalid string width") }
+        guard width > 0, width < 1 << 20,
+            count.multipliedReportingOverflow(by: width).partialValue <= (FileSystem.size(file) ?? 0),
+            ckpt_H5Tset_size(memType.id, width) >= 0
+        else { throw bad("has an invalid string width") }
         var buffer = [UInt8](repeating: 0, count: count * width)
         guard ckpt_H5Aread(attr.id, memType.id, &buffer) >= 0 else { throw bad("cannot be read") }
         return (0..<count).map { i in
@@ -108,11 +114,16 @@ enum HDF5 {
     static func describe(_ dset: HDF5Handle, file: String, name: String) throws -> HDF5DatasetInfo {
         let type = HDF5Handle(ckpt_H5Dget_type(dset.id), closer: ckpt_H5Tclose)
         let space = HDF5Handle(ckpt_H5Dget_space(dset.id), closer: ckpt_H5Sclose)
-        guard type.id >= 0, space.id >= 0 else { throw CkptError(.malformed, file: file, tensor: name, "dataset has no type or dataspace") }
+        guard type.id >= 0, space.id >= 0 else {
+            throw CkptError(.malformed, file: file, tensor: name, "dataset has no type or dataspace")
+        }
         let rank = Int(ckpt_H5Sget_simple_extent_ndims(space.id))
-        guard rank >= 0, rank <= 32 else { throw CkptError(.malformed, file: file, tensor: name, "dataset rank \(rank)") }
+        guard rank >= 0, rank <= 32 else {
+            throw CkptError(.malformed, file: file, tensor: name, "dataset rank \(rank)")
+        }
         var dims = [hsize_t](repeating: 0, count: rank)
-        guard ckpt_H5Sget_simple_extent_dims(space.id, &dims, nil) >= 0, dims.allSatisfy({ $0 <= hsize_t(Int.max) }) else {
+        guard ckpt_H5Sget_simple_extent_dims(space.id, &dims, nil) >= 0, dims.allSatisfy({ $0 <= hsize_t(Int.max) })
+        else {
             throw CkptError(.malformed, file: file, tensor: name, "dataset dimensions cannot be read")
         }
         let size = ckpt_H5Tget_size(type.id)
@@ -122,25 +133,37 @@ enum HDF5 {
         case Int32(CKPT_H5T_FLOAT): dtype = [2: .float16, 4: .float32, 8: .float64][size]
         case Int32(CKPT_H5T_INTEGER):
             let signed = ckpt_H5Tget_sign(type.id) == Int32(CKPT_H5T_SGN_2)
-            dtype = (signed ? [1: .int8, 2: .int16, 4: .int32, 8: .int64] : [1: .uint8, 2: .uint16, 4: .uint32, 8: .uint64] as [Int: DType])[size]
-        case Int32(CKPT_H5T_ENUM): dtype = size == 1 ? .bool : nil  // h5py writes NumPy bool as an int8 enum {FALSE, TRUE}
+            dtype =
+                (signed
+                ? [1: .int8, 2: .int16, 4: .int32, 8: .int64]
+                : [1: .uint8, 2: .uint16, 4: .uint32, 8: .uint64] as [Int: DType])[size]
+        // h5py writes NumPy bool as an int8 enum {FALSE, TRUE}
+        case Int32(CKPT_H5T_ENUM): dtype = size == 1 ? .bool : nil
         default: dtype = nil
         }
         guard let dtype else {
-            throw CkptError(.unknownDType, file: file, tensor: name, "HDF5 type class \(cls) of \(size) bytes is not a tensor dtype ckpt reads")
+            throw CkptError(
+                .unknownDType, file: file, tensor: name,
+                "HDF5 type class \(cls) of \(size) bytes is not a tensor dtype ckpt reads")
         }
         return HDF5DatasetInfo(dtype: dtype, shape: dims.map { Int($0) })
     }
 
     /// Reads a whole dataset as little-endian native values into `buffer`.
-    static func read(_ dset: HDF5Handle, into buffer: UnsafeMutableRawBufferPointer, file: String, name: String) throws {
+    static func read(_ dset: HDF5Handle, into buffer: UnsafeMutableRawBufferPointer, file: String, name: String) throws
+    {
         let type = HDF5Handle(ckpt_H5Dget_type(dset.id), closer: ckpt_H5Tclose)
         let native = HDF5Handle(ckpt_H5Tget_native_type(type.id, Int32(CKPT_H5T_DIR_ASCEND)), closer: ckpt_H5Tclose)
         guard native.id >= 0, ckpt_H5Tget_size(native.id) == ckpt_H5Tget_size(type.id) else {
             throw CkptError(.unsupported, file: file, tensor: name, "no native type for this dataset")
         }
-        guard buffer.count == 0 || ckpt_H5Dread(dset.id, native.id, ckpt_h5s_all(), ckpt_h5s_all(), ckpt_h5p_default(), buffer.baseAddress) >= 0 else {
-            throw CkptError(.malformed, file: file, tensor: name, "libhdf5 cannot read the dataset (corrupt or truncated file)")
+        guard
+            buffer.count == 0
+                || ckpt_H5Dread(
+                    dset.id, native.id, ckpt_h5s_all(), ckpt_h5s_all(), ckpt_h5p_default(), buffer.baseAddress) >= 0
+        else {
+            throw CkptError(
+                .malformed, file: file, tensor: name, "libhdf5 cannot read the dataset (corrupt or truncated file)")
         }
     }
 }

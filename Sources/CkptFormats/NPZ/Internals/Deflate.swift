@@ -5,8 +5,9 @@ import CkptCore
 enum Deflate {
     static func compress(_ src: [UInt8], file: String) throws -> [UInt8] {
         var stream = z_stream()
-        var status = deflateInit2_(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY,
-                                   zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        var status = deflateInit2_(
+            &stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY,
+            zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         guard status == Z_OK else { throw CkptError(.ioFailure, file: file, "zlib deflateInit2 failed (\(status))") }
         defer { deflateEnd(&stream) }
         var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(src.count))) + 16)

@@ -5,7 +5,9 @@ import CkptCore
 enum Inflate {
     /// Inflates `src` until `limit` output bytes are produced or the stream ends. Returns the output
     /// and whether the stream ended.
-    static func inflate(_ src: UnsafeRawBufferPointer, limit: Int, file: String, member: String) throws -> (bytes: [UInt8], ended: Bool) {
+    static func inflate(_ src: UnsafeRawBufferPointer, limit: Int, file: String, member: String) throws -> (
+        bytes: [UInt8], ended: Bool
+    ) {
         var out = [UInt8](repeating: 0, count: limit)
         var stream = z_stream()
         var status = inflateInit2_(&stream, -MAX_WBITS, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
@@ -21,7 +23,8 @@ enum Inflate {
             while produced < limit {
                 let inChunk = min(src.count - consumed, Int(UInt32.max))
                 let outChunk = min(limit - produced, Int(UInt32.max))
-                stream.next_in = UnsafeMutablePointer(mutating: src.baseAddress?.assumingMemoryBound(to: UInt8.self).advanced(by: consumed))
+                stream.next_in = UnsafeMutablePointer(
+                    mutating: src.baseAddress?.assumingMemoryBound(to: UInt8.self).advanced(by: consumed))
                 stream.avail_in = UInt32(inChunk)
                 stream.next_out = dst.baseAddress!.assumingMemoryBound(to: UInt8.self).advanced(by: produced)
                 stream.avail_out = UInt32(outChunk)
@@ -33,7 +36,8 @@ enum Inflate {
                     throw CkptError(.truncated, file: file, tensor: member, "compressed data ends early")
                 }
                 guard status == Z_OK || status == Z_BUF_ERROR else {
-                    throw CkptError(.malformed, file: file, tensor: member, "corrupt deflate stream (zlib status \(status))")
+                    throw CkptError(
+                        .malformed, file: file, tensor: member, "corrupt deflate stream (zlib status \(status))")
                 }
             }
         }

@@ -33,12 +33,15 @@ struct BundleEntry {
 
 enum BundleProtoDecoding {
     static func header(_ bytes: UnsafeRawBufferPointer) -> BundleHeader? {
-        guard let p = ckpt__tf__bundle_header_proto__unpack(nil, bytes.count, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        guard
+            let p = ckpt__tf__bundle_header_proto__unpack(
+                nil, bytes.count, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self))
         else { return nil }
         defer { ckpt__tf__bundle_header_proto__free_unpacked(p, nil) }
         let m = p.pointee
-        var h = BundleHeader(numShards: Int(m.num_shards), bigEndian: m.endianness.rawValue == 1,
-                             producer: 0, minConsumer: 0, badConsumers: [])
+        var h = BundleHeader(
+            numShards: Int(m.num_shards), bigEndian: m.endianness.rawValue == 1,
+            producer: 0, minConsumer: 0, badConsumers: [])
         if let v = m.version {
             h.producer = v.pointee.producer
             h.minConsumer = v.pointee.min_consumer
@@ -48,7 +51,9 @@ enum BundleProtoDecoding {
     }
 
     static func entry(_ bytes: UnsafeRawBufferPointer) -> BundleEntry? {
-        guard let p = ckpt__tf__bundle_entry_proto__unpack(nil, bytes.count, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        guard
+            let p = ckpt__tf__bundle_entry_proto__unpack(
+                nil, bytes.count, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self))
         else { return nil }
         defer { ckpt__tf__bundle_entry_proto__free_unpacked(p, nil) }
         let m = p.pointee
@@ -66,8 +71,9 @@ enum BundleProtoDecoding {
                 return BundleEntry.Extent(start: e.start, length: hasLength ? e.length : nil)
             }
         }
-        return BundleEntry(dtypeCode: m.dtype, shape: dims, unknownRank: unknownRank, shardID: m.shard_id,
-                           offset: m.offset, size: m.size, crc32c: m.crc32c, slices: slices)
+        return BundleEntry(
+            dtypeCode: m.dtype, shape: dims, unknownRank: unknownRank, shardID: m.shard_id,
+            offset: m.offset, size: m.size, crc32c: m.crc32c, slices: slices)
     }
 }
 
@@ -105,14 +111,18 @@ enum BundleProtoEncoding {
         e.size = Int64(size)
         e.crc32c = Checksum.mask(crc32c)
         return dims.withUnsafeMutableBufferPointer { dimBuffer in
-            var pointers: [UnsafeMutablePointer<Ckpt__Tf__TensorShapeProto__Dim>?] = (0..<dimBuffer.count).map { dimBuffer.baseAddress! + $0 }
+            var pointers: [UnsafeMutablePointer<Ckpt__Tf__TensorShapeProto__Dim>?] = (0..<dimBuffer.count).map {
+                dimBuffer.baseAddress! + $0
+            }
             return pointers.withUnsafeMutableBufferPointer { p in
                 shapeProto.n_dim = p.count
                 shapeProto.dim = p.baseAddress
                 return withUnsafeMutablePointer(to: &shapeProto) { sp in
                     e.shape = sp
                     var out = [UInt8](repeating: 0, count: ckpt__tf__bundle_entry_proto__get_packed_size(&e))
-                    let n = out.withUnsafeMutableBufferPointer { ckpt__tf__bundle_entry_proto__pack(&e, $0.baseAddress) }
+                    let n = out.withUnsafeMutableBufferPointer {
+                        ckpt__tf__bundle_entry_proto__pack(&e, $0.baseAddress)
+                    }
                     return Array(out[..<n])
                 }
             }

@@ -109,9 +109,12 @@ public final class OutputFile {
 
     static func error(_ path: String, _ what: String) -> CkptError {
         let code = errno
-        let reason =
-            code == ENOSPC
-            ? "disk full" : code == EFBIG ? "file size limit reached (ulimit -f)" : String(cString: strerror(code))
+        let reason: String
+        switch code {
+        case ENOSPC: reason = "disk full"
+        case EFBIG: reason = "file size limit reached (ulimit -f)"
+        default: reason = String(cString: strerror(code))
+        }
         return CkptError(.ioFailure, file: path, "\(what): \(reason)")
     }
 }

@@ -25,7 +25,7 @@ public struct ArchitectureSpec: Sendable, Decodable, Equatable {
     /// GPT2-ML's Att→Add→LN0→FFN→Add(with pre-LN0)→LN1.
     public enum Placement: String, Sendable, Decodable {
         case post, pre
-        case gpt2ml = "gpt2_ml"
+        case aroundFFN = "around_ffn"
     }
 
     public let kind: Kind

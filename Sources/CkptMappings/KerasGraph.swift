@@ -103,9 +103,11 @@ public struct KerasGraph: Sendable, Decodable {
         for section in sections {
             for i in section.repeated ? Array(0..<facts.layerCount) : [0] {
                 for call in section.calls {
+                    // `x?`: the variable when it is set, else no input.
                     let inputs = call.inputs.compactMap { name -> String? in
-                        name.hasSuffix("?")
-                            ? (vars[String(name.dropLast())] != nil ? String(name.dropLast()) : nil) : name
+                        guard name.hasSuffix("?") else { return name }
+                        let optional = String(name.dropLast())
+                        return vars[optional] != nil ? optional : nil
                     }
                     guard holds(call.condition, first: !section.repeated || i == 0) else {
                         if let pass = inputs.first, let node = vars[pass] { vars[call.output] = node }

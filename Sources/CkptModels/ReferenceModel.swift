@@ -51,9 +51,9 @@ public struct ReferenceModel {
         }
         // transformers' T5 config says feed_forward_proj: "relu" or "gated-gelu" (tanh GELU).
         if case .string(let proj)? = config?.values["feed_forward_proj"], config?.values["hidden_act"] == nil {
-            return proj.hasPrefix("gated-")
-                ? [try parse(String(proj.dropFirst(6)) == "gelu" ? "gelu_new" : String(proj.dropFirst(6))), .linear]
-                : [try parse(proj)]
+            guard proj.hasPrefix("gated-") else { return [try parse(proj)] }
+            let gated = String(proj.dropFirst(6))
+            return [try parse(gated == "gelu" ? "gelu_new" : gated), .linear]
         }
         switch config?.values["hidden_act"] ?? config?.values["activation_function"] {
         case .string(let s)?: return [try parse(s)]
@@ -195,7 +195,7 @@ public struct ReferenceModel {
             let xn = an(x)
             let a = x + attention(xn, context: xn, positions: positions, allowed: allowed)
             return a + ffn(fn(a))
-        case .gpt2ml:
+        case .aroundFFN:
             let n0 = try NormLayer.load(
                 weights, prefix: prefix + ".ffn.norm0", size: geometry.hidden, epsilon: spec.epsilon)
             let n1 = try NormLayer.load(

@@ -108,7 +108,7 @@ struct ShapeTable {
                     "ffn.intermediate.weight", "ffn.output.weight",
                 ]
                 parts +=
-                    spec.placement == .gpt2ml
+                    spec.placement == .aroundFFN
                     ? ["ffn.norm0.weight", "ffn.norm1.weight"] : ["attention.norm.weight", "ffn.norm.weight"]
                 if spec.kind == .encoderDecoder && stack == "decoder" {
                     parts += [

@@ -62,7 +62,8 @@ public struct Verification {
         guard xs.count == ys.count else { return .infinity }
         var m: Float = 0, scale: Float = 1
         for (x, y) in zip(xs, ys) {
-            let d = x.isNaN || y.isNaN ? (x.isNaN && y.isNaN ? 0 : Float.infinity) : abs(x - y)
+            var d = abs(x - y)
+            if x.isNaN || y.isNaN { d = x.isNaN && y.isNaN ? 0 : .infinity }
             m = max(m, d)
             scale = max(scale, abs(x).isNaN ? 0 : abs(x))
         }

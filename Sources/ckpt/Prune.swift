@@ -53,69 +53,34 @@ struct Prune: ParsableCommand {
     }
 
     func run() throws {
-        // A SentencePiece model (T5, mT5) is pruned itself; a vocab.txt is rewritten.
-        let sentencePiece = SentencePieceModel.looksLike(vocab) ? try SentencePieceModel(path: vocab) : nil
-        let vocabulary = try sentencePiece?.vocabulary ?? Vocabulary(path: vocab)
-        if sentencePiece != nil && (keepTokens == nil || compoundTokens != nil) {
-            throw CkptError(
-                .unsupported, file: vocab,
-                "a SentencePiece model is pruned with --keep-tokens only (no --simplified, --corpus or compound tokens)"
-            )
-        }
-        var chosen: VocabularyPruning.Result
+        let selection: PruneJob.Selection
         if let keepTokens {
-            chosen = try VocabularyPruning.keepFile(keepTokens, vocabulary: vocabulary)
+            selection = .keepTokens(path: keepTokens)
         } else if simplified {
-            chosen = try VocabularyPruning.simplified(vocabulary, startswith: startswith.isEmpty ? nil : startswith)
+            selection = .simplified(startswith: startswith.isEmpty ? nil : startswith)
         } else {
-            chosen = try VocabularyPruning.corpus(corpus, vocabulary: vocabulary, minCount: minCount)
+            selection = .corpus(files: corpus, minCount: minCount)
         }
-        if let compoundTokens {
-            try VocabularyPruning.addCompounds(compoundTokens, to: &chosen, vocabulary: vocabulary)
-        }
-        if let sentencePiece {
-            // Control and unknown pieces stay, first, in their original order.
-            chosen.keep = sentencePiece.prunedOrder(keep: chosen.keep)
-            chosen.tokens = chosen.keep.map { vocabulary.tokens[$0] }
-            chosen.warnings.removeAll()
-        }
-        guard !chosen.keep.isEmpty else { throw CkptError(.malformed, file: vocab, "the selection keeps no tokens") }
-        for w in chosen.warnings { Output.error("ckpt: warning: \(w)") }
-
-        var options = outputOptions.planOptions()
-        options.vocabulary = VocabularySelection(keep: chosen.keep, compound: chosen.compound)
-        options.vocabularySize = vocabulary.count
-        let setup = try modelOptions.setup(source, options: options)
-        guard setup.plan.outputs.contains(where: { $0.selection != nil }) else {
-            throw CkptError(
-                .unsupported, file: setup.source.path, "no tensor of this checkpoint is indexed by the vocabulary")
-        }
-        if outputOptions.targetLayout != .native { _ = try ModelGeometry(setup: setup, complete: false) }
-        var write = try setup.standardWriteOptions(sourcePath: source)
-        outputOptions.apply(to: &write)
-        let newSize = Double(chosen.tokens.count)
-        if var config = write.config {
-            for key in ["vocab_size", "n_vocab"] where config[key] != nil { config[key] = .number(newSize) }
-            if config["vocab_size"] == nil && config["n_vocab"] == nil { config["vocab_size"] = .number(newSize) }
-            write.config = config
-        }
-        write.readFiles += [vocab] + corpus + [keepTokens, compoundTokens].compactMap { $0 } + modelOptions.readFiles
-        write.extraFiles.removeAll {
-            ["vocab.txt", "spiece.model", FileSystem.basename(vocab)].contains(FileSystem.basename($0))
-        }
-        if let sentencePiece {
-            write.generatedFiles["spiece.model"] = try sentencePiece.serialized(order: chosen.keep)
-        } else {
-            write.generatedFiles["vocab.txt"] = Array((chosen.tokens.joined(separator: "\n") + "\n").utf8)
-        }
-        let keepJSON =
-            "{\n  \"keep_tokens\": " + JSONText.array(chosen.keep) + ",\n  \"compound_tokens\": ["
-            + chosen.compound.map(JSONText.array).joined(separator: ", ") + "]\n}\n"
-        write.generatedFiles["keep_tokens.json"] = Array(keepJSON.utf8)
-        let result = try Converter.run(setup.plan, source: setup.source, to: outputOptions.output, options: write)
+        let job = PruneJob(vocab: vocab, selection: selection, compoundTokens: compoundTokens)
+        let layout = outputOptions.targetLayout
+        let outcome = try job.run(
+            options: outputOptions.planOptions(),
+            setup: { options in
+                let setup = try modelOptions.setup(source, options: options)
+                // A layout a model is built from gets weights of the shapes the family needs.
+                if layout != .native { _ = try ModelGeometry(setup: setup, complete: false) }
+                return setup
+            },
+            sourcePath: source, to: outputOptions.output,
+            adjust: { write in
+                outputOptions.apply(to: &write)
+                write.readFiles += modelOptions.readFiles
+            },
+            warn: { Output.error("ckpt: warning: \($0)") })
+        let c = outcome.chosen
         Output.error(
-            "pruned \(vocabulary.count) -> \(chosen.tokens.count) tokens "
-                + "(\(chosen.keep.count) kept, \(chosen.compound.count) compound); "
-                + ConvertSummary(setup: setup, result: result).text())
+            "pruned \(outcome.vocabularySize) -> \(c.tokens.count) tokens "
+                + "(\(c.keep.count) kept, \(c.compound.count) compound); "
+                + ConvertSummary(setup: outcome.setup, result: outcome.result).text())
     }
 }

@@ -16,6 +16,17 @@ struct ZipDirectory {
     let members: [Member]
 
     init(file: MappedFile) throws {
+        let (count, dirSize, dirOffset) = try Self.endOfDirectory(file)
+        let dir = try file.slice(offset: dirOffset, count: dirSize)
+        var d = ByteReader(dir)
+        var members: [Member] = []
+        for _ in 0..<count { members.append(try Self.member(&d, file: file)) }
+        self.members = members
+    }
+
+    /// The member count and the central directory's size and offset, from the end-of-central-
+    /// directory record (or its ZIP64 form).
+    static func endOfDirectory(_ file: MappedFile) throws -> (count: Int, size: Int, offset: Int) {
         func bad(_ why: String) -> CkptError { CkptError(.malformed, file: file.path, why) }
         let bytes = file.bytes
         // End of central directory: 22 bytes plus a comment of up to 65535 bytes.
@@ -45,53 +56,49 @@ struct ZipDirectory {
             else { throw bad("bad ZIP64 end-of-central-directory record") }
             count = Int(c); dirSize = Int(s); dirOffset = Int(o)
         }
-        let dir = try file.slice(offset: dirOffset, count: dirSize)
-        var d = ByteReader(dir)
-        var members: [Member] = []
-        for _ in 0..<count {
-            guard d.uint32LE() == 0x0201_4b50, d.seek(to: d.offset + 4), let _ = d.uint16LE(),
-                let method = d.uint16LE(),
-                d.seek(to: d.offset + 4), let crc = d.uint32LE(), let csize32 = d.uint32LE(),
-                let usize32 = d.uint32LE(),
-                let nameLen = d.uint16LE(), let extraLen = d.uint16LE(), let commentLen = d.uint16LE(),
-                d.seek(to: d.offset + 8), let local32 = d.uint32LE(), let nameBytes = d.bytes(Int(nameLen)),
-                let extra = d.bytes(Int(extraLen)), d.bytes(Int(commentLen)) != nil
-            else { throw bad("central directory entry is malformed or truncated") }
-            guard let name = String(validating: nameBytes, as: UTF8.self) else {
-                throw CkptError(.invalidName, file: file.path, "member name is not valid UTF-8")
-            }
-            var usize = UInt64(usize32), csize = UInt64(csize32), local = UInt64(local32)
-            // ZIP64 extended information (header id 1) holds the fields that are 0xFFFFFFFF above.
-            var e = ByteReader(extra)
-            while e.remaining >= 4 {
-                let id = e.uint16LE()!, len = Int(e.uint16LE()!)
-                guard let body = e.bytes(len) else { break }
-                guard id == 1 else { continue }
-                var z = ByteReader(body)
-                if usize32 == 0xffff_ffff { usize = z.uint64LE() ?? usize }
-                if csize32 == 0xffff_ffff { csize = z.uint64LE() ?? csize }
-                if local32 == 0xffff_ffff { local = z.uint64LE() ?? local }
-            }
-            guard usize < UInt64(Int.max), csize < UInt64(Int.max), local < UInt64(file.size) else {
-                throw CkptError(
-                    .outOfBounds, file: file.path, tensor: name,
-                    "member sizes or offset lie past the end of the archive")
-            }
-            var l = ByteReader(bytes, offset: Int(local))
-            guard l.uint32LE() == 0x0403_4b50, l.seek(to: Int(local) + 26), let ln = l.uint16LE(),
-                let le = l.uint16LE(),
-                let localName = l.bytes(Int(ln))
-            else {
-                throw CkptError(.malformed, file: file.path, tensor: name, "local file header is missing or truncated")
-            }
-            guard localName.elementsEqual(nameBytes) else {
-                throw CkptError(.malformed, file: file.path, tensor: name, "local file header names another member")
-            }
-            members.append(
-                Member(
-                    name: name, method: method, crc32: crc, compressedSize: Int(csize),
-                    uncompressedSize: Int(usize), dataOffset: Int(local) + 30 + Int(ln) + Int(le)))
+        return (count, dirSize, dirOffset)
+    }
+
+    /// The next central directory entry, checked against its local header.
+    static func member(_ d: inout ByteReader, file: MappedFile) throws -> Member {
+        guard d.uint32LE() == 0x0201_4b50, d.seek(to: d.offset + 4), let _ = d.uint16LE(),
+            let method = d.uint16LE(),
+            d.seek(to: d.offset + 4), let crc = d.uint32LE(), let csize32 = d.uint32LE(),
+            let usize32 = d.uint32LE(),
+            let nameLen = d.uint16LE(), let extraLen = d.uint16LE(), let commentLen = d.uint16LE(),
+            d.seek(to: d.offset + 8), let local32 = d.uint32LE(), let nameBytes = d.bytes(Int(nameLen)),
+            let extra = d.bytes(Int(extraLen)), d.bytes(Int(commentLen)) != nil
+        else { throw CkptError(.malformed, file: file.path, "central directory entry is malformed or truncated") }
+        guard let name = String(validating: nameBytes, as: UTF8.self) else {
+            throw CkptError(.invalidName, file: file.path, "member name is not valid UTF-8")
         }
-        self.members = members
+        var usize = UInt64(usize32), csize = UInt64(csize32), local = UInt64(local32)
+        // ZIP64 extended information (header id 1) holds the fields that are 0xFFFFFFFF above.
+        var e = ByteReader(extra)
+        while e.remaining >= 4 {
+            let id = e.uint16LE()!, len = Int(e.uint16LE()!)
+            guard let body = e.bytes(len) else { break }
+            guard id == 1 else { continue }
+            var z = ByteReader(body)
+            if usize32 == 0xffff_ffff { usize = z.uint64LE() ?? usize }
+            if csize32 == 0xffff_ffff { csize = z.uint64LE() ?? csize }
+            if local32 == 0xffff_ffff { local = z.uint64LE() ?? local }
+        }
+        guard usize < UInt64(Int.max), csize < UInt64(Int.max), local < UInt64(file.size) else {
+            throw CkptError(
+                .outOfBounds, file: file.path, tensor: name, "member sizes or offset lie past the end of the archive")
+        }
+        var l = ByteReader(file.bytes, offset: Int(local))
+        guard l.uint32LE() == 0x0403_4b50, l.seek(to: Int(local) + 26), let ln = l.uint16LE(), let le = l.uint16LE(),
+            let localName = l.bytes(Int(ln))
+        else {
+            throw CkptError(.malformed, file: file.path, tensor: name, "local file header is missing or truncated")
+        }
+        guard localName.elementsEqual(nameBytes) else {
+            throw CkptError(.malformed, file: file.path, tensor: name, "local file header names another member")
+        }
+        return Member(
+            name: name, method: method, crc32: crc, compressedSize: Int(csize), uncompressedSize: Int(usize),
+            dataOffset: Int(local) + 30 + Int(ln) + Int(le))
     }
 }

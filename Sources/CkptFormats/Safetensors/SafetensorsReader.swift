@@ -20,13 +20,26 @@ public final class SafetensorsReader: TensorSource {
     private let dataStart: Int
     private let offsets: [String: Int]
 
+    /// One header entry: the tensor and its data offsets.
+    typealias Entry = (info: TensorInfo, start: Int, end: Int)
+
+    /// Checks run in the safetensors library's order (tensor.rs `read_metadata`, `validate`):
+    /// header size cap, UTF-8, JSON, each entry, then offsets that tile the data exactly.
     public init(path: String) throws {
         self.path = path
         file = try MappedFile(path: path)
+        let (dict, headerLength) = try Self.header(of: file, path: path)
+        dataStart = 8 + headerLength
+        let (meta, parsed) = try Self.entries(dict, path: path)
+        try Self.checkTiling(parsed, dataLength: file.size - dataStart, path: path)
+        metadata = meta
+        tensors = parsed.map(\.info).sorted { $0.name < $1.name }
+        offsets = Dictionary(uniqueKeysWithValues: parsed.map { ($0.info.name, $0.start) })
+    }
+
+    /// The header's JSON object and its length.
+    static func header(of file: MappedFile, path: String) throws -> ([String: Any], Int) {
         func bad(_ kind: CkptError.Kind, _ why: String) -> CkptError { CkptError(kind, file: path, why) }
-        func bad(_ kind: CkptError.Kind, _ tensor: String, _ why: String) -> CkptError {
-            CkptError(kind, file: path, tensor: tensor, why)
-        }
         var r = ByteReader(file.bytes)
         guard let n64 = r.uint64LE() else {
             throw bad(.truncated, "file is \(file.size) bytes, shorter than the 8-byte header length")
@@ -47,17 +60,24 @@ public final class SafetensorsReader: TensorSource {
         else {
             throw bad(.malformed, "header is not a JSON object")
         }
-        dataStart = 8 + n
-        let dataLength = file.size - dataStart
+        return (dict, n)
+    }
 
+    /// `__metadata__` and every tensor entry, each checked on its own.
+    static func entries(_ dict: [String: Any], path: String) throws -> ([String: String], [Entry]) {
+        func bad(_ kind: CkptError.Kind, _ tensor: String?, _ why: String) -> CkptError {
+            CkptError(kind, file: path, tensor: tensor, why)
+        }
         var meta: [String: String] = [:]
-        var parsed: [(info: TensorInfo, start: Int, end: Int)] = []
+        var parsed: [Entry] = []
         for (name, value) in dict {
             if name == "__metadata__" {
-                guard let m = value as? [String: Any] else { throw bad(.malformed, "__metadata__ is not an object") }
+                guard let m = value as? [String: Any] else {
+                    throw bad(.malformed, nil, "__metadata__ is not an object")
+                }
                 for (k, v) in m {
                     guard let s = v as? String else {
-                        throw bad(.malformed, "__metadata__ value for '\(k)' is not a string")
+                        throw bad(.malformed, nil, "__metadata__ value for '\(k)' is not a string")
                     }
                     meta[k] = s
                 }
@@ -78,31 +98,31 @@ public final class SafetensorsReader: TensorSource {
             }
             parsed.append((TensorInfo(name: name, dtype: dtype, shape: shape, byteCount: bytes), start, end))
         }
-        // Offsets must tile the data region exactly, in order.
+        return (meta, parsed)
+    }
+
+    /// Offsets must tile the data region exactly, in order, each holding its tensor's bytes.
+    static func checkTiling(_ parsed: [Entry], dataLength: Int, path: String) throws {
         var expected = 0
         for p in parsed.sorted(by: { ($0.start, $0.end) < ($1.start, $1.end) }) {
             guard p.start == expected else {
-                throw bad(
-                    .outOfBounds, p.info.name, "data_offsets start at \(p.start), expected \(expected) (gap or overlap)"
-                )
+                throw CkptError(
+                    .outOfBounds, file: path, tensor: p.info.name,
+                    "data_offsets start at \(p.start), expected \(expected) (gap or overlap)")
             }
             guard p.end - p.start == p.info.byteCount else {
-                throw bad(
-                    .sizeMismatch, p.info.name,
+                throw CkptError(
+                    .sizeMismatch, file: path, tensor: p.info.name,
                     "holds \(p.end - p.start) bytes, "
-                        + "\(p.info.dtype.rawValue) \(ShapeMath.describe(p.info.shape)) needs \(p.info.byteCount)"
-                )
+                        + "\(p.info.dtype.rawValue) \(ShapeMath.describe(p.info.shape)) needs \(p.info.byteCount)")
             }
             expected = p.end
         }
         guard expected == dataLength else {
-            throw bad(
-                expected > dataLength ? .truncated : .malformed,
+            throw CkptError(
+                expected > dataLength ? .truncated : .malformed, file: path,
                 "tensors end at byte \(expected) of the data, but the data holds \(dataLength) bytes")
         }
-        metadata = meta
-        tensors = parsed.map(\.info).sorted { $0.name < $1.name }
-        offsets = Dictionary(uniqueKeysWithValues: parsed.map { ($0.info.name, $0.start) })
     }
 
     /// A non-negative JSON integer (JSONSerialization hands out NSNumber), nil otherwise.

@@ -29,54 +29,11 @@ public struct ConversionSetup {
         let folder = FileSystem.isDirectory(sourcePath) ? sourcePath : FileSystem.dirname(source.path)
         config = try configPath.map { try ModelConfig(path: $0) } ?? ModelConfig.find(besides: folder)
         let names = source.tensors.map(\.name) + source.tensors.compactMap(\.groupKey)
-        let detector = ArchitectureDetector(tables: tables)
-
-        var family: String
-        var layout: Layout
-        if let model, model != "auto" {
-            guard let t = MappingTable.named(model, among: tables) else {
-                throw CkptError(
-                    .badUsage, file: source.path,
-                    "unknown family '\(model)' (known: \(tables.map(\.family).sorted().joined(separator: ", ")))")
-            }
-            family = t.family
-            layout = Self.bestLayout(t, names: Set(names))
-        } else {
-            let familyHint = source.metadata["ckpt_family"]
-            switch detector.decide(detector.detect(names), config: config, names: Set(names)) {
-            case .family(let f, let l):
-                family = f
-                layout = l
-            case .ambiguous(let fs, let l):
-                if let hint = familyHint, fs.contains(hint) {
-                    family = hint
-                    layout = l
-                } else {
-                    throw CkptError(
-                        .unsupported, file: source.path,
-                        "the names fit several families (\(fs.joined(separator: ", "))); "
-                            + "give --model or a config that says which"
-                    )
-                }
-            case .unknown:
-                throw CkptError(
-                    .unknownFormat, file: source.path, "no model family fits these tensor names; give --model")
-            }
-        }
-        if source.metadata["ckpt_layout"] == Layout.native.rawValue { layout = .native }
+        let (family, detected) = try Self.family(of: source, names: names, model: model, config: config, tables: tables)
+        // A native file ckpt wrote says so (its names may also fit another layout's rules).
+        let layout: Layout = source.metadata["ckpt_layout"] == Layout.native.rawValue ? .native : detected
         table = MappingTable.named(family, among: tables)!
-
-        let inferred = ConversionPlanner.inferLayerCount(table: table, layout: layout, names: Set(names))
-        var layers = inferred
-        if let config, let n = config.layerCount {
-            // ALBERT keeps one shared layer whatever the depth: its names carry no layer count.
-            if inferred > 0 && n != inferred && Self.hasLayeredSourceNames(table, layout: layout) {
-                throw CkptError(
-                    .sizeMismatch, file: config.path,
-                    "config says \(n) layers, the checkpoint holds \(inferred)")
-            }
-            layers = n
-        }
+        let layers = try Self.layerCount(table, layout: layout, names: names, config: config)
         planner = ConversionPlanner(table: table, sourceLayout: layout, layerCount: layers, sourcePath: source.path)
         var options = options
         for rule in table.generated?[options.targetLayout.rawValue] ?? [] {
@@ -84,6 +41,46 @@ public struct ConversionSetup {
         }
         plan = try planner.plan(source.tensors, options: options)
         try Self.checkAgainstConfig(plan, config: config, file: source.path)
+    }
+
+    /// The family (given, detected from the names, or decided by the config or the file's own
+    /// `ckpt_family`) and the layout the source's names are in.
+    static func family(
+        of source: any TensorSource, names: [String], model: String?, config: ModelConfig?, tables: [MappingTable]
+    ) throws -> (String, Layout) {
+        if let model, model != "auto" {
+            guard let t = MappingTable.named(model, among: tables) else {
+                throw CkptError(
+                    .badUsage, file: source.path,
+                    "unknown family '\(model)' (known: \(tables.map(\.family).sorted().joined(separator: ", ")))")
+            }
+            return (t.family, Self.bestLayout(t, names: Set(names)))
+        }
+        let detector = ArchitectureDetector(tables: tables)
+        switch detector.decide(detector.detect(names), config: config, names: Set(names)) {
+        case .family(let f, let l):
+            return (f, l)
+        case .ambiguous(let fs, let l):
+            if let hint = source.metadata["ckpt_family"], fs.contains(hint) { return (hint, l) }
+            throw CkptError(
+                .unsupported, file: source.path,
+                "the names fit several families (\(fs.joined(separator: ", "))); "
+                    + "give --model or a config that says which")
+        case .unknown:
+            throw CkptError(.unknownFormat, file: source.path, "no model family fits these tensor names; give --model")
+        }
+    }
+
+    /// The layer count: the config's, checked against the layers the names hold (ALBERT keeps one
+    /// shared layer whatever the depth: its names carry no layer count).
+    static func layerCount(_ table: MappingTable, layout: Layout, names: [String], config: ModelConfig?) throws -> Int {
+        let inferred = ConversionPlanner.inferLayerCount(table: table, layout: layout, names: Set(names))
+        guard let config, let n = config.layerCount else { return inferred }
+        if inferred > 0 && n != inferred && Self.hasLayeredSourceNames(table, layout: layout) {
+            throw CkptError(
+                .sizeMismatch, file: config.path, "config says \(n) layers, the checkpoint holds \(inferred)")
+        }
+        return n
     }
 
     /// The plan into the native layout, whatever the target (names and shapes only, no data read):

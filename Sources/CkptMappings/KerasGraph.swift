@@ -78,28 +78,31 @@ public struct KerasGraph: Sendable, Decodable {
         var outputs: [Int] = []
     }
 
+    /// Whether a call's condition holds: `has:LAYER`, `dropout`, `first`, `!` negates, `&` joins.
+    static func holds(_ condition: String?, first: Bool, facts: Facts) -> Bool {
+        guard let condition else { return true }
+        return condition.split(separator: "&").allSatisfy { term in
+            let negated = term.hasPrefix("!")
+            let t = negated ? term.dropFirst() : term[...]
+            let value: Bool
+            if t.hasPrefix("has:") {
+                value = facts.layersWithWeights.contains(String(t.dropFirst(4)))
+            } else if t == "dropout" {
+                value = facts.dropout
+            } else if t == "first" {
+                value = first
+            } else {
+                value = false
+            }
+            return value != negated
+        }
+    }
+
     func build(_ facts: Facts) throws -> Built {
         var g = Built()
         var layerIDs: [String: Int] = [:]
         var vars: [String: Int] = [:]
-        func holds(_ condition: String?, first: Bool) -> Bool {
-            guard let condition else { return true }
-            return condition.split(separator: "&").allSatisfy { term in
-                let negated = term.hasPrefix("!")
-                let t = negated ? term.dropFirst() : term[...]
-                let value: Bool
-                if t.hasPrefix("has:") {
-                    value = facts.layersWithWeights.contains(String(t.dropFirst(4)))
-                } else if t == "dropout" {
-                    value = facts.dropout
-                } else if t == "first" {
-                    value = first
-                } else {
-                    value = false
-                }
-                return value != negated
-            }
-        }
+        let holds = { (condition: String?, first: Bool) in Self.holds(condition, first: first, facts: facts) }
         for section in sections {
             for i in section.repeated ? Array(0..<facts.layerCount) : [0] {
                 for call in section.calls {
@@ -109,7 +112,7 @@ public struct KerasGraph: Sendable, Decodable {
                         let optional = String(name.dropLast())
                         return vars[optional] != nil ? optional : nil
                     }
-                    guard holds(call.condition, first: !section.repeated || i == 0) else {
+                    guard holds(call.condition, !section.repeated || i == 0) else {
                         if let pass = inputs.first, let node = vars[pass] { vars[call.output] = node }
                         continue
                     }
@@ -135,7 +138,7 @@ public struct KerasGraph: Sendable, Decodable {
                 }
             }
         }
-        for o in outputs where !o.isEmpty && holds(o.count > 1 ? o[1] : nil, first: false) {
+        for o in outputs where !o.isEmpty && holds(o.count > 1 ? o[1] : nil, false) {
             guard let node = vars[o[0]] else {
                 throw CkptError(.malformed, file: "keras_graph", "output '\(o[0])' is not set")
             }

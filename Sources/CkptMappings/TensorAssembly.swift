@@ -45,14 +45,23 @@ public enum TensorAssembly {
             try selected.withUnsafeBytes { try emit($0, from: sourceDType, to: output.dtype, sink) }
             return
         }
-        let item = sourceDType.itemSize!
-        // The whole (unpruned) target tensor, before any vocabulary selection.
+        var out = try assembled(output, from: source)
+        if let selection = output.selection, let axis = output.vocabAxis {
+            let fullShape = try ConversionPlanner.targetShape(output.inputs, file: source.path, name: output.name)
+            out = out.withUnsafeBytes { selection.apply($0, shape: fullShape, axis: axis, dtype: sourceDType) }
+        }
+        try out.withUnsafeBytes { try emit($0, from: sourceDType, to: output.dtype, sink) }
+    }
+
+    /// The whole (unpruned) target tensor in the source's dtype, its parts read through their
+    /// layouts and placed: every byte is written by the parts (they tile the target), so no zero fill.
+    static func assembled(_ output: PlannedOutput, from source: any TensorSource) throws -> [UInt8] {
+        let item = output.inputs[0].source.dtype.itemSize!
         let fullShape =
             output.selection == nil
             ? output.shape : try ConversionPlanner.targetShape(output.inputs, file: source.path, name: output.name)
-        // Every byte is written by the parts placed (they tile the target), so no zero fill.
         let total = fullShape.reduce(1, *) * item
-        var out = try [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
+        return try [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
             let dst = UnsafeMutableRawBufferPointer(buffer)
             for (k, input) in output.inputs.enumerated() {
                 try source.withBytes(of: input.source) { src in
@@ -67,10 +76,6 @@ public enum TensorAssembly {
             }
             count = total
         }
-        if let selection = output.selection, let axis = output.vocabAxis {
-            out = out.withUnsafeBytes { selection.apply($0, shape: fullShape, axis: axis, dtype: sourceDType) }
-        }
-        try out.withUnsafeBytes { try emit($0, from: sourceDType, to: output.dtype, sink) }
     }
 
     /// Hands `bytes` to `sink` as they are, or cast to `to` piece by piece.

@@ -29,18 +29,9 @@ struct AttentionLayer {
             heads: g.heads, keySize: g.keySize, headSize: g.headSize, scale: scale)
     }
 
-    /// `x` attends to `context`; `allowed(q, k)` says which keys a query may see.
-    ///
-    /// The heads are split into one contiguous group per worker, and each worker runs its group
-    /// from end to end — its columns of q, k and v, its heads' attention, and its rows' share of
-    /// the output projection, a partial sum — with no synchronisation in between: one parallel
-    /// region per attention instead of one per product. The partial sums are added at the end.
-    func callAsFunction(_ x: Matrix, context: Matrix, positions: PositionScheme, allowed: (Int, Int) -> Bool) -> Matrix
-    {
-        let n = x.rows, m = context.rows
-        var mask = [UInt8](repeating: 0, count: n * m)
-        for j in 0..<n { for t in 0..<m where allowed(j, t) { mask[j * m + t] = 1 } }
-        // Position terms that do not depend on the head, computed once.
+    /// The position terms that do not depend on the head, computed once per call: NEZHA's
+    /// relative distance and T5's bucket of each (query, key), RoFormer's rotation table.
+    func headContext(n: Int, m: Int, positions: PositionScheme) -> (HeadContext, Matrix?) {
         var relative: [Int32] = [], buckets: [Int32] = []
         var rotary: Matrix?
         switch positions {
@@ -61,6 +52,21 @@ struct AttentionLayer {
         let head = HeadContext(
             n: n, m: m, keySize: keySize, headSize: headSize, factor: scale ? 1 / Float(keySize).squareRoot() : 1,
             positions: positions, relative: relative, buckets: buckets)
+        return (head, rotary)
+    }
+
+    /// `x` attends to `context`; `allowed(q, k)` says which keys a query may see.
+    ///
+    /// The heads are split into one contiguous group per worker, and each worker runs its group
+    /// from end to end — its columns of q, k and v, its heads' attention, and its rows' share of
+    /// the output projection, a partial sum — with no synchronisation in between: one parallel
+    /// region per attention instead of one per product. The partial sums are added at the end.
+    func callAsFunction(_ x: Matrix, context: Matrix, positions: PositionScheme, allowed: (Int, Int) -> Bool) -> Matrix
+    {
+        let n = x.rows, m = context.rows
+        var mask = [UInt8](repeating: 0, count: n * m)
+        for j in 0..<n { for t in 0..<m where allowed(j, t) { mask[j * m + t] = 1 } }
+        let (head, rotary) = headContext(n: n, m: m, positions: positions)
         let groups = Parallel.partition(heads, parts: Parallel.layerPieces)
         return Parallel.partialSums(groups.count, rows: n, projection: output, bias: outputBias) { g in
             let group = groups[g]

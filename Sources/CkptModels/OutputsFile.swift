@@ -1,5 +1,6 @@
 import CkptCore
 import CkptFormats
+import CkptMappings
 
 /// Writes forward outputs as an `.npz` through the npz sink and the atomic output every writer
 /// uses: never over an input, an existing file only with `force` and only when ckpt wrote it.
@@ -35,5 +36,23 @@ public enum OutputsFile {
         } catch let error as CkptError where error.file == output.workPath {
             throw CkptError(error.kind, file: path, tensor: error.tensor, error.detail)
         }
+    }
+}
+
+/// `forward`: the output checked before any work (it may not touch an input, nor replace what
+/// ckpt did not write), the model loaded with its shapes checked, the pass run, the outputs
+/// written as an `.npz` when asked.
+public enum ForwardJob {
+    public static func run(
+        _ setup: ConversionSetup, request: ForwardRequest, output: String?, force: Bool, readFiles: [String],
+        readFolders: [String]
+    ) throws -> ForwardOutputs {
+        let readFiles = setup.source.files + [setup.config?.path].compactMap { $0 } + readFiles
+        if let output { try OutputsFile.check(output, force: force, readFiles: readFiles, readFolders: readFolders) }
+        let outputs = try ReferenceModel(setup: setup).run(request)
+        if let output {
+            try OutputsFile.write(outputs, to: output, force: force, readFiles: readFiles, readFolders: readFolders)
+        }
+        return outputs
     }
 }

@@ -32,17 +32,13 @@ struct Convert: ParsableCommand {
         planOptions.keepOptimizer = keepOptimizer
         planOptions.allowUnmapped = allowUnmapped
         let setup = try modelOptions.setup(source, options: planOptions)
-
-        // A layout a model is built from gets weights of the shapes the family needs (unmapped
-        // tensors kept with --allow-unmapped are not the model's, and not checked).
-        if outputOptions.targetLayout != .native { _ = try ModelGeometry(setup: setup, complete: false) }
-        var write = try setup.standardWriteOptions(sourcePath: source)
-        outputOptions.apply(to: &write)
-        write.readFiles += modelOptions.readFiles
         let progress = ProgressLine()
-        let result = try Converter.run(
-            setup.plan, source: setup.source, to: outputOptions.output, options: write,
-            progress: progress.update)
+        let result = try ConvertJob.run(
+            setup, sourcePath: source, to: outputOptions.output,
+            adjust: { write in
+                outputOptions.apply(to: &write)
+                write.readFiles += modelOptions.readFiles
+            }, progress: progress.update)
         progress.finish()
         let summary = ConvertSummary(setup: setup, result: result)
         if json { print(summary.json()) }

@@ -79,18 +79,14 @@ struct Forward: ParsableCommand {
         } else {
             ids = tokens!.values
         }
-        let setup = try modelOptions.setup(source)
-        // The output is checked before any work, and again (for a file that appeared since) when written.
-        let readFiles = setup.source.files + modelOptions.readFiles + [setup.config?.path, vocabPath].compactMap { $0 }
-        let readFolders = FileSystem.isDirectory(source) ? [source] : []
-        if let output { try OutputsFile.check(output, force: force, readFiles: readFiles, readFolders: readFolders) }
-        let reference = try ReferenceModel(setup: setup)
         let request = ForwardRequest(
             tokens: ids, segments: segments?.values, decoderTokens: decoderTokens?.values,
             application: Application(rawValue: application.rawValue)!, heads: heads.heads)
-        let outputs = try reference.run(request)
+        let outputs = try ForwardJob.run(
+            try modelOptions.setup(source), request: request, output: output, force: force,
+            readFiles: modelOptions.readFiles + [vocabPath].compactMap { $0 },
+            readFolders: FileSystem.isDirectory(source) ? [source] : [])
         if let output {
-            try OutputsFile.write(outputs, to: output, force: force, readFiles: readFiles, readFolders: readFolders)
             Output.error("wrote \(outputs.arrays.map(\.name).joined(separator: ", ")) to \(output)")
         } else {
             for a in outputs.arrays {

@@ -62,13 +62,12 @@ struct Prune: ParsableCommand {
             selection = .corpus(files: corpus, minCount: minCount)
         }
         let job = PruneJob(vocab: vocab, selection: selection, compoundTokens: compoundTokens)
-        let layout = outputOptions.targetLayout
         let outcome = try job.run(
             options: outputOptions.planOptions(),
             setup: { options in
                 let setup = try modelOptions.setup(source, options: options)
                 // A layout a model is built from gets weights of the shapes the family needs.
-                if layout != .native { _ = try ModelGeometry(setup: setup, complete: false) }
+                if setup.plan.targetLayout != .native { _ = try ModelGeometry(setup: setup, complete: false) }
                 return setup
             },
             sourcePath: source, to: outputOptions.output,

@@ -26,6 +26,8 @@ for root in sys.argv[1:]:
             if not m:
                 continue
             indent = m.group(1)
+            if "{" in line and line.count("{") == line.count("}"):
+                continue  # a one-line function
             for k in range(n + 1, len(lines)):
                 closing = lines[k]
                 if closing.startswith(indent + "}") and closing[len(indent) + 1:len(indent) + 2] in ("", " ", "/"):

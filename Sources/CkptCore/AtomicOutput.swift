@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 import CSystem
 
 /// An output — a folder of files, or one file — that appears under its final name only when
@@ -49,9 +42,7 @@ public final class AtomicOutput {
             }
         }
         workPath = try Self.temporaryName(for: p)
-        guard mkdir(workPath, 0o755) == 0 else {
-            throw CkptError(.ioFailure, file: p, "cannot create the output folder: \(String(cString: strerror(errno)))")
-        }
+        _ = try Sys.mkdir(workPath).get(p, "cannot create the output folder")
         // An interrupt (Ctrl-C, kill) from here on removes the unfinished folder (CSystem's watcher).
         ckpt_interrupts_protect(workPath, p)
     }
@@ -84,12 +75,12 @@ public final class AtomicOutput {
             throw CkptError(.fileNotFound, file: parent, "parent folder of the output does not exist")
         }
         return FileSystem.join(
-            parent, ".\(FileSystem.basename(path)).ckpt-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+            parent, ".\(FileSystem.basename(path)).ckpt-tmp-\(Sys.processID)-\(UInt32.random(in: 0...UInt32.max))")
     }
 
     deinit {
         if !committed {
-            if isFile { unlink(workPath) } else { Self.removeTree(workPath) }
+            if isFile { Sys.unlink(workPath) } else { Self.removeTree(workPath) }
             ckpt_interrupts_protect(nil, nil)
         }
     }
@@ -110,8 +101,7 @@ public final class AtomicOutput {
             if name == markerName { return false }
             if !listed.contains(name) { return true }
             // Only plain files are ckpt's (a user's folder of the same name is not).
-            var st = stat()
-            return lstat(FileSystem.join(folder, name), &st) != 0 || (st.st_mode & S_IFMT) != S_IFREG
+            return !FileSystem.isPlainFile(FileSystem.join(folder, name))
         }
     }
 
@@ -131,28 +121,19 @@ public final class AtomicOutput {
         defer { ckpt_interrupts_end_commit() }
         if isFile {
             // rename(2) replaces an existing file atomically.
-            guard rename(workPath, finalPath) == 0 else {
-                throw CkptError(
-                    .ioFailure, file: finalPath,
-                    "cannot move the output into place: \(String(cString: strerror(errno)))")
-            }
+            _ = try Sys.rename(workPath, finalPath).get(finalPath, "cannot move the output into place")
             committed = true
             return
         }
         var old: String?
         if FileSystem.exists(finalPath) {
             let backup = workPath + ".old"
-            guard rename(finalPath, backup) == 0 else {
-                throw CkptError(
-                    .ioFailure, file: finalPath, "cannot move the old folder aside: \(String(cString: strerror(errno)))"
-                )
-            }
+            _ = try Sys.rename(finalPath, backup).get(finalPath, "cannot move the old folder aside")
             old = backup
         }
-        guard rename(workPath, finalPath) == 0 else {
-            let reason = String(cString: strerror(errno))
-            if let old { _ = rename(old, finalPath) }
-            throw CkptError(.ioFailure, file: finalPath, "cannot move the output into place: \(reason)")
+        if case .failure(let e) = Sys.rename(workPath, finalPath) {
+            if let old { _ = Sys.rename(old, finalPath) }
+            throw e.error(finalPath, "cannot move the output into place")
         }
         committed = true
         if let old { Self.removeTree(old) }
@@ -162,9 +143,8 @@ public final class AtomicOutput {
     static func removeTree(_ path: String) {
         for name in FileSystem.contents(of: path) {
             let child = FileSystem.join(path, name)
-            var st = stat()
-            if lstat(child, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR { removeTree(child) } else { unlink(child) }
+            if FileSystem.isPlainDirectory(child) { removeTree(child) } else { Sys.unlink(child) }
         }
-        rmdir(path)
+        Sys.rmdir(path)
     }
 }

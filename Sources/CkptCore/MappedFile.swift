@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// A whole file mapped read-only. Tensor bytes are handed out as views into the mapping, so a
 /// read never copies and memory stays with the page cache, bounded by what is touched.
 public final class MappedFile: @unchecked Sendable {
@@ -16,34 +8,32 @@ public final class MappedFile: @unchecked Sendable {
     /// Opens and maps `path` (an empty file maps to an empty buffer).
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            let code = errno
-            let kind: CkptError.Kind = (code == ENOENT || code == ENOTDIR) ? .fileNotFound : .ioFailure
-            throw CkptError(kind, file: path, "cannot open: \(String(cString: strerror(code)))")
+        let fd: Int32
+        switch Sys.openForReading(path) {
+        case .success(let d): fd = d
+        case .failure(let e):
+            throw CkptError(e.isNotFound ? .fileNotFound : .ioFailure, file: path, "cannot open: \(e.reason)")
         }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            throw CkptError(.ioFailure, file: path, "cannot stat: \(String(cString: strerror(errno)))")
+        defer { _ = Sys.close(fd) }
+        let st: FileStatus
+        switch Sys.fstat(fd) {
+        case .success(let s): st = s
+        case .failure(let e): throw CkptError(.ioFailure, file: path, "cannot stat: \(e.reason)")
         }
-        guard (st.st_mode & S_IFMT) == S_IFREG else {
-            throw CkptError(.ioFailure, file: path, "not a regular file")
-        }
+        guard Sys.isRegular(st) else { throw CkptError(.ioFailure, file: path, "not a regular file") }
         size = Int(st.st_size)
         if size == 0 {
             base = nil
             return
         }
-        let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
-        guard let p, p != MAP_FAILED else {
-            throw CkptError(.ioFailure, file: path, "cannot map: \(String(cString: strerror(errno)))")
+        switch Sys.mapReadOnly(fd, size) {
+        case .success(let p): base = p
+        case .failure(let e): throw CkptError(.ioFailure, file: path, "cannot map: \(e.reason)")
         }
-        base = UnsafeRawPointer(p)
     }
 
     deinit {
-        if let base { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+        if let base { Sys.unmap(base, size) }
     }
 
     /// The whole file. The view is valid only while this object lives: keep a reference (a stored
@@ -65,10 +55,10 @@ public final class MappedFile: @unchecked Sendable {
     /// private read-only mapping re-reads them from the page cache if touched again.
     public func discard(offset: Int, count: Int) {
         guard let base, count > 0, offset >= 0, offset < size else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let page = Sys.pageSize
         let start = offset / page * page
         let end = min(size, offset + count)
-        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
+        Sys.dontNeed(base + start, end - start)
     }
 
     /// `count` bytes at `offset`, or an `outOfBounds` error (checked arithmetic: both come from headers).
@@ -85,39 +75,39 @@ public final class MappedFile: @unchecked Sendable {
 
 /// File-system questions the readers ask while resolving a path.
 public enum FileSystem {
-    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+    public static func exists(_ path: String) -> Bool { Sys.access(path) }
 
     /// The size of a regular file, or nil.
     public static func size(_ path: String) -> Int? {
-        var st = stat()
-        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        guard case .success(let st) = Sys.stat(path), Sys.isRegular(st) else { return nil }
         return Int(st.st_size)
     }
 
     /// A regular file (after following links): not a folder, FIFO or device.
     public static func isRegularFile(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+        guard case .success(let st) = Sys.stat(path) else { return false }
+        return Sys.isRegular(st)
     }
 
     public static func isDirectory(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+        guard case .success(let st) = Sys.stat(path) else { return false }
+        return Sys.isDirectory(st)
+    }
+
+    /// A regular file itself, not a link to one (what ckpt may count as its own output).
+    public static func isPlainFile(_ path: String) -> Bool {
+        guard case .success(let st) = Sys.stat(path, follow: false) else { return false }
+        return Sys.isRegular(st)
+    }
+
+    /// A folder itself, not a link to one (what a recursive removal may descend into).
+    public static func isPlainDirectory(_ path: String) -> Bool {
+        guard case .success(let st) = Sys.stat(path, follow: false) else { return false }
+        return Sys.isDirectory(st)
     }
 
     /// Names in a folder, sorted; empty when it cannot be read.
-    public static func contents(of dir: String) -> [String] {
-        guard let d = opendir(dir) else { return [] }
-        defer { closedir(d) }
-        var names: [String] = []
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
-    }
+    public static func contents(of dir: String) -> [String] { (Sys.listFolder(dir) ?? []).sorted() }
 
     /// Reads a small text file whole (state files, JSON indexes).
     public static func readText(_ path: String) throws -> String {

@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// The promise that a writing command never loses what it reads: an output may not be an input
 /// file, contain one, or lie inside a folder the user named as an input. Paths are compared after
 /// resolving symbolic links (and files also by device and inode, so a hard link is the same file).
@@ -52,15 +44,10 @@ public enum OutputSafety {
         return base == "/" ? "/" + name : base + "/" + name
     }
 
-    private static func realPath(_ path: String) -> String? {
-        guard let r = realpath(path, nil) else { return nil }
-        defer { free(r) }
-        return String(cString: r)
-    }
+    private static func realPath(_ path: String) -> String? { try? Sys.realpath(path).get() }
 
     private static func identity(_ path: String) -> [UInt64]? {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
+        guard case .success(let st) = Sys.stat(path) else { return nil }
         return [UInt64(st.st_dev), UInt64(st.st_ino)]
     }
 }

@@ -61,7 +61,13 @@ static void *watch_interrupts(void *arg) {
     pthread_mutex_lock(&guard_lock);
     const char *name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
     if (guard_work) {
+        /* The main thread may still be creating a file in the folder while it is removed (the
+           folder then survives, not empty): remove again until it is gone, for up to a second. */
         nftw(guard_work, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        for (int tries = 0; tries < 200 && access(guard_work, F_OK) == 0; tries++) {
+            usleep(5000);
+            nftw(guard_work, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        }
         fprintf(stderr, "ckpt: interrupted (%s): nothing written to %s (unfinished output removed)\n", name,
                 guard_final ? guard_final : guard_work);
     } else {

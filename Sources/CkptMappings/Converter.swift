@@ -185,9 +185,7 @@ public enum Converter {
     /// config.json, generated files and copied vocabularies.
     private static func writeSideFiles(_ options: WriteOptions, folder: AtomicOutput, files: inout [String]) throws {
         if let config = options.config {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            try write(Array(try encoder.encode(JSONValue.object(config))) + [0x0a], to: folder.file("config.json"))
+            try write(JSONDocument.bytes(JSONValue.object(config).foundationValue), to: folder.file("config.json"))
             files.append("config.json")
         }
         for (name, bytes) in options.generatedFiles.sorted(by: { $0.key < $1.key }) {

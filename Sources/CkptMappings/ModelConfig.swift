@@ -75,6 +75,18 @@ public enum JSONValue: Sendable, Codable, Equatable {
         }
     }
 
+    /// As Foundation values, for `JSONDocument` (whole numbers as integers, as `encode` writes them).
+    public var foundationValue: Any {
+        switch self {
+        case .null: return NSNull()
+        case .bool(let b): return b
+        case .number(let d): return d == d.rounded() && abs(d) < 1e15 ? Int(d) : d
+        case .string(let s): return s
+        case .array(let a): return a.map(\.foundationValue)
+        case .object(let o): return o.mapValues(\.foundationValue)
+        }
+    }
+
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {

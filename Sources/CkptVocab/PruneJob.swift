@@ -75,10 +75,9 @@ public struct PruneJob {
         } else {
             write.generatedFiles["vocab.txt"] = Array((chosen.tokens.joined(separator: "\n") + "\n").utf8)
         }
-        let keepJSON =
-            "{\n  \"keep_tokens\": " + JSONText.array(chosen.keep) + ",\n  \"compound_tokens\": ["
-            + chosen.compound.map(JSONText.array).joined(separator: ", ") + "]\n}\n"
-        write.generatedFiles["keep_tokens.json"] = Array(keepJSON.utf8)
+        write.generatedFiles["keep_tokens.json"] = JSONDocument.bytes([
+            "keep_tokens": chosen.keep, "compound_tokens": chosen.compound,
+        ])
         let result = try Converter.run(setup.plan, source: setup.source, to: output, options: write)
         return Outcome(vocabularySize: vocabulary.count, chosen: chosen, setup: setup, result: result)
     }

@@ -45,9 +45,12 @@ let package = Package(
         .target(
             name: "CkptFormats", dependencies: ["CkptCore", "CProtos", "CHDF5Shim", "CZlib"],
             swiftSettings: strict),
+        // `extends` between family tables, Foundation only: used by CkptMappings and, at build
+        // time, by the plugin that embeds the resolved tables.
+        .target(name: "CkptTableMerge", swiftSettings: strict),
         .target(
-            name: "CkptMappings", dependencies: ["CKernels", "CkptCore", "CkptFormats"], swiftSettings: strict,
-            plugins: ["EmbedMappings"]),
+            name: "CkptMappings", dependencies: ["CKernels", "CkptCore", "CkptFormats", "CkptTableMerge"],
+            swiftSettings: strict, plugins: ["EmbedMappings"]),
         .target(
             name: "CkptModels",
             dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CBLASLoader", "CKernels", "CSystem"],
@@ -73,7 +76,8 @@ let package = Package(
             path: "Benchmarks/ckpt-bench"),
 
         // Build-time embedding of Mappings/*.json into the binary (no file looked up at run time).
-        .executableTarget(name: "EmbedMappingsTool", path: "Plugins/EmbedMappingsTool"),
+        .executableTarget(
+            name: "EmbedMappingsTool", dependencies: ["CkptTableMerge"], path: "Plugins/EmbedMappingsTool"),
         .plugin(
             name: "EmbedMappings", capability: .buildTool(), dependencies: ["EmbedMappingsTool"],
             path: "Plugins/EmbedMappings"),
@@ -83,7 +87,8 @@ let package = Package(
         .testTarget(name: "CkptCoreTests", dependencies: ["CkptCore"]),
         .testTarget(name: "CkptFormatsTests", dependencies: ["CkptCore", "CkptFormats", "CkptTestSupport"]),
         .testTarget(
-            name: "CkptMappingsTests", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptTestSupport"]),
+            name: "CkptMappingsTests",
+            dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptTableMerge", "CkptTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ckpt", "CkptCore", "CkptFormats", "CkptTestSupport"]),
         .testTarget(name: "CkptVocabTests", dependencies: ["CkptCore", "CkptVocab", "CkptTestSupport"]),
         .testTarget(

@@ -1,4 +1,5 @@
-@testable import CkptMappings
+import CkptMappings
+import CkptTableMerge
 import CkptCore
 import Foundation
 import XCTest
@@ -44,7 +45,13 @@ final class TableInheritanceTests: XCTestCase {
         let a: [String: Any] = ["family": "a", "extends": "b", "rules": []]
         let b: [String: Any] = ["family": "b", "extends": "a", "rules": []]
         XCTAssertThrowsError(try resolve(a, tables: [a, b])) { e in
+            XCTAssertTrue("\(e)".contains("deep"), "\(e)")
+        }
+        // Through the table parser: one line naming the file.
+        let looped = try! JSONSerialization.data(withJSONObject: ["family": "x", "extends": "nobody"])
+        XCTAssertThrowsError(try MappingTable.parse(looped, origin: "x.json")) { e in
             XCTAssertEqual((e as? CkptError)?.kind, .malformed)
+            XCTAssertEqual((e as? CkptError)?.file, "x.json")
         }
     }
 

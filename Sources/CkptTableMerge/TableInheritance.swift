@@ -1,4 +1,3 @@
-import CkptCore
 import Foundation
 
 /// `"extends": "bert"`: a family table written as the differences from another. The child is a
@@ -9,22 +8,32 @@ import Foundation
 /// - `rules` merge by `native` name: a child rule naming a base rule patches it (`"remove": true`
 ///   drops it), a new rule goes before the next child rule that names a base rule (at the end
 ///   when none follows).
-enum TableInheritance {
+///
+/// Its own module, with Foundation only, so the build plugin that embeds `Mappings/` resolves the
+/// built-in tables at build time (the binary decodes them as they are) and `--mapping` tables are
+/// resolved at run time by the same code.
+public enum TableInheritance {
+    /// Why a table cannot be resolved (the caller names the file).
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
+    }
+
     /// The most tables one chain of `extends` may hold (a loop is an error, not a hang).
     static let maxDepth = 8
 
     /// The table `object` describes once its `extends` chain is resolved; `base(name)` gives the
     /// raw JSON of another table by family name.
-    static func resolve(
+    public static func resolve(
         _ object: [String: Any], origin: String, depth: Int = 0,
         base: (String) -> [String: Any]?
     ) throws -> [String: Any] {
         guard let parent = object["extends"] else { return object }
         guard let name = parent as? String, let raw = base(name) else {
-            throw CkptError(.malformed, file: origin, "extends '\(parent)': no such family table")
+            throw Failure("extends '\(parent)': no such family table")
         }
         guard depth < maxDepth else {
-            throw CkptError(.malformed, file: origin, "extends goes \(maxDepth) tables deep (a loop?)")
+            throw Failure("extends goes \(maxDepth) tables deep (a loop?)")
         }
         var result = try resolve(raw, origin: origin, depth: depth + 1, base: base)
         var patch = object
@@ -33,13 +42,13 @@ enum TableInheritance {
             guard let renames = rename as? [String: [[String]]],
                 renames.values.allSatisfy({ $0.allSatisfy { $0.count == 2 } })
             else {
-                throw CkptError(.malformed, file: origin, "rename is {layout: [[from, to], ...]}")
+                throw Failure("rename is {layout: [[from, to], ...]}")
             }
             result = renamed(result, renames)
         }
         if let rules = patch.removeValue(forKey: "rules") {
             guard let childRules = rules as? [[String: Any]], let baseRules = result["rules"] as? [[String: Any]] else {
-                throw CkptError(.malformed, file: origin, "rules must be a list of objects")
+                throw Failure("rules must be a list of objects")
             }
             result["rules"] = try mergedRules(baseRules, childRules, origin: origin)
         }
@@ -63,7 +72,7 @@ enum TableInheritance {
         var pending: [[String: Any]] = []
         for rule in child {
             guard let native = rule["native"] as? String else {
-                throw CkptError(.malformed, file: origin, "a rule without a native name")
+                throw Failure("a rule without a native name")
             }
             guard let i = index(native) else {
                 pending.append(rule)

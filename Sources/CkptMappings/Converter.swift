@@ -141,12 +141,7 @@ public enum Converter {
     /// Which shard each tensor goes to, so that one kernel copy never spans two files.
     static func sinkShard(_ options: WriteOptions, _ tensors: [SinkTensor]) -> [String: Int] {
         guard options.container != .kerasH5 else { return [:] }
-        let entries = tensors.map { SafetensorsEntry(name: $0.name, dtype: $0.dtype, shape: $0.shape) }
-        var out: [String: Int] = [:]
-        for (k, shard) in SafetensorsWriter.shards(entries, maxBytes: options.maxShardSize).enumerated() {
-            for e in shard { out[e.name] = k }
-        }
-        return out
+        return ShardLayout(tensors, maxBytes: options.maxShardSize).shardOf
     }
 
     /// Tensors in write order: runs of copies that lie back to back in one source file and one

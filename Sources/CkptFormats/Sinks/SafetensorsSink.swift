@@ -17,12 +17,9 @@ public final class SafetensorsSink: TensorSink {
     public init(folder: String, tensors: [SinkTensor], maxShardSize: Int?, metadata: [String: String]) {
         self.folder = folder
         self.metadata = metadata
-        shards = SafetensorsWriter.shards(
-            tensors.map { SafetensorsEntry(name: $0.name, dtype: $0.dtype, shape: $0.shape) },
-            maxBytes: maxShardSize)
-        var shardOf: [String: Int] = [:]
-        for (k, shard) in shards.enumerated() { for e in shard { shardOf[e.name] = k } }
-        self.shardOf = shardOf
+        let layout = ShardLayout(tensors, maxBytes: maxShardSize)
+        shards = layout.shards
+        shardOf = layout.shardOf
     }
 
     /// The writer of `tensor`'s shard, opened (and the previous one finished) when it changes.

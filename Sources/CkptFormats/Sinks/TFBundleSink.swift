@@ -13,12 +13,9 @@ public final class TFBundleSink: TensorSink {
 
     public init(folder: String, tensors: [SinkTensor], maxShardSize: Int?) throws {
         self.folder = folder
-        let shards = SafetensorsWriter.shards(
-            tensors.map { SafetensorsEntry(name: $0.name, dtype: $0.dtype, shape: $0.shape) },
-            maxBytes: maxShardSize)
-        var shardOf: [String: Int] = [:]
-        for (k, shard) in shards.enumerated() { for e in shard { shardOf[e.name] = k } }
-        self.shardOf = shardOf
+        let layout = ShardLayout(tensors, maxBytes: maxShardSize)
+        let shards = layout.shards
+        shardOf = layout.shardOf
         shardCount = shards.count
         writer = try TFBundleWriter(
             prefix: FileSystem.join(folder, Self.prefixName), shards: shards.count,

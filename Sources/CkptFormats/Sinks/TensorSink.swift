@@ -47,3 +47,18 @@ extension TensorSink {
         }
     }
 }
+
+/// How tensors in write order split into shard files of at most `maxBytes` of data (a larger
+/// tensor gets a shard of its own, as transformers' `shard_checkpoint` does), and each one's shard.
+public struct ShardLayout: Sendable {
+    public let shards: [[SafetensorsEntry]]
+    public let shardOf: [String: Int]
+
+    public init(_ tensors: [SinkTensor], maxBytes: Int?) {
+        shards = SafetensorsWriter.shards(
+            tensors.map { SafetensorsEntry(name: $0.name, dtype: $0.dtype, shape: $0.shape) }, maxBytes: maxBytes)
+        var shardOf: [String: Int] = [:]
+        for (k, shard) in shards.enumerated() { for e in shard { shardOf[e.name] = k } }
+        self.shardOf = shardOf
+    }
+}

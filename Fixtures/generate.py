@@ -1325,6 +1325,9 @@ _VOCAB_CASED = ["Hello", "NBA", "iPhone"]  # only do_lower_case=False can produc
 _VOCAB_PIECES = [
     "##s", "##ed", "##ing", "##er", "##ly", "##able", "##play", "##izer", "##ization", "##phone",
     "##world", "##\u00e9", "##x", "##it",
+    # Combining marks after "##" (Devanagari vowel signs, Bengali anusvara, as in bert-base-uncased):
+    # one code point of stem each, which bert4keras keeps; "##" + mark is one grapheme in Swift.
+    "##\u093e", "##\u093f", "##\u0940", "##\u094b", "##\u0982",
 ]
 _VOCAB_MULTI_CJK = [  # whole words: bert4keras never produces them (CJK characters are split
     # one by one) and load_vocab(simplified=True) drops them

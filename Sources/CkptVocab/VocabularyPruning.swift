@@ -59,10 +59,13 @@ public enum VocabularyPruning {
         return finish(Result(keep: keep, tokens: keep.map { vocabulary.tokens[$0] }), vocabulary: vocabulary)
     }
 
+    /// bert4keras' `Tokenizer.stem` and checks, per code point: `"##ा"` is one Swift `Character`
+    /// (the mark joins the second `#`), so a `Character` prefix test would miss its `##`.
     static func isRedundant(_ token: String) -> Bool {
-        guard token.unicodeScalars.count > 1 else { return false }
-        let stem = token.hasPrefix("##") ? String(token.unicodeScalars.dropFirst(2)) : token
-        return stem.unicodeScalars.contains { WordPieceTokenizer.isCJK($0) || WordPieceTokenizer.isPunctuation($0) }
+        let scalars = token.unicodeScalars
+        guard scalars.count > 1 else { return false }
+        let stem = scalars.starts(with: "##".unicodeScalars) ? scalars.dropFirst(2) : scalars[...]
+        return stem.contains { WordPieceTokenizer.isCJK($0) || WordPieceTokenizer.isPunctuation($0) }
     }
 
     /// `--corpus FILES --min-count N`: the special tokens, then every token WordPiece produces on

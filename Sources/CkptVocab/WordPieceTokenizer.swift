@@ -12,10 +12,11 @@ public struct WordPieceTokenizer: Sendable {
 
     public init(vocabulary: Vocabulary, lowercase: Bool? = nil) {
         self.vocabulary = vocabulary
-        // An uncased vocabulary has no upper-case letters in its tokens.
+        // An uncased vocabulary has no upper-case ASCII letters in its tokens (besides [SPECIAL]
+        // ones). Only ASCII counts: bert-base-uncased holds ℝ (U+211D, an upper-case letter).
         self.lowercase =
             lowercase ?? !vocabulary.tokens.contains { t in
-                !(t.hasPrefix("[") && t.hasSuffix("]")) && t.unicodeScalars.contains { $0.properties.isUppercase }
+                !(t.hasPrefix("[") && t.hasSuffix("]")) && t.unicodeScalars.contains { ("A"..."Z").contains($0) }
             }
     }
 

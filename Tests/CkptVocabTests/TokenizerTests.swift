@@ -23,9 +23,26 @@ final class TokenizerTests: XCTestCase {
     func testUncasedMatchesBert4keras() throws { try check("uncased", lowercase: true) }
     func testCasedMatchesBert4keras() throws { try check("cased", lowercase: false) }
 
+    /// Case is detected from ASCII letters only: an uncased vocabulary may hold other upper-case
+    /// letters (bert-base-uncased has ℝ, U+211D), which must not make it cased.
+    func testCaseIsDetectedFromASCIILetters() throws {
+        let dir = NSTemporaryDirectory() + "ckpt-case-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for (tokens, lowercase) in [
+            (["\u{211D}", "the", "##s"], true), (["\u{211D}", "The"], false), (["\u{0394}"], true),
+        ] {
+            let path = dir + "/vocab.txt"
+            try (["[PAD]", "[UNK]", "[CLS]", "[SEP]"] + tokens).joined(separator: "\n").write(
+                toFile: path, atomically: true, encoding: .utf8)
+            XCTAssertEqual(WordPieceTokenizer(vocabulary: try Vocabulary(path: path)).lowercase, lowercase, "\(tokens)")
+        }
+    }
+
     func testVocabularyReadsLikeLoadVocab() throws {
         let vocab = try Vocabulary(path: Fixtures.path("vocab/vocab.txt"))
-        XCTAssertEqual(vocab.count, 595)
+        // The size bert4keras' load_vocab gave (generate.py, part vocab).
+        XCTAssertEqual(vocab.count, try Fixtures.json(Fixtures.path("vocab/tokenize.json"))["vocab_size"] as? Int)
         XCTAssertEqual(vocab.id(of: "[CLS]"), 7)
         XCTAssertEqual(vocab.id(of: "[UNK]"), 6)
         // The vocabulary holds cased tokens (Hello, NBA): it is not taken as uncased by default.

@@ -1433,14 +1433,25 @@ def part_vocab():
             rows.append({"what": what, "text": text, "tokens": toks, "ids": ids})
         return rows
 
+    def pairs(lower):
+        tokenizer = Tokenizer(vocab_path, do_lower_case=lower)
+        rows = []
+        for (_, first), (_, second) in zip(TOKENIZE_TEXTS, TOKENIZE_TEXTS[1:] + TOKENIZE_TEXTS[:1]):
+            ids, segs = tokenizer.encode(first, second)
+            rows.append({"first": first, "second": second, "ids": ids, "segments": segs})
+        return rows
+
     dump_json(os.path.join(out, "tokenize.json"), {
         "vocab": "vocab.txt",
         "vocab_size": len(tokens),
         "made_by": "bert4keras.tokenizers.Tokenizer('vocab.txt', do_lower_case=...): tokens = "
-                   "tokenize(text) (with [CLS]/[SEP]), ids = encode(text)[0]",
+                   "tokenize(text) (with [CLS]/[SEP]), ids = encode(text)[0]; pairs: "
+                   "(ids, segments) = encode(first, second)",
         "versions": versions,
         "uncased": run(True),
         "cased": run(False),
+        "uncased_pairs": pairs(True),
+        "cased_pairs": pairs(False),
     })
 
     startswith = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]

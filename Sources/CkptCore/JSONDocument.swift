@@ -38,3 +38,18 @@ public enum JSONDocument {
         return x > 0 ? "inf" : "-inf"
     }
 }
+
+extension JSONDocument {
+    /// `object` on one line (JSON Lines), keys sorted, no newline.
+    public static func line(_ object: Any) -> String {
+        guard
+            let data = try? JSONSerialization.data(
+                withJSONObject: representable(object),
+                options: [
+                    .sortedKeys,
+                    .withoutEscapingSlashes,
+                ])
+        else { preconditionFailure("not a JSON value: \(type(of: object))") }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -47,17 +47,27 @@ public struct WordPieceTokenizer: Sendable {
     }
 
     /// `[CLS]` + tokens + `[SEP]` as ids; unknown pieces become `[UNK]`.
-    public func encode(_ text: String) throws -> [Int] {
+    public func encode(_ text: String) throws -> [Int] { try ids(["[CLS]"] + tokenize(text) + ["[SEP]"]) }
+
+    /// bert4keras `encode(first, second)`: `[CLS] first [SEP] second [SEP]`, with the tokens as
+    /// written, their ids and segment ids (0 through the first `[SEP]`, 1 after).
+    public func encode(_ first: String, pair second: String?) throws -> (tokens: [String], ids: [Int], segments: [Int])
+    {
+        let a = ["[CLS]"] + tokenize(first) + ["[SEP]"]
+        let b = second.map { tokenize($0) + ["[SEP]"] } ?? []
+        return (a + b, try ids(a + b), [Int](repeating: 0, count: a.count) + [Int](repeating: 1, count: b.count))
+    }
+
+    /// Ids of tokens; unknown ones become `[UNK]`.
+    func ids(_ tokens: [String]) throws -> [Int] {
         let unk = vocabulary.id(of: "[UNK]")
-        var ids: [Int] = []
-        for t in ["[CLS]"] + tokenize(text) + ["[SEP]"] {
+        return try tokens.map { t in
             guard let id = vocabulary.id(of: t) ?? unk else {
                 throw CkptError(
                     .malformed, file: vocabulary.path, "token '\(t)' is not in the vocabulary, which has no [UNK]")
             }
-            ids.append(id)
+            return id
         }
-        return ids
     }
 
     func wordPieces(_ word: String) -> [String] {

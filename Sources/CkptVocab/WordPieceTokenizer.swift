@@ -23,7 +23,7 @@ public struct WordPieceTokenizer: Sendable {
     public func tokenize(_ text: String) -> [String] {
         var source = text
         if lowercase {
-            source = source.lowercased().decomposedStringWithCanonicalMapping
+            source = Self.pythonLower(source).decomposedStringWithCanonicalMapping
             source.unicodeScalars.removeAll { $0.properties.generalCategory == .nonspacingMark }
         }
         var words: [String] = []
@@ -89,6 +89,32 @@ public struct WordPieceTokenizer: Sendable {
             start = end
         }
         return pieces
+    }
+
+    /// Python's `str.lower()`: each code point's full lower-case mapping (İ → i + U+0307), with
+    /// the one context rule it applies, Final_Sigma: Σ becomes ς after a cased letter (case-
+    /// ignorable ones skipped) when no cased letter follows, σ otherwise (unicodeobject.c
+    /// `handle_capital_sigma`). Swift's `lowercased()` gives σ everywhere.
+    static func pythonLower(_ text: String) -> String {
+        let scalars = Array(text.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        for (i, c) in scalars.enumerated() {
+            guard c == "\u{03A3}" else {
+                out.append(contentsOf: c.properties.lowercaseMapping.unicodeScalars)
+                continue
+            }
+            func cased(_ range: some Sequence<Int>) -> Bool {
+                for j in range {
+                    let p = scalars[j].properties
+                    if p.isCaseIgnorable { continue }
+                    return p.isCased
+                }
+                return false
+            }
+            let final = cased(stride(from: i - 1, through: 0, by: -1)) && !cased(i + 1..<scalars.count)
+            out.append(final ? "\u{03C2}" : "\u{03C3}")
+        }
+        return String(out)
     }
 
     static func isSpace(_ c: Unicode.Scalar) -> Bool {

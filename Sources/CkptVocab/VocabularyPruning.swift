@@ -73,16 +73,29 @@ public enum VocabularyPruning {
     public static func corpus(_ files: [String], vocabulary: Vocabulary, minCount: Int) throws -> Result {
         let tokenizer = WordPieceTokenizer(vocabulary: vocabulary)
         var counts: [Int: Int] = [:]
+        var words = 0, unknown = 0
         for f in files {
             for line in try FileSystem.readText(f).split(separator: "\n") {
-                for id in try tokenizer.encode(String(line)) { counts[id, default: 0] += 1 }
+                let lists = tokenizer.wordPieceLists(String(line))
+                words += lists.count
+                unknown += lists.filter { $0.count == 1 && vocabulary.id(of: $0[0]) == nil }.count
+                for id in try tokenizer.ids(["[CLS]"] + lists.flatMap { $0 } + ["[SEP]"]) {
+                    counts[id, default: 0] += 1
+                }
             }
         }
         let special = Set(specials.compactMap { vocabulary.id(of: $0) })
         let keep = vocabulary.tokens.indices.filter {
             special.contains($0) || (counts[$0] ?? 0) >= minCount && vocabulary.id(of: vocabulary.tokens[$0]) == $0
         }
-        return finish(Result(keep: keep, tokens: keep.map { vocabulary.tokens[$0] }), vocabulary: vocabulary)
+        var result = finish(Result(keep: keep, tokens: keep.map { vocabulary.tokens[$0] }), vocabulary: vocabulary)
+        // More than 5 %: the corpus and the vocabulary disagree (case, script), the kept rows miss it.
+        if unknown * 20 > words {
+            result.warnings.append(
+                "\(unknown) of the corpus' \(words) words (\(unknown * 100 / words) %) have no token but [UNK] "
+                    + "(lower-casing \(tokenizer.lowercase ? "on" : "off"))")
+        }
+        return result
     }
 
     /// `--compound-tokens FILE`: lines `NEW_TOKEN<TAB>tok1 tok2 ...`, each a new row, the mean

@@ -20,7 +20,14 @@ public struct WordPieceTokenizer: Sendable {
             }
     }
 
-    public func tokenize(_ text: String) -> [String] {
+    /// The pieces of each word of `text` (a word no piece sequence covers is one piece, itself).
+    public func wordPieceLists(_ text: String) -> [[String]] { words(text).map(wordPieces) }
+
+    public func tokenize(_ text: String) -> [String] { words(text).flatMap(wordPieces) }
+
+    /// bert4keras' `_tokenize` before WordPiece: lower-casing, splitting on spaces, punctuation
+    /// and CJK characters, control characters dropped.
+    func words(_ text: String) -> [String] {
         var source = text
         if lowercase {
             source = Self.pythonLower(source).decomposedStringWithCanonicalMapping
@@ -43,7 +50,7 @@ public struct WordPieceTokenizer: Sendable {
             }
         }
         flush()
-        return words.flatMap(wordPieces)
+        return words
     }
 
     /// `[CLS]` + tokens + `[SEP]` as ids; unknown pieces become `[UNK]`.

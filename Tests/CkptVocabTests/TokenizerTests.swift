@@ -39,6 +39,20 @@ final class TokenizerTests: XCTestCase {
         }
     }
 
+    /// `prune --corpus` says when the corpus and the vocabulary disagree: more than 5 % of its
+    /// words without a token but [UNK].
+    func testCorpusWarnsWhenWordsAreUnknown() throws {
+        let vocab = try Vocabulary(path: Fixtures.path("vocab/vocab.txt"))
+        let dir = NSTemporaryDirectory() + "ckpt-corpus-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for (text, warns) in [("hello world\n今天天气很好\n", false), ("xyzzy qwerty hello\nfoo bar\n", true)] {
+            try text.write(toFile: dir + "/c.txt", atomically: true, encoding: .utf8)
+            let r = try VocabularyPruning.corpus([dir + "/c.txt"], vocabulary: vocab, minCount: 1)
+            XCTAssertEqual(r.warnings.contains { $0.contains("[UNK]") }, warns, "\(text): \(r.warnings)")
+        }
+    }
+
     func testVocabularyReadsLikeLoadVocab() throws {
         let vocab = try Vocabulary(path: Fixtures.path("vocab/vocab.txt"))
         // The size bert4keras' load_vocab gave (generate.py, part vocab).

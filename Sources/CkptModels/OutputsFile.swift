@@ -19,9 +19,11 @@ public enum OutputsFile {
         }
     }
 
+    /// `inputs`: the ids the pass was fed (`tokens`, `segments`, `decoder_tokens`), stored as int64
+    /// beside the outputs.
     public static func write(
-        _ outputs: ForwardOutputs, to path: String, force: Bool, readFiles: [String],
-        readFolders: [String]
+        _ outputs: ForwardOutputs, inputs: [(name: String, ids: [Int])] = [], to path: String, force: Bool,
+        readFiles: [String], readFolders: [String]
     ) throws {
         try check(path, force: force, readFiles: readFiles, readFolders: readFolders)
         let output = try AtomicOutput(file: path, force: force, isOwn: NPZWriter.isCkptOutput)
@@ -30,6 +32,10 @@ public enum OutputsFile {
             for a in outputs.arrays {
                 try sink.begin(SinkTensor(name: a.name, dtype: .float32, shape: a.shape))
                 try a.values.withUnsafeBytes { try sink.append($0) }
+            }
+            for (name, ids) in inputs {
+                try sink.begin(SinkTensor(name: name, dtype: .int64, shape: [ids.count]))
+                try ids.map { Int64($0).littleEndian }.withUnsafeBytes { try sink.append($0) }
             }
             try sink.finish()
             try output.commit()
@@ -51,7 +57,12 @@ public enum ForwardJob {
         if let output { try OutputsFile.check(output, force: force, readFiles: readFiles, readFolders: readFolders) }
         let outputs = try ReferenceModel(setup: setup).run(request)
         if let output {
-            try OutputsFile.write(outputs, to: output, force: force, readFiles: readFiles, readFolders: readFolders)
+            let inputs =
+                [("tokens", request.tokens)] + (request.segments.map { [("segments", $0)] } ?? [])
+                + (request.decoderTokens.map { [("decoder_tokens", $0)] } ?? [])
+            try OutputsFile.write(
+                outputs, inputs: inputs.map { (name: $0.0, ids: $0.1) }, to: output, force: force, readFiles: readFiles,
+                readFolders: readFolders)
         }
         return outputs
     }

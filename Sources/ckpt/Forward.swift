@@ -20,6 +20,9 @@ struct Forward: ParsableCommand {
     @Option(help: "Text to tokenize with bert4keras' WordPiece rules ([CLS] ... [SEP]) instead of --tokens.")
     var text: String?
 
+    @Option(help: "With --text: a second text ([CLS] text [SEP] pair [SEP], segment ids 0 then 1).")
+    var textPair: String?
+
     @Option(help: "vocab.txt for --text (default: vocab.txt beside the source).")
     var vocab: String?
 
@@ -66,21 +69,26 @@ struct Forward: ParsableCommand {
 
     func validate() throws {
         guard (tokens == nil) != (text == nil) else { throw ValidationError("give either --tokens or --text") }
+        if textPair != nil && text == nil { throw ValidationError("--text-pair goes with --text") }
+        if text != nil && segments != nil {
+            throw ValidationError("--text gives the segment ids; --segments goes with --tokens")
+        }
     }
 
     func run() throws {
-        let ids: [Int]
+        var ids = tokens?.values ?? []
+        var segmentIds = segments?.values
         var vocabPath: String?
         if let text {
-            let folder = FileSystem.isDirectory(source) ? source : FileSystem.dirname(source)
-            let path = vocab ?? FileSystem.join(folder, "vocab.txt")
-            vocabPath = path
-            ids = try WordPieceTokenizer(vocabulary: Vocabulary(path: path)).encode(text)
-        } else {
-            ids = tokens!.values
+            // The tokenizer the checkpoint carries (vocab.txt and tokenizer_config.json beside it).
+            let encoder = try TextEncoder(path: vocab ?? source, lowercase: nil)
+            vocabPath = encoder.tokenizer.vocabulary.path
+            let encoded = try encoder.encode(text, pair: textPair)
+            ids = encoded.ids
+            segmentIds = encoded.segments
         }
         let request = ForwardRequest(
-            tokens: ids, segments: segments?.values, decoderTokens: decoderTokens?.values,
+            tokens: ids, segments: segmentIds, decoderTokens: decoderTokens?.values,
             application: Application(rawValue: application.rawValue)!, heads: heads.heads)
         let outputs = try ForwardJob.run(
             try modelOptions.setup(source), request: request, output: output, force: force,

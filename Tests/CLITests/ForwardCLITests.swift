@@ -87,7 +87,29 @@ final class ForwardCLITests: ScratchTestCase {
             uniqueKeysWithValues: (listing["tensors"] as! [[String: Any]]).map {
                 ($0["name"] as! String, $0["shape"] as! [Int])
             })
-        XCTAssertEqual(shapes, ["hidden": [4, 16], "pooled": [16], "mlm_probs": [4, 64]])
+        // The ids the pass was fed are stored beside its outputs.
+        XCTAssertEqual(shapes, ["hidden": [4, 16], "pooled": [16], "mlm_probs": [4, 64], "tokens": [4]])
+    }
+
+    /// `--text --text-pair`: the pair's ids and segments as bert4keras' `encode(first, second)`
+    /// gives them, stored in the npz and fed to the pass.
+    func testTextPairIdsAndSegmentsAreBert4kerasAndStored() throws {
+        let json = try Fixtures.json(Fixtures.path("vocab/tokenize.json"))
+        let pair = try XCTUnwrap(
+            (json["cased_pairs"] as? [[String: Any]])?.first { ($0["ids"] as! [Int]).allSatisfy { $0 < 64 } })
+        let out = scratch + "/pair.npz"
+        let r = try run(
+            "forward", Fixtures.path("families/bert"), "--text", pair["first"] as! String, "--text-pair",
+            pair["second"] as! String, "--vocab", Fixtures.path("vocab/vocab.txt"), "--output", out)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let npz = try NPZReader(path: out)
+        func ints(_ name: String) throws -> [Int] {
+            try npz.withBytes(of: try npz.tensor(named: name)) { $0.bindMemory(to: Int64.self).map(Int.init) }
+        }
+        XCTAssertEqual(try ints("tokens"), pair["ids"] as? [Int])
+        XCTAssertEqual(try ints("segments"), pair["segments"] as? [Int])
+        XCTAssertEqual(
+            try run("forward", Fixtures.path("families/bert"), "--tokens", "2,3", "--text-pair", "x").status, 2)
     }
 
     /// tf→native and tf→hf conversions verify; one altered weight makes verify fail.

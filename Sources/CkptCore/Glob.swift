@@ -33,3 +33,43 @@ public enum Glob {
         return pi == p.count
     }
 }
+
+/// Name filters as users type them: a glob when the pattern has `*` or `?`, else a substring.
+public enum NameFilter {
+    public static func matches(_ pattern: String, _ name: String) -> Bool {
+        Glob.hasWildcards(pattern) ? Glob.matches(pattern, name) : contains(name, pattern)
+    }
+
+    /// A byte search (Foundation's `contains` goes through CFString search).
+    static func contains(_ text: String, _ part: String) -> Bool {
+        let t = Array(text.utf8), p = Array(part.utf8)
+        guard !p.isEmpty else { return true }
+        guard t.count >= p.count else { return false }
+        return (0...(t.count - p.count)).contains { i in t[i] == p[0] && t[i..<(i + p.count)].elementsEqual(p) }
+    }
+
+    /// The `count` names closest to `pattern`: the fewest edits that make it occur in the name
+    /// (case ignored; ties to the shorter name, then name order) — what to suggest when a filter
+    /// matches nothing.
+    public static func closest(to pattern: String, among names: [String], count: Int = 3) -> [String] {
+        let p = Array(pattern.lowercased().unicodeScalars)
+        return names.map { (distance(p, Array($0.lowercased().unicodeScalars)), $0) }
+            .sorted { ($0.0, $0.1.utf8.count, $0.1) < ($1.0, $1.1.utf8.count, $1.1) }
+            .prefix(count).map(\.1)
+    }
+
+    /// Edits to make `a` occur somewhere in `b` (Levenshtein with free ends in `b`), a row at a time.
+    static func distance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
+        var row = [Int](repeating: 0, count: b.count + 1)
+        for (i, x) in a.enumerated() {
+            var previous = row[0]
+            row[0] = i + 1
+            for (j, y) in b.enumerated() {
+                let next = min(row[j + 1] + 1, row[j] + 1, previous + (x == y ? 0 : 1))
+                previous = row[j + 1]
+                row[j + 1] = next
+            }
+        }
+        return row.min() ?? a.count
+    }
+}

@@ -9,8 +9,11 @@ struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare two checkpoints by canonical name: missing tensors, dtype/shape changes, value differences.")
 
-    @Argument var a: String
-    @Argument var b: String
+    @Argument(help: "The first checkpoint (anything `ckpt inspect` reads).")
+    var a: String
+
+    @Argument(help: "The second checkpoint, compared with the first by canonical name.")
+    var b: String
 
     @Flag(help: "Print the comparison as JSON.")
     var json = false

@@ -36,7 +36,7 @@ struct Forward: ParsableCommand {
     var application: ApplicationChoice = .encoder
 
     @Option(help: "Comma-separated heads: pool, nsp, mlm, discriminator.")
-    var heads: HeadList = HeadList(heads: [])
+    var heads: HeadList?
 
     @OptionGroup var modelOptions: ModelOptions
 
@@ -89,7 +89,7 @@ struct Forward: ParsableCommand {
         }
         let request = ForwardRequest(
             tokens: ids, segments: segmentIds, decoderTokens: decoderTokens?.values,
-            application: Application(rawValue: application.rawValue)!, heads: heads.heads)
+            application: Application(rawValue: application.rawValue)!, heads: heads?.heads ?? [])
         let outputs = try ForwardJob.run(
             try modelOptions.setup(source), request: request, output: output, force: force,
             readFiles: modelOptions.readFiles + [vocabPath].compactMap { $0 },

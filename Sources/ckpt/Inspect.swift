@@ -26,7 +26,7 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Add min/max/mean/std and NaN/Inf counts for each floating-point tensor (reads all data once).")
     var stats = false
 
-    @Option(help: "Only tensors whose name matches this glob (* and ?).")
+    @Option(help: "Only tensors whose name matches this glob (* and ?), or contains it when it has neither.")
     var filter: String?
 
     @Flag(help: "Also list format bookkeeping entries, such as TF2's _CHECKPOINTABLE_OBJECT_GRAPH.")
@@ -43,5 +43,9 @@ struct Inspect: ParsableCommand {
             source: source, includeBookkeeping: all, filter: filter, withStats: stats,
             tables: MappingTable.with(tables))
         print(json ? report.json() : report.table(), terminator: "")
+        if let filter, report.rows.isEmpty {
+            let closest = NameFilter.closest(to: filter, among: source.tensors.map(\.name))
+            Output.error("ckpt: no tensor matches '\(filter)'; closest names: \(closest.joined(separator: ", "))")
+        }
     }
 }

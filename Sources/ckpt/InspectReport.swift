@@ -25,7 +25,7 @@ struct InspectReport {
         architecture = ArchitectureDetector(tables: tables).detect(source.tensors.map(\.name))
         var rows: [Row] = []
         for t in source.tensors where includeBookkeeping || !t.isBookkeeping {
-            if let filter, !Glob.matches(filter, t.name) { continue }
+            if let filter, !NameFilter.matches(filter, t.name) { continue }
             var s: TensorStatistics?
             if withStats && t.dtype.isFloatingPoint {
                 s = try source.withBytes(of: t) { TensorStatistics.of($0, dtype: t.dtype) }

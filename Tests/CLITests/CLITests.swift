@@ -74,6 +74,14 @@ final class CLITests: XCTestCase {
         let names = (try json(f.stdout)["tensors"] as! [[String: Any]]).map { $0["name"] as! String }
         XCTAssertFalse(names.isEmpty)
         XCTAssertTrue(names.allSatisfy { $0.contains("LayerNorm") })
+        // Without * or ?, a substring.
+        let s = try ckpt("inspect", "--json", "--filter", "LayerNorm", Self.fixtures + "/families/bert")
+        XCTAssertEqual((try json(s.stdout)["tensors"] as! [[String: Any]]).map { $0["name"] as! String }, names)
+        // Nothing matched: said on stderr, with the closest names.
+        let none = try ckpt("inspect", "--filter", "layernrm", Self.fixtures + "/families/bert")
+        XCTAssertEqual(none.status, 0)
+        XCTAssertTrue(none.stderr.contains("no tensor matches 'layernrm'"), none.stderr)
+        XCTAssertTrue(none.stderr.contains("LayerNorm"), none.stderr)
     }
 
     func testBadInputExitsOneWithOneLineNamingTheFile() throws {

@@ -18,8 +18,9 @@ struct Inspect: ParsableCommand {
     var path: String
 
     @Flag(
-        help:
-            "Print JSON: {format, architecture, total_parameters, total_bytes, tensors: [{name, dtype, shape, bytes}]}."
+        help: ArgumentHelp(
+            "Print JSON: {format, architecture, total_parameters, model_parameters, optimizer_parameters, "
+                + "total_bytes, tensors}.")
     )
     var json = false
 

@@ -37,6 +37,11 @@ struct InspectReport {
     }
 
     var totalParameters: Int { rows.reduce(0) { $0 + $1.info.elementCount } }
+    /// Optimizer slots (Adam's m and v...) and step counters: listed, but not the model's parameters.
+    var optimizerParameters: Int {
+        rows.filter { OptimizerSlots.isSlot($0.info.name) }.reduce(0) { $0 + $1.info.elementCount }
+    }
+    var modelParameters: Int { totalParameters - optimizerParameters }
     var totalBytes: Int { rows.reduce(0) { $0 + $1.info.byteCount } }
 
     var architectureText: String {
@@ -81,7 +86,9 @@ struct InspectReport {
             while text.utf8.last == 0x20 { text.removeLast() }
             out += text + "\n"
         }
-        out += "\n\(rows.count) tensors, \(Self.grouped(totalParameters)) parameters, \(Self.bytes(totalBytes))\n"
+        let optimizer = optimizerParameters > 0 ? " (+ \(Self.grouped(optimizerParameters)) in optimizer state)" : ""
+        let parameters = "\(Self.grouped(modelParameters)) parameters\(optimizer)"
+        out += "\n\(rows.count) tensors, \(parameters), \(Self.bytes(totalBytes))\n"
         return out
     }
 
@@ -105,7 +112,8 @@ struct InspectReport {
         let object: [String: Any] = [
             "format": format, "path": path, "architecture": architecture.name,
             "architecture_candidates": architecture.candidates,
-            "total_parameters": totalParameters, "total_bytes": totalBytes, "tensors": tensors,
+            "total_parameters": totalParameters, "model_parameters": modelParameters,
+            "optimizer_parameters": optimizerParameters, "total_bytes": totalBytes, "tensors": tensors,
         ]
         return JSONDocument.text(object)
     }

@@ -84,6 +84,21 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(none.stderr.contains("LayerNorm"), none.stderr)
     }
 
+    /// Adam slots and step counters are listed but not counted as the model's parameters: the
+    /// checkpoint with them has the parameters of the same BERT without them (TF's listings).
+    func testOptimizerStateIsNotCountedAsParameters() throws {
+        func elements(_ golden: String) throws -> Int {
+            let vars = try XCTUnwrap(try Fixtures.json(Fixtures.path(golden))["variables"] as? [[String: Any]])
+            return vars.reduce(0) { $0 + ($1["shape"] as! [Int]).reduce(1, *) }
+        }
+        let bert = try elements("families/bert/golden.tf.json"), all = try elements("special/optimizer/golden.tf.json")
+        let r = try ckpt("inspect", "--json", Fixtures.path("special/optimizer"))
+        let report = try json(r.stdout)
+        XCTAssertEqual(report["model_parameters"] as? Int, bert)
+        XCTAssertEqual(report["optimizer_parameters"] as? Int, all - bert)
+        XCTAssertEqual(report["total_parameters"] as? Int, all)
+    }
+
     func testBadInputExitsOneWithOneLineNamingTheFile() throws {
         let missing = "/nonexistent/model.ckpt"
         let r = try ckpt("inspect", missing)

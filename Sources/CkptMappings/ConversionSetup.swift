@@ -83,6 +83,16 @@ public struct ConversionSetup {
         return n
     }
 
+    /// Each canonical tensor's name in the source file (`a + b` when several tensors make it).
+    public var userNames: [String: String] {
+        var names: [String: String] = [:]
+        for output in (try? nativePlan())?.outputs ?? [] {
+            guard let native = output.nativeName else { continue }
+            names[native] = output.inputs.map(\.source.name).joined(separator: " + ")
+        }
+        return names
+    }
+
     /// The plan into the native layout, whatever the target (names and shapes only, no data read):
     /// what a model built from this source would use.
     public func nativePlan() throws -> ConversionPlan {

@@ -24,24 +24,59 @@ struct Diff: ParsableCommand {
         let left = try modelOptions.setup(a)
         let right = try modelOptions.setup(b, family: modelOptions.model == "auto" ? left.plan.family : nil)
         let c = WeightComparison(try WeightStore.load(left), try WeightStore.load(right))
+        // Names as each file spells them, the canonical name beside where it differs.
+        let namesA = left.userNames, namesB = right.userNames
+        func named(_ canonical: String, _ names: [String: String]) -> String {
+            guard let own = names[canonical], own != canonical else { return canonical }
+            return "\(own) (\(canonical))"
+        }
+        func both(_ canonical: String) -> String {
+            // The files' own names that differ from the canonical one, each once.
+            var own: [String] = []
+            for n in [namesA[canonical], namesB[canonical]].compactMap({ $0 }) where n != canonical && !own.contains(n)
+            {
+                own.append(n)
+            }
+            return own.isEmpty ? canonical : own.joined(separator: " / ") + " (\(canonical))"
+        }
+        let differing = c.compared.filter { $0.maxAbsolute > 0 }
+        let changedNames = Set(c.changed.map(\.name))
+        let equal = c.compared.filter { $0.maxAbsolute == 0 && !changedNames.contains($0.name) }.count
+        c.compared.count - differing.count
+            - c.changed.filter { x in c.compared.contains { $0.name == x.name } }.count
         if json {
             let object: [String: Any] = [
-                "identical": c.identical, "only_in_a": c.onlyInA, "only_in_b": c.onlyInB,
-                "changed": c.changed.map { ["name": $0.name, "a": $0.a, "b": $0.b] },
-                "tensors": c.compared.map {
-                    ["name": $0.name, "max_abs": Double($0.maxAbsolute), "max_rel": Double($0.maxRelative)]
-                        as [String: Any]
+                "schema_version": 1, "identical": c.identical,
+                "only_in_a": c.onlyInA.map { ["name": namesA[$0] ?? $0, "canonical": $0] },
+                "only_in_b": c.onlyInB.map { ["name": namesB[$0] ?? $0, "canonical": $0] },
+                "changed": c.changed.map {
+                    [
+                        "canonical": $0.name, "name_a": namesA[$0.name] ?? $0.name,
+                        "name_b": namesB[$0.name] ?? $0.name,
+                        "a": $0.a, "b": $0.b,
+                    ]
                 },
+                "tensors": c.compared.map {
+                    [
+                        "canonical": $0.name, "name_a": namesA[$0.name] ?? $0.name,
+                        "name_b": namesB[$0.name] ?? $0.name,
+                        "max_abs": Double($0.maxAbsolute), "max_rel": Double($0.maxRelative),
+                    ] as [String: Any]
+                },
+                "summary": [
+                    "only_in_a": c.onlyInA.count, "only_in_b": c.onlyInB.count, "changed": c.changed.count,
+                    "differing": differing.count, "equal": equal,
+                ],
             ]
             print(JSONDocument.text(object), terminator: "")
         } else {
-            for n in c.onlyInA { print("only in A: \(n)") }
-            for n in c.onlyInB { print("only in B: \(n)") }
-            for x in c.changed { print("changed: \(x.name): \(x.a) -> \(x.b)") }
-            for e in c.compared where e.maxAbsolute > 0 {
-                print("differs: \(e.name): max abs \(e.maxAbsolute), max rel \(e.maxRelative)")
-            }
-            print(c.identical ? "identical (\(c.compared.count) tensors)" : "different")
+            for n in c.onlyInA { print("only in A: \(named(n, namesA))") }
+            for n in c.onlyInB { print("only in B: \(named(n, namesB))") }
+            for x in c.changed { print("changed: \(both(x.name)): \(x.a) -> \(x.b)") }
+            for e in differing { print("differs: \(both(e.name)): max abs \(e.maxAbsolute), max rel \(e.maxRelative)") }
+            print(
+                "\(c.onlyInA.count) only in A, \(c.onlyInB.count) only in B, \(c.changed.count) changed, "
+                    + "\(differing.count) differing, \(equal) equal" + (c.identical ? ": identical" : ""))
         }
         if !c.identical { throw ExitCode(1) }
     }

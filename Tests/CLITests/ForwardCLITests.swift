@@ -139,7 +139,13 @@ final class ForwardCLITests: ScratchTestCase {
         XCTAssertTrue(v.stdout.contains("differs:"), v.stdout)
         let d = try run("diff", Fixtures.path("families/bert"), out)
         XCTAssertEqual(d.status, 1)
-        XCTAssertTrue(d.stdout.contains("differs:"), d.stdout)
+        XCTAssertTrue(d.stdout.contains("differs: bert/"), d.stdout)  // the TF file's own name first
+        // A summary line: one tensor of the 46 TF lists differs.
+        let tensors = try XCTUnwrap(
+            try Fixtures.json(Fixtures.path("families/bert/golden.tf.json"))["variables"] as? [Any])
+        XCTAssertTrue(
+            d.stdout.hasSuffix("0 only in A, 0 only in B, 0 changed, 1 differing, \(tensors.count - 1) equal\n"),
+            d.stdout)
         XCTAssertEqual(
             try run("diff", Fixtures.path("families/bert"), Fixtures.path("families/bert/model.weights.h5")).status, 0)
     }

@@ -46,6 +46,9 @@ void ckpt_reuse_freed_memory(void) {
 #include <string.h>
 
 static pthread_mutex_t guard_lock = PTHREAD_MUTEX_INITIALIZER;
+static volatile sig_atomic_t progress_shown = 0;
+
+void ckpt_interrupts_set_progress(int shown) { progress_shown = shown; }
 static char *guard_work, *guard_final;
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
@@ -60,6 +63,7 @@ static void *watch_interrupts(void *arg) {
     while (sigwait(set, &sig) != 0) {}
     pthread_mutex_lock(&guard_lock);
     const char *name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
+    if (progress_shown) fputs("\r\033[K", stderr); /* the message replaces the progress line */
     if (guard_work) {
         /* The main thread may still be creating a file in the folder while it is removed (the
            folder then survives, not empty): remove again until it is gone, for up to a second. */

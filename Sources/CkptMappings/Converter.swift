@@ -46,7 +46,7 @@ public struct WriteOptions: Sendable {
 public enum Converter {
     public static func run(
         _ plan: ConversionPlan, source: any TensorSource, to outputPath: String, options: WriteOptions,
-        progress: ((Int, Int) -> Void)? = nil
+        progress: ((Int, Int, String) -> Void)? = nil
     ) throws -> ConversionResult {
         try OutputSafety.check(
             output: outputPath, readFiles: source.files + options.readFiles + options.extraFiles,
@@ -66,7 +66,7 @@ public enum Converter {
 
     private static func write(
         _ plan: ConversionPlan, source: any TensorSource, folder: AtomicOutput, options: WriteOptions,
-        start: UInt64, progress: ((Int, Int) -> Void)?
+        start: UInt64, progress: ((Int, Int, String) -> Void)?
     ) throws -> ConversionResult {
         // Tensors whose stored bytes are the output bytes are copied by the kernel, in the order
         // they lie in the source so that neighbours merge into one copy; their checksums are
@@ -109,7 +109,7 @@ public enum Converter {
             for t in segment.tensors {
                 done += 1
                 bytes += t.byteCount
-                progress?(bytes, total)
+                progress?(bytes, total, t.name)
             }
         }
         try sink.finish()

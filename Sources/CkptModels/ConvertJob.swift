@@ -8,7 +8,7 @@ import CkptMappings
 public enum ConvertJob {
     public static func run(
         _ setup: ConversionSetup, sourcePath: String, to output: String, adjust: (inout WriteOptions) -> Void,
-        progress: ((Int, Int) -> Void)? = nil
+        progress: ((Int, Int, String) -> Void)? = nil
     ) throws -> ConversionResult {
         if setup.plan.targetLayout != .native { _ = try ModelGeometry(setup: setup, complete: false) }
         var write = try setup.standardWriteOptions(sourcePath: sourcePath)

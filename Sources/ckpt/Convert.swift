@@ -27,12 +27,14 @@ struct Convert: ParsableCommand {
     @Flag(help: "Print the summary as JSON on stdout.")
     var json = false
 
+    @OptionGroup var verbosity: Verbosity
+
     func run() throws {
         var planOptions = outputOptions.planOptions()
         planOptions.keepOptimizer = keepOptimizer
         planOptions.allowUnmapped = allowUnmapped
         let setup = try modelOptions.setup(source, options: planOptions)
-        let progress = ProgressLine()
+        let progress = ProgressLine(quiet: verbosity.quiet)
         let result = try ConvertJob.run(
             setup, sourcePath: source, to: outputOptions.output,
             adjust: { write in
@@ -42,6 +44,6 @@ struct Convert: ParsableCommand {
         progress.finish()
         let summary = ConvertSummary(setup: setup, result: result)
         if json { print(summary.json()) }
-        Output.error(summary.text())
+        verbosity.say(summary.text())
     }
 }

@@ -20,6 +20,10 @@ struct Diff: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
+    /// Accepted for scripts that pass it to every command: this one writes only its result
+    /// (stdout) and errors.
+    @OptionGroup var verbosity: Verbosity
+
     func run() throws {
         let left = try modelOptions.setup(a)
         let right = try modelOptions.setup(b, family: modelOptions.model == "auto" ? left.plan.family : nil)

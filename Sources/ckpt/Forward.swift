@@ -40,6 +40,8 @@ struct Forward: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
+    @OptionGroup var verbosity: Verbosity
+
     @Option(help: "Write the outputs to this .npz (zlib); without it, a summary is printed.")
     var output: String?
 
@@ -95,7 +97,7 @@ struct Forward: ParsableCommand {
             readFiles: modelOptions.readFiles + [vocabPath].compactMap { $0 },
             readFolders: FileSystem.isDirectory(source) ? [source] : [])
         if let output {
-            Output.error("wrote \(outputs.arrays.map(\.name).joined(separator: ", ")) to \(output)")
+            verbosity.say("wrote \(outputs.arrays.map(\.name).joined(separator: ", ")) to \(output)")
         } else {
             for a in outputs.arrays {
                 let head = a.values.prefix(4).map { String(format: "%.6g", $0) }.joined(separator: ", ")

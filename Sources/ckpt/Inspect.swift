@@ -37,6 +37,8 @@ struct Inspect: ParsableCommand {
         help: "An extra mapping table (JSON, as in Mappings/) for a family the binary does not know; may be repeated.")
     var mapping: [String] = []
 
+    @OptionGroup var verbosity: Verbosity
+
     func run() throws {
         let tables = try mapping.map { try MappingTable.parse(Data(MappedFile.contents(of: $0)), origin: $0) }
         let source = try CheckpointOpener.open(path)
@@ -46,7 +48,7 @@ struct Inspect: ParsableCommand {
         print(json ? report.json() : report.table(), terminator: "")
         if let filter, report.rows.isEmpty {
             let closest = NameFilter.closest(to: filter, among: source.tensors.map(\.name))
-            Output.error("ckpt: no tensor matches '\(filter)'; closest names: \(closest.joined(separator: ", "))")
+            verbosity.say("ckpt: no tensor matches '\(filter)'; closest names: \(closest.joined(separator: ", "))")
         }
     }
 }

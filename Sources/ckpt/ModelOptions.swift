@@ -42,3 +42,12 @@ struct ModelOptions: ParsableArguments {
     /// The files these options make a command read (an output must not touch them).
     var readFiles: [String] { mapping + [config].compactMap { $0 } }
 }
+
+/// `-q/--quiet`, on every command: nothing on stderr but errors.
+struct Verbosity: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "Print nothing on stderr but errors (no summary, note, warning or progress).")
+    var quiet = false
+
+    /// A line for stderr that is not an error.
+    func say(_ line: String) { if !quiet { Output.error(line) } }
+}

@@ -45,6 +45,8 @@ struct Prune: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
+    @OptionGroup var verbosity: Verbosity
+
     func validate() throws {
         let modes = [keepTokens != nil, simplified, !corpus.isEmpty].filter { $0 }.count
         guard modes == 1 else { throw ValidationError("give exactly one of --keep-tokens, --simplified, --corpus") }
@@ -75,9 +77,9 @@ struct Prune: ParsableCommand {
                 outputOptions.apply(to: &write)
                 write.readFiles += modelOptions.readFiles
             },
-            warn: { Output.error("ckpt: warning: \($0)") })
+            warn: { verbosity.say("ckpt: warning: \($0)") })
         let c = outcome.chosen
-        Output.error(
+        verbosity.say(
             "pruned \(outcome.vocabularySize) -> \(c.tokens.count) tokens "
                 + "(\(c.keep.count) kept, \(c.compound.count) compound); "
                 + ConvertSummary(setup: outcome.setup, result: outcome.result).text())

@@ -41,6 +41,10 @@ struct Tokenize: ParsableCommand {
         if lowercase && cased { throw ValidationError("--lowercase and --cased exclude each other") }
     }
 
+    /// Accepted for scripts that pass it to every command: this one writes only its result
+    /// (stdout) and errors.
+    @OptionGroup var verbosity: Verbosity
+
     func run() throws {
         let encoder = try TextEncoder(path: path, lowercase: lowercase ? true : cased ? false : nil)
         let out = FileHandle.standardOutput

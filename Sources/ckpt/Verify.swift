@@ -32,6 +32,10 @@ struct Verify: ParsableCommand {
         guard random >= 0 else { throw ValidationError("--random must be 0 or more") }
     }
 
+    /// Accepted for scripts that pass it to every command: this one writes only its result
+    /// (stdout) and errors.
+    @OptionGroup var verbosity: Verbosity
+
     func run() throws {
         // Each side runs with its own config (the converted side falls back on the source's when it
         // has none): a converted config that builds another model is a failed conversion.

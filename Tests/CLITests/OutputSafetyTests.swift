@@ -287,6 +287,27 @@ final class OutputSafetyTests: ScratchTestCase {
         }
     }
 
+    /// `-q`: nothing on stderr but errors, on every command.
+    func testQuietPrintsNothingButErrors() throws {
+        let src = Fixtures.path("families/bert")
+        let loud = try ckpt(["convert", src, "--to", scratch + "/loud"])
+        XCTAssertFalse(loud.stderr.isEmpty)
+        for args in [
+            ["convert", src, "--to", scratch + "/q1", "-q"],
+            ["convert", src, "--to", scratch + "/q2", "--quiet", "--layout", "tf"],
+            ["forward", src, "--tokens", "2,5,3", "--output", scratch + "/q.npz", "-q"],
+            ["inspect", src, "--filter", "nothing-like-this", "-q"], ["verify", src, scratch + "/loud", "-q"],
+            ["diff", src, scratch + "/loud", "-q"],
+            ["tokenize", Fixtures.path("vocab/vocab.txt"), "--text", "a", "-q"],
+        ] {
+            let o = try ckpt(args)
+            XCTAssertEqual(o.status, 0, "\(args): \(o.stderr)")
+            XCTAssertEqual(o.stderr, "", "\(args)")
+        }
+        // Errors still show.
+        assertRefused(try ckpt(["convert", src, "--to", scratch + "/q1", "-q"]), status: 2, "quiet error")
+    }
+
     func narrowed(_ folder: String, _ name: String, as label: String) throws -> String {
         let reader = try SafetensorsFile(folder + "/model.safetensors")
         let out = scratch + "/" + label

@@ -33,5 +33,7 @@ void ckpt_interrupts_protect(const char *work, const char *final_path);
 /// registration cleared by `ckpt_interrupts_end_commit`.
 void ckpt_interrupts_begin_commit(void);
 void ckpt_interrupts_end_commit(void);
+/// Whether a progress line is on the terminal: the interrupt message then clears it first.
+void ckpt_interrupts_set_progress(int shown);
 
 #endif

@@ -37,11 +37,37 @@ struct Inspect: ParsableCommand {
         help: "An extra mapping table (JSON, as in Mappings/) for a family the binary does not know; may be repeated.")
     var mapping: [String] = []
 
+    @Option(help: "Show one tensor (its name as the file spells it): dtype, shape, statistics and values.")
+    var tensor: String?
+
+    @Option(help: "With --tensor: how many values to show, or all.")
+    var values: ValueCount = ValueCount(limit: 10)
+
+    struct ValueCount: ExpressibleByArgument {
+        let limit: Int?
+        init(limit: Int?) { self.limit = limit }
+        init?(argument: String) {
+            if argument == "all" {
+                limit = nil
+            } else if let n = Int(argument), n >= 0 {
+                limit = n
+            } else {
+                return nil
+            }
+        }
+        var defaultValueDescription: String { limit.map(String.init) ?? "all" }
+    }
+
     @OptionGroup var verbosity: Verbosity
 
     func run() throws {
         let tables = try mapping.map { try MappingTable.parse(Data(MappedFile.contents(of: $0)), origin: $0) }
         let source = try CheckpointOpener.open(path)
+        if let tensor {
+            let report = try TensorReport(source: source, name: tensor, limit: values.limit)
+            print(json ? report.json() : report.text(), terminator: "")
+            return
+        }
         let report = try InspectReport(
             source: source, includeBookkeeping: all, filter: filter, withStats: stats,
             tables: MappingTable.with(tables))

@@ -11,7 +11,7 @@ struct Ckpt: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ckpt",
         abstract: "Inspect transformer checkpoints (TF bundles, Keras HDF5, safetensors, npz) without TensorFlow.",
-        version: "0.1.0",
+        version: "ckpt 0.3.0",
         subcommands: [Inspect.self, Convert.self, Prune.self, Forward.self, Verify.self, Diff.self, Tokenize.self])
 
     static func main() {

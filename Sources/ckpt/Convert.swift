@@ -11,7 +11,7 @@ struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Convert a checkpoint into safetensors with canonical (native) or Hugging Face names.")
 
-    @Argument(help: "Anything `ckpt inspect` reads.")
+    @Argument(help: "Anything `ckpt inspect` reads.", completion: .file())
     var source: String
 
     @OptionGroup var outputOptions: OutputOptions

@@ -9,10 +9,10 @@ struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare two checkpoints by canonical name: missing tensors, dtype/shape changes, value differences.")
 
-    @Argument(help: "The first checkpoint (anything `ckpt inspect` reads).")
+    @Argument(help: "The first checkpoint (anything `ckpt inspect` reads).", completion: .file())
     var a: String
 
-    @Argument(help: "The second checkpoint, compared with the first by canonical name.")
+    @Argument(help: "The second checkpoint, compared with the first by canonical name.", completion: .file())
     var b: String
 
     @Flag(help: "Print the comparison as JSON.")

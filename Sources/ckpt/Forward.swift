@@ -11,7 +11,7 @@ struct Forward: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the float32 reference forward pass of a checkpoint and write its outputs as .npz.")
 
-    @Argument(help: "Anything `ckpt inspect` reads.")
+    @Argument(help: "Anything `ckpt inspect` reads.", completion: .file())
     var source: String
 
     @Option(help: "Token ids, comma-separated.")
@@ -23,7 +23,7 @@ struct Forward: ParsableCommand {
     @Option(help: "With --text: a second text ([CLS] text [SEP] pair [SEP], segment ids 0 then 1).")
     var textPair: String?
 
-    @Option(help: "vocab.txt for --text (default: vocab.txt beside the source).")
+    @Option(help: "vocab.txt for --text (default: vocab.txt beside the source).", completion: .file())
     var vocab: String?
 
     @Option(help: "Segment ids, comma-separated (default: all 0).")
@@ -42,7 +42,7 @@ struct Forward: ParsableCommand {
 
     @OptionGroup var verbosity: Verbosity
 
-    @Option(help: "Write the outputs to this .npz (zlib); without it, a summary is printed.")
+    @Option(help: "Write the outputs to this .npz (zlib); without it, a summary is printed.", completion: .file())
     var output: String?
 
     @Flag(help: "Replace an existing --output file, when it is an .npz that ckpt wrote.")

@@ -13,8 +13,7 @@ struct Inspect: ParsableCommand {
     @Argument(
         help: ArgumentHelp(
             "A TF bundle (prefix, .index, data shard or folder), Keras .h5, "
-                + ".safetensors (file or sharded folder) or .npz.")
-    )
+                + ".safetensors (file or sharded folder) or .npz."), completion: .file())
     var path: String
 
     @Flag(
@@ -34,7 +33,8 @@ struct Inspect: ParsableCommand {
     var all = false
 
     @Option(
-        help: "An extra mapping table (JSON, as in Mappings/) for a family the binary does not know; may be repeated.")
+        help: "An extra mapping table (JSON, as in Mappings/) for a family the binary does not know; may be repeated.",
+        completion: .file())
     var mapping: [String] = []
 
     @Option(help: "Show one tensor (its name as the file spells it): dtype, shape, statistics and values.")

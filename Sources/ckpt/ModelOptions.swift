@@ -5,14 +5,21 @@ import Foundation
 
 /// `--model`, `--config` and `--mapping`, shared by the commands that map names through a family's table.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Model family, or auto to detect it from the names (and the config when they are ambiguous).")
+    @Option(
+        help: ArgumentHelp(
+            "Model family, or auto to detect it from the names (and the config when they are ambiguous).",
+            discussion: "Families: " + MappingTable.builtIn.map(\.family).joined(separator: ", ") + "."),
+        completion: .list(["auto"] + MappingTable.builtIn.map(\.family)))
     var model = "auto"
 
-    @Option(help: "The model's JSON config (default: bert_config.json, config.json... beside the checkpoint).")
+    @Option(
+        help: "The model's JSON config (default: bert_config.json, config.json... beside the checkpoint).",
+        completion: .file(extensions: ["json"]))
     var config: String?
 
     @Option(
-        help: "An extra mapping table (JSON, as in Mappings/) for a family the binary does not know; may be repeated.")
+        help: "An extra mapping table (JSON, as in Mappings/) for a family the binary does not know; may be repeated.",
+        completion: .file(extensions: ["json"]))
     var mapping: [String] = []
 
     func validate() throws {

@@ -6,7 +6,8 @@ import CkptMappings
 struct OutputOptions: ParsableArguments {
     @Option(
         name: .customLong("to"),
-        help: "Output folder (written under a temporary name, renamed into place when complete).")
+        help: "Output folder (written under a temporary name, renamed into place when complete).",
+        completion: .directory)
     var output: String
 
     @Option(

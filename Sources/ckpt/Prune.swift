@@ -13,15 +13,17 @@ struct Prune: ParsableCommand {
         abstract:
             "Slim the vocabulary of a checkpoint: prune every vocabulary-indexed tensor and write the new vocab.txt.")
 
-    @Argument(help: "Anything `ckpt inspect` reads.")
+    @Argument(help: "Anything `ckpt inspect` reads.", completion: .file())
     var source: String
 
     @OptionGroup var outputOptions: OutputOptions
 
-    @Option(help: "The checkpoint's vocab.txt, or its SentencePiece model (spiece.model), which is pruned too.")
+    @Option(
+        help: "The checkpoint's vocab.txt, or its SentencePiece model (spiece.model), which is pruned too.",
+        completion: .file())
     var vocab: String
 
-    @Option(help: "Tokens to keep, one per line, in the order of the new vocabulary.")
+    @Option(help: "Tokens to keep, one per line, in the order of the new vocabulary.", completion: .file())
     var keepTokens: String?
 
     @Flag(help: "Keep what bert4keras load_vocab(simplified=True) keeps.")
@@ -33,14 +35,16 @@ struct Prune: ParsableCommand {
     var startswith: [String] = []
 
     @Option(
-        parsing: .upToNextOption, help: "Text files: keep the special tokens and the tokens WordPiece produces on them."
-    )
+        parsing: .upToNextOption,
+        help: "Text files: keep the special tokens and the tokens WordPiece produces on them.", completion: .file())
     var corpus: [String] = []
 
     @Option(help: "With --corpus: keep tokens produced at least this many times.")
     var minCount = 1
 
-    @Option(help: "Lines NEW_TOKEN<TAB>tok1 tok2 ...: appended rows, each the mean of the listed tokens' rows.")
+    @Option(
+        help: "Lines NEW_TOKEN<TAB>tok1 tok2 ...: appended rows, each the mean of the listed tokens' rows.",
+        completion: .file())
     var compoundTokens: String?
 
     @OptionGroup var modelOptions: ModelOptions

@@ -9,13 +9,15 @@ struct Tokenize: ParsableCommand {
         abstract: "Tokenize text as the model's own tokenizer does: one line of ids per input text.",
         discussion: "WordPiece ([CLS] ... [SEP]) as bert4keras and transformers' BertTokenizer do it.")
 
-    @Argument(help: "A vocab.txt, or a checkpoint file or folder with its vocab.txt beside it.")
+    @Argument(help: "A vocab.txt, or a checkpoint file or folder with its vocab.txt beside it.", completion: .file())
     var path: String
 
     @Option(name: .customLong("text"), help: "A text to tokenize; may be repeated (one output line each).")
     var texts: [String] = []
 
-    @Option(help: "A text file: one output line per line of it (an empty line gives the bare specials).")
+    @Option(
+        help: "A text file: one output line per line of it (an empty line gives the bare specials).",
+        completion: .file())
     var file: String?
 
     @Option(help: "A second text, for a single --text: [CLS] text [SEP] pair [SEP], segment ids 0 then 1.")

@@ -10,10 +10,10 @@ struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Prove a conversion right: identical weights and matching forward outputs on random inputs.")
 
-    @Argument(help: "The original checkpoint.")
+    @Argument(help: "The original checkpoint.", completion: .file())
     var source: String
 
-    @Argument(help: "The converted checkpoint (any format and layout ckpt reads).")
+    @Argument(help: "The converted checkpoint (any format and layout ckpt reads).", completion: .file())
     var converted: String
 
     @Option(help: "Number of random input sequences.")

@@ -125,6 +125,19 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try ckpt("no-such-command").status, 2)
         XCTAssertEqual(try ckpt("--help").status, 0)
     }
+
+    /// Shell completion offers the families for --model and files for paths; --version names the tool.
+    func testCompletionAndVersion() throws {
+        let bash = try ckpt("--generate-completion-script", "bash")
+        XCTAssertEqual(bash.status, 0)
+        for family in ["bert", "albert_unshared", "t5.1.1", "gpt2_ml"] {
+            XCTAssertTrue(bash.stdout.contains(family), family)
+        }
+        XCTAssertTrue(bash.stdout.contains("-fX '!*.@(json)'"), "json completion for --config/--mapping")
+        let zsh = try ckpt("--generate-completion-script", "zsh")
+        XCTAssertTrue(zsh.stdout.contains(":_files"), "file completion for paths")
+        XCTAssertEqual(try ckpt("--version").stdout, "ckpt 0.3.0\n")
+    }
 }
 
 /// `ckpt convert` as a user runs it.

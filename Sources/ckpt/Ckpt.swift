@@ -10,7 +10,7 @@ import Foundation
 struct Ckpt: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ckpt",
-        abstract: "Inspect transformer checkpoints (TF bundles, Keras HDF5, safetensors, npz) without TensorFlow.",
+        abstract: "Inspect, convert, prune, run and verify transformer checkpoints without TensorFlow or PyTorch.",
         version: "ckpt 0.3.0",
         subcommands: [Inspect.self, Convert.self, Prune.self, Forward.self, Verify.self, Diff.self, Tokenize.self])
 

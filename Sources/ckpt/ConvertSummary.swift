@@ -33,9 +33,10 @@ struct ConvertSummary {
         return lines.joined(separator: "\n")
     }
 
-    func json() -> String {
-        let object: [String: Any] = [
-            "source": setup.source.path, "source_format": setup.source.formatName, "family": setup.plan.family,
+    func json(extra: [String: Any] = [:]) -> String {
+        var object: [String: Any] = [
+            "schema_version": 1, "source": setup.source.path, "source_format": setup.source.formatName,
+            "family": setup.plan.family,
             "source_layout": setup.plan.sourceLayout.rawValue, "layout": setup.plan.targetLayout.rawValue,
             "output": result.outputPath,
             "files": result.files, "tensors_written": result.tensorsWritten, "bytes_written": result.bytesWritten,
@@ -44,6 +45,7 @@ struct ConvertSummary {
             },
             "dropped_bytes": droppedBytes, "unmapped_kept": setup.plan.unmapped.map(\.name), "seconds": result.seconds,
         ]
+        object.merge(extra) { _, new in new }
         return String(JSONDocument.text(object).dropLast())
     }
 }

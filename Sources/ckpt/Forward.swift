@@ -40,6 +40,9 @@ struct Forward: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
+    @Flag(help: "Print the inputs and each output's name, shape and first values as JSON on stdout.")
+    var json = false
+
     @OptionGroup var verbosity: Verbosity
 
     @Option(help: "Write the outputs to this .npz (zlib); without it, a summary is printed.", completion: .file())
@@ -96,9 +99,21 @@ struct Forward: ParsableCommand {
             try modelOptions.setup(source), request: request, output: output, force: force,
             readFiles: modelOptions.readFiles + [vocabPath].compactMap { $0 },
             readFolders: FileSystem.isDirectory(source) ? [source] : [])
+        if json {
+            print(
+                JSONDocument.text([
+                    "schema_version": 1, "tokens": request.tokens, "segments": (request.segments as Any?) ?? NSNull(),
+                    "decoder_tokens": (request.decoderTokens as Any?) ?? NSNull(),
+                    "output": (output as Any?) ?? NSNull(),
+                    "outputs": outputs.arrays.map {
+                        ["name": $0.name, "shape": $0.shape, "first": $0.values.prefix(4).map(Double.init)]
+                            as [String: Any]
+                    },
+                ]), terminator: "")
+        }
         if let output {
             verbosity.say("wrote \(outputs.arrays.map(\.name).joined(separator: ", ")) to \(output)")
-        } else {
+        } else if !json {
             for a in outputs.arrays {
                 let head = a.values.prefix(4).map { String(format: "%.6g", $0) }.joined(separator: ", ")
                 print("\(a.name) \(ShapeMath.describe(a.shape)): [\(head)\(a.values.count > 4 ? ", ..." : "")]")

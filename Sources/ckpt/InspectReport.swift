@@ -110,7 +110,7 @@ struct InspectReport {
             tensors.append(t)
         }
         let object: [String: Any] = [
-            "format": format, "path": path, "architecture": architecture.name,
+            "schema_version": 1, "format": format, "path": path, "architecture": architecture.name,
             "architecture_candidates": architecture.candidates,
             "total_parameters": totalParameters, "model_parameters": modelParameters,
             "optimizer_parameters": optimizerParameters, "total_bytes": totalBytes, "tensors": tensors,

@@ -49,6 +49,9 @@ struct Prune: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
+    @Flag(help: "Print the summary as JSON on stdout (convert's fields, and vocabulary_size, kept, compound).")
+    var json = false
+
     @OptionGroup var verbosity: Verbosity
 
     func validate() throws {
@@ -83,6 +86,13 @@ struct Prune: ParsableCommand {
             },
             warn: { verbosity.say("ckpt: warning: \($0)") })
         let c = outcome.chosen
+        let summary = ConvertSummary(setup: outcome.setup, result: outcome.result)
+        if json {
+            print(
+                summary.json(extra: [
+                    "vocabulary_size": outcome.vocabularySize, "kept": c.keep.count, "compound": c.compound.count,
+                ]))
+        }
         verbosity.say(
             "pruned \(outcome.vocabularySize) -> \(c.tokens.count) tokens "
                 + "(\(c.keep.count) kept, \(c.compound.count) compound); "

@@ -32,6 +32,9 @@ struct Verify: ParsableCommand {
         guard random >= 0 else { throw ValidationError("--random must be 0 or more") }
     }
 
+    @Flag(help: "Print the report as JSON on stdout.")
+    var json = false
+
     /// Accepted for scripts that pass it to every command: this one writes only its result
     /// (stdout) and errors.
     @OptionGroup var verbosity: Verbosity
@@ -46,9 +49,30 @@ struct Verify: ParsableCommand {
             right = try modelOptions.setup(converted, family: family, configPath: path)
         }
         let v = try Verification(source: left, converted: right, randomInputs: random, tolerance: tolerance)
+        if json { print(Self.json(v), terminator: "") } else { report(v, config: right.config?.path) }
+        guard v.ok else {
+            throw CkptError(.checksumMismatch, file: converted, "does not compute what \(source) computes (see above)")
+        }
+        if !json { print("verified: \(converted) matches \(source)") }
+    }
+
+    static func json(_ v: Verification) -> String {
+        let w = v.weights
+        return JSONDocument.text([
+            "schema_version": 1, "verified": v.ok, "config_differences": v.configDifferences, "notes": v.notes,
+            "weights": [
+                "compared": w.compared.count, "only_in_source": w.onlyInA, "only_in_converted": w.onlyInB,
+                "differing": w.compared.filter { !$0.equalAtTargetPrecision }.map(\.name),
+                "not_in_converted_layout": v.unrepresentable.sorted(),
+            ] as [String: Any],
+            "outputs": v.outputDifferences.mapValues(Double.init), "tolerance": Double(v.tolerance),
+        ])
+    }
+
+    func report(_ v: Verification, config: String?) {
         if !v.configDifferences.isEmpty {
             print(
-                "config: \(right.config?.path ?? converted) builds another model: "
+                "config: \(config ?? converted) builds another model: "
                     + "\(v.configDifferences.joined(separator: "; "))"
             )
         }
@@ -69,9 +93,5 @@ struct Verify: ParsableCommand {
         for (name, diff) in v.outputDifferences.sorted(by: { $0.key < $1.key }) {
             print("output \(name): max difference \(diff) (tolerance \(v.tolerance))")
         }
-        guard v.ok else {
-            throw CkptError(.checksumMismatch, file: converted, "does not compute what \(source) computes (see above)")
-        }
-        print("verified: \(converted) matches \(source)")
     }
 }

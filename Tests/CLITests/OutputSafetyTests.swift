@@ -308,6 +308,37 @@ final class OutputSafetyTests: ScratchTestCase {
         assertRefused(try ckpt(["convert", src, "--to", scratch + "/q1", "-q"]), status: 2, "quiet error")
     }
 
+    /// Every command's `--json` is one JSON object with `schema_version` 1 (docs/cli.md lists the fields).
+    func testEveryJSONHasASchemaVersion() throws {
+        let src = Fixtures.path("families/bert")
+        let prune = Fixtures.path("prune/bert")
+        XCTAssertEqual(try ckpt(["convert", src, "--to", scratch + "/n"]).status, 0)
+        let commands: [[String]] = [
+            ["inspect", src, "--json"], ["inspect", src, "--tensor", "bert/pooler/dense/bias", "--json"],
+            ["convert", src, "--to", scratch + "/j", "--json"],
+            [
+                "prune", src, "--to", scratch + "/p", "--vocab", prune + "/vocab.txt", "--keep-tokens",
+                prune + "/keep.txt", "--json",
+            ],
+            ["forward", src, "--tokens", "2,5,3", "--json"], ["verify", src, scratch + "/n", "--json"],
+            ["diff", src, scratch + "/n", "--json"],
+        ]
+        for args in commands {
+            let p = Process()
+            p.executableURL = Bundle.main.bundleURL.appendingPathComponent("ckpt")
+            p.arguments = args
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0, "\(args)")
+            let o = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any], "\(args)")
+            XCTAssertEqual(o["schema_version"] as? Int, 1, "\(args)")
+        }
+    }
+
     func narrowed(_ folder: String, _ name: String, as label: String) throws -> String {
         let reader = try SafetensorsFile(folder + "/model.safetensors")
         let out = scratch + "/" + label

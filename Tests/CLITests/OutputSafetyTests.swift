@@ -324,17 +324,9 @@ final class OutputSafetyTests: ScratchTestCase {
             ["diff", src, scratch + "/n", "--json"],
         ]
         for args in commands {
-            let p = Process()
-            p.executableURL = Bundle.main.bundleURL.appendingPathComponent("ckpt")
-            p.arguments = args
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            XCTAssertEqual(p.terminationStatus, 0, "\(args)")
-            let o = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any], "\(args)")
+            let r = try CLI.run(args)
+            XCTAssertEqual(r.status, 0, "\(args): \(r.stderr)")
+            let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(args)")
             XCTAssertEqual(o["schema_version"] as? Int, 1, "\(args)")
         }
     }

@@ -52,20 +52,21 @@ public final class AtomicOutput {
     public init(file path: String, force: Bool, isOwn: (String) -> Bool) throws {
         finalPath = path
         isFile = true
-        if FileSystem.exists(path) {
-            guard FileSystem.isRegularFile(path) else {
-                throw CkptError(.badUsage, file: path, "exists and is not a file")
-            }
-            guard force else {
-                throw CkptError(.badUsage, file: path, "exists (--force replaces a file that ckpt wrote)")
-            }
-            guard isOwn(path) else {
-                throw CkptError(
-                    .badUsage, file: path, "--force replaces only a file that ckpt wrote, and this file is not one")
-            }
-        }
+        try Self.checkReplaceable(file: path, force: force, isOwn: isOwn)
         workPath = try Self.temporaryName(for: path)
         ckpt_interrupts_protect(workPath, path)
+    }
+
+    /// Whether a file output may be written at `path`: free, or (with `force`) a regular file that
+    /// `isOwn` recognises as ckpt's. Callers check before any work, and again when writing.
+    public static func checkReplaceable(file path: String, force: Bool, isOwn: (String) -> Bool) throws {
+        guard FileSystem.exists(path) else { return }
+        guard FileSystem.isRegularFile(path) else { throw CkptError(.badUsage, file: path, "exists and is not a file") }
+        guard force else { throw CkptError(.badUsage, file: path, "exists (--force replaces a file that ckpt wrote)") }
+        guard isOwn(path) else {
+            throw CkptError(
+                .badUsage, file: path, "--force replaces only a file that ckpt wrote, and this file is not one")
+        }
     }
 
     /// A hidden name beside `path`, unique to this process and call.

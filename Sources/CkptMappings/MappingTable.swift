@@ -52,7 +52,7 @@ public struct MappingTable: Sendable, Decodable {
     /// takes ~6 ms for the 11 tables, a third of `inspect`'s run.
     public static let builtIn: [MappingTable] = {
         let names = EmbeddedMappings.files.keys.sorted()
-        let decoded = DecodedTables(count: names.count)
+        let decoded = ConcurrentSlots<MappingTable>(count: names.count)
         DispatchQueue.concurrentPerform(iterations: names.count) { i in
             do {
                 decoded.set(
@@ -66,6 +66,11 @@ public struct MappingTable: Sendable, Decodable {
         }
         return decoded.all
     }()
+
+    /// The tables of `--mapping` files.
+    public static func load(_ paths: [String]) throws -> [MappingTable] {
+        try paths.map { try parse(Data(MappedFile.contents(of: $0)), origin: $0) }
+    }
 
     /// A table from its JSON; `extends` is resolved against the built-in tables (and `among`).
     public static func parse(_ data: Data, origin: String, among others: [Data] = []) throws -> MappingTable {
@@ -128,22 +133,6 @@ public struct MappingTable: Sendable, Decodable {
 
     /// Layouts this table names tensors in (besides `native`).
     public var layouts: Set<Layout> { Set(rules.flatMap { $0.layouts.keys }) }
-}
-
-/// The slots `builtIn`'s parallel decoding fills, one per table.
-private final class DecodedTables: @unchecked Sendable {
-    private let lock = NSLock()
-    private var tables: [MappingTable?]
-
-    init(count: Int) { tables = Array(repeating: nil, count: count) }
-
-    func set(_ i: Int, _ table: MappingTable) {
-        lock.lock()
-        tables[i] = table
-        lock.unlock()
-    }
-
-    var all: [MappingTable] { lock.lock(); defer { lock.unlock() }; return tables.map { $0! } }
 }
 
 /// One weight: its canonical (native) name and its name and transform in each layout.

@@ -8,15 +8,7 @@ public enum OutputsFile {
     /// The checks, alone: run them before the forward pass so a refused output costs nothing.
     public static func check(_ path: String, force: Bool, readFiles: [String], readFolders: [String]) throws {
         try OutputSafety.check(output: path, readFiles: readFiles, readFolders: readFolders)
-        if FileSystem.exists(path) {
-            guard force else {
-                throw CkptError(.badUsage, file: path, "exists (--force replaces an .npz that ckpt wrote)")
-            }
-            guard NPZWriter.isCkptOutput(path) else {
-                throw CkptError(
-                    .badUsage, file: path, "--force replaces only an .npz that ckpt wrote, and this file is not one")
-            }
-        }
+        try AtomicOutput.checkReplaceable(file: path, force: force, isOwn: NPZWriter.isCkptOutput)
     }
 
     /// `inputs`: the ids the pass was fed (`tokens`, `segments`, `decoder_tokens`), stored as int64

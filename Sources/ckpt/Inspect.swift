@@ -61,7 +61,7 @@ struct Inspect: ParsableCommand {
     @OptionGroup var verbosity: Verbosity
 
     func run() throws {
-        let tables = try mapping.map { try MappingTable.parse(Data(MappedFile.contents(of: $0)), origin: $0) }
+        let tables = try MappingTable.load(mapping)
         let source = try CheckpointOpener.open(path)
         if let tensor {
             let report = try TensorReport(source: source, name: tensor, limit: values.limit)

@@ -32,7 +32,7 @@ struct ModelOptions: ParsableArguments {
 
     /// The tables of `--mapping`.
     func tables() throws -> [MappingTable] {
-        try mapping.map { try MappingTable.parse(Data(MappedFile.contents(of: $0)), origin: $0) }
+        try MappingTable.load(mapping)
     }
 
     /// Names, family and plan of `path`: `family` overrides `--model` (the second checkpoint of a

@@ -64,26 +64,10 @@ struct Tokenize: ParsableCommand {
 
     /// A batch of lines on every core, in order.
     func encodeInParallel(_ batch: [String], _ encoder: TextEncoder) throws -> [String] {
-        let results = ResultSlots(count: batch.count)
+        let results = ConcurrentSlots<Result<String, any Error>>(count: batch.count)
         DispatchQueue.concurrentPerform(iterations: batch.count) { i in
             results.set(i, Result { line(try encoder.encode(batch[i])) })
         }
         return try results.all.map { try $0.get() }
     }
-}
-
-/// Results written by concurrent workers, one slot each.
-final class ResultSlots: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [Result<String, any Error>?]
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ i: Int, _ r: Result<String, any Error>) {
-        lock.lock()
-        slots[i] = r
-        lock.unlock()
-    }
-
-    var all: [Result<String, any Error>] { lock.lock(); defer { lock.unlock() }; return slots.map { $0! } }
 }

@@ -20,16 +20,22 @@ public struct ConversionSetup {
         options: PlanOptions
     ) throws {
         let tables = MappingTable.with(extraTables)
-        if let model, model != "auto", MappingTable.named(model, among: tables) == nil {
-            throw CkptError(
-                .badUsage,
-                "--model: unknown family '\(model)' (known: \(tables.map(\.family).sorted().joined(separator: ", ")))")
+        // A given family is looked up before anything is read: an unknown one is bad usage.
+        var given: MappingTable?
+        if let model, model != "auto" {
+            given = MappingTable.named(model, among: tables)
+            guard given != nil else {
+                throw CkptError(
+                    .badUsage,
+                    "--model: unknown family '\(model)' "
+                        + "(known: \(tables.map(\.family).sorted().joined(separator: ", ")))")
+            }
         }
         source = try CheckpointOpener.open(sourcePath)
         let folder = FileSystem.isDirectory(sourcePath) ? sourcePath : FileSystem.dirname(source.path)
         config = try configPath.map { try ModelConfig(path: $0) } ?? ModelConfig.find(besides: folder)
         let names = source.tensors.map(\.name) + source.tensors.compactMap(\.groupKey)
-        let (family, detected) = try Self.family(of: source, names: names, model: model, config: config, tables: tables)
+        let (family, detected) = try Self.family(of: source, names: names, given: given, config: config, tables: tables)
         // A native file ckpt wrote says so (its names may also fit another layout's rules).
         let layout: Layout = source.metadata["ckpt_layout"] == Layout.native.rawValue ? .native : detected
         table = MappingTable.named(family, among: tables)!
@@ -46,16 +52,9 @@ public struct ConversionSetup {
     /// The family (given, detected from the names, or decided by the config or the file's own
     /// `ckpt_family`) and the layout the source's names are in.
     static func family(
-        of source: any TensorSource, names: [String], model: String?, config: ModelConfig?, tables: [MappingTable]
+        of source: any TensorSource, names: [String], given: MappingTable?, config: ModelConfig?, tables: [MappingTable]
     ) throws -> (String, Layout) {
-        if let model, model != "auto" {
-            guard let t = MappingTable.named(model, among: tables) else {
-                throw CkptError(
-                    .badUsage, file: source.path,
-                    "unknown family '\(model)' (known: \(tables.map(\.family).sorted().joined(separator: ", ")))")
-            }
-            return (t.family, Self.bestLayout(t, names: Set(names)))
-        }
+        if let given { return (given.family, Self.bestLayout(given, names: Set(names))) }
         let detector = ArchitectureDetector(tables: tables)
         switch detector.decide(detector.detect(names), config: config, names: Set(names)) {
         case .family(let f, let l):
@@ -84,9 +83,12 @@ public struct ConversionSetup {
     }
 
     /// Each canonical tensor's name in the source file (`a + b` when several tensors make it).
-    public var userNames: [String: String] {
+    public var userNames: [String: String] { Self.userNames((try? nativePlan()) ?? plan) }
+
+    /// Each canonical tensor of a native plan, named as the source file names it.
+    public static func userNames(_ nativePlan: ConversionPlan) -> [String: String] {
         var names: [String: String] = [:]
-        for output in (try? nativePlan())?.outputs ?? [] {
+        for output in nativePlan.outputs {
             guard let native = output.nativeName else { continue }
             names[native] = output.inputs.map(\.source.name).joined(separator: " + ")
         }

@@ -87,14 +87,14 @@ extension ModelGeometry {
     public init?(setup: ConversionSetup, complete: Bool = true) throws {
         guard let spec = setup.table.forward else { return nil }
         let plan = try setup.nativePlan()
-        var shapes: [String: [Int]] = [:], names: [String: String] = [:]
+        var shapes: [String: [Int]] = [:]
         for output in plan.outputs {
             guard let native = output.nativeName else { continue }
             shapes[native] = output.shape
-            names[native] = output.inputs.map(\.source.name).joined(separator: " + ")
         }
         try self.init(
-            spec: spec, family: plan.family, shapes: shapes, names: names, config: setup.config,
+            spec: spec, family: plan.family, shapes: shapes, names: ConversionSetup.userNames(plan),
+            config: setup.config,
             layers: plan.layerCount, file: setup.source.path, complete: complete)
     }
 }

@@ -75,8 +75,7 @@ struct Prune: ParsableCommand {
             options: outputOptions.planOptions(),
             setup: { options in
                 let setup = try modelOptions.setup(source, options: options)
-                // A layout a model is built from gets weights of the shapes the family needs.
-                if setup.plan.targetLayout != .native { _ = try ModelGeometry(setup: setup, complete: false) }
+                try ConvertJob.checkShapes(setup)
                 return setup
             },
             sourcePath: source, to: outputOptions.output,

@@ -60,4 +60,10 @@ fi
 [ "$status" -eq 0 ] || die "cannot build the pinned venv at $venv (exit $status): it needs PyPI access and a Python 3.9-3.11; see the output above"
 
 echo "interop: venv $venv" >&2
-"$venv/bin/python" Tests/interop/bert4keras_interop.py --ckpt "$ckpt" --work "$tmp" "$@"
+status=0
+"$venv/bin/python" Tests/interop/bert4keras_interop.py --ckpt "$ckpt" --work "$tmp" "$@" || status=$?
+# Hub folders (Fixtures/hub, the real all-MiniLM-L6-v2) -> tf/keras -> bert4keras = transformers
+if [ $# -eq 0 ]; then
+    "$venv/bin/python" Tests/interop/hub_interop.py --ckpt "$ckpt" --work "$tmp/hub" || status=$?
+fi
+exit $status

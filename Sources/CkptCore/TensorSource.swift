@@ -26,6 +26,9 @@ public protocol TensorSource: AnyObject {
     var metadata: [String: String] { get }
     /// Every file the source reads (index and data shards), so writers can refuse to touch them.
     var files: [String] { get }
+    /// Names stored as the very same data as an earlier name (a tied weight a torch `.bin` holds
+    /// twice), to that name; empty for formats that cannot share data.
+    var aliases: [String: String] { get }
 }
 
 extension TensorSource {
@@ -41,6 +44,7 @@ extension TensorSource {
     public func storedCRC32C(of tensor: TensorInfo) -> UInt32? { nil }
     public var metadata: [String: String] { [:] }
     public var files: [String] { [path] }
+    public var aliases: [String: String] { [:] }
 
     /// The default for formats without string tensors.
     public func strings(of tensor: TensorInfo) throws -> [[UInt8]] {

@@ -75,8 +75,15 @@ public struct ArchitectureDetector: Sendable {
         {
             return .family(named, layout: layout)
         }
+        if case .unknown = detected, let config { return byModelType(config, names: names) }
         guard case .ambiguous(let families, let layout) = detected, let config else { return detected }
         if let named = config.string("ckpt_family"), families.contains(named) { return .family(named, layout: layout) }
+        if let type = config.string("model_type") {
+            let byType = families.filter {
+                MappingTable.named($0, among: tables)?.hub?.modelTypes?.contains(type) ?? false
+            }
+            if byType.count == 1 { return .family(byType[0], layout: layout) }
+        }
         let fitting = families.filter { f in
             guard let sig = MappingTable.named(f, among: tables)?.configSignature else { return false }
             let keysFit = sig.keys.map { $0.contains { config.has($0) } } ?? true
@@ -85,6 +92,15 @@ public struct ArchitectureDetector: Sendable {
         }
         if fitting.count == 1 { return .family(fitting[0], layout: layout) }
         return detected
+    }
+
+    /// The family whose `hub.model_types` holds the config's `model_type` and whose rules read the
+    /// names in some layout (names saved under another prefix than transformers' own, say).
+    func byModelType(_ config: ModelConfig, names: Set<String>) -> DetectedArchitecture {
+        guard let type = config.string("model_type") else { return .unknown }
+        let fitting = tables.filter { $0.hub?.modelTypes?.contains(type) ?? false }
+        let reading = fitting.filter { Self.reads($0, layout: .hf, HubPrefix.prefixed(names, table: $0)) }
+        return reading.count == 1 ? .family(reading[0].family, layout: .hf) : .unknown
     }
 
     /// Every required rule of `table`, at layer 0, names a tensor in `names` in `layout`.
@@ -106,11 +122,13 @@ public struct ArchitectureDetector: Sendable {
     }
 
     /// For layouts without signatures (`native`, `hf`): families whose required layer-0 and
-    /// global names are all present, keeping those that account for the most of the names.
+    /// global names are all present, keeping those that account for the most of the names. A file
+    /// saved from a base-model class (`BertModel`) is read as its names under the family's prefix.
     private func coverageMatches(_ present: Set<String>) -> [(family: String, layout: Layout)] {
         var scored: [(family: String, layout: Layout, covered: Int)] = []
         for table in tables {
             for layout in [Layout.native, .hf] {
+                let present = layout == .hf ? HubPrefix.prefixed(present, table: table) : present
                 let names = table.rules.compactMap { rule -> (String, Bool)? in
                     let t = layout == .native ? rule.native : rule.layouts[layout]?.template
                     return t.map { (LayerTemplate.expand($0, layer: 0), rule.optional) }

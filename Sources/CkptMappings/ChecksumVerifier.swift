@@ -10,6 +10,12 @@ final class ChecksumVerifier: @unchecked Sendable {
     private var failure: (any Error)?
     private var started = false
 
+    /// Starts verifying `tensors` of `source` (opened again, under the file's own names).
+    func start(source: any TensorSource, tensors: [String]) {
+        let original = (source as? RenamedSource)?.originalNames ?? [:]
+        start(path: source.path, tensors: tensors.map { original[$0] ?? $0 })
+    }
+
     /// Starts verifying `tensors` of the checkpoint at `path`.
     func start(path: String, tensors: [String]) {
         guard !tensors.isEmpty else { return }

@@ -43,6 +43,9 @@ public struct DroppedTensor: Sendable {
         case bookkeeping = "format bookkeeping"
         case derived = "derived from the config"
         case noTargetName = "no name in the target layout"
+        case buffer = "buffers transformers recomputes"
+        case tied = "tied to a weight that is written"
+        case taskHead = "task heads bert4keras has no layer for"
     }
 
     public let tensor: TensorInfo
@@ -59,6 +62,11 @@ public struct ConversionPlan: Sendable {
     public let dropped: [DroppedTensor]
     /// Source tensors kept under their own names (`--allow-unmapped`).
     public let unmapped: [TensorInfo]
+
+    /// Rows of the absolute position embedding, when the model has one.
+    public var maxPositions: Int? {
+        outputs.first { $0.nativeName == "embeddings.position.weight" }?.inputs.first?.nativeShape.first
+    }
 }
 
 /// Options of a conversion that change the plan.
@@ -276,17 +284,11 @@ public struct ConversionPlanner {
         var unmapped: [TensorInfo] = []
         var unknown: [String] = []
         for t in tensors where !used.contains(t.name) {
-            if t.isBookkeeping {
-                dropped.append(DroppedTensor(tensor: t, reason: .bookkeeping))
-            } else if derived.contains(t.name) || (t.groupKey.map(derived.contains) ?? false) {
-                dropped.append(DroppedTensor(tensor: t, reason: .derived))
-            } else if OptimizerSlots.isSlot(t.name) {
-                if options.keepOptimizer {
-                    unmapped.append(t)
-                } else {
-                    dropped.append(DroppedTensor(tensor: t, reason: .optimizerSlot))
-                }
-            } else if options.allowUnmapped {
+            if let reason = dropReason(t, options: options, derived: derived) {
+                dropped.append(DroppedTensor(tensor: t, reason: reason))
+            } else if options.allowUnmapped || (OptimizerSlots.isSlot(t.name) && options.keepOptimizer)
+                || isKeptTaskHead(t, options: options)
+            {
                 unmapped.append(t)
             } else {
                 unknown.append(t.name)
@@ -318,6 +320,25 @@ public struct ConversionPlanner {
                     inputs: [], vocabAxis: nil, selection: nil, generator: generator))
         }
         return unmapped
+    }
+
+    /// Why a source tensor no rule reads is dropped, if it is.
+    func dropReason(_ t: TensorInfo, options: PlanOptions, derived: Set<String>) -> DroppedTensor.Reason? {
+        if t.isBookkeeping { return .bookkeeping }
+        if derived.contains(t.name) || (t.groupKey.map(derived.contains) ?? false) { return .derived }
+        if OptimizerSlots.isSlot(t.name) { return options.keepOptimizer ? nil : .optimizerSlot }
+        guard sourceLayout == .hf, let hub = table.hub else {
+            return table.hfTied?[t.name] != nil && sourceLayout == .hf ? .tied : nil
+        }
+        if table.hfTied?[t.name] != nil { return .tied }
+        if hub.isBuffer(t.name) { return .buffer }
+        if hub.isTaskHead(t.name), ![.native, .hf].contains(options.targetLayout) { return .taskHead }
+        return nil
+    }
+
+    /// A task head of an `hf` source, kept under its own name where the target can hold it.
+    func isKeptTaskHead(_ t: TensorInfo, options: PlanOptions) -> Bool {
+        sourceLayout == .hf && [.native, .hf].contains(options.targetLayout) && (table.hub?.isTaskHead(t.name) ?? false)
     }
 
     static func outputDType(_ source: DType, _ requested: DType?) -> DType {

@@ -31,14 +31,21 @@ public struct ConversionSetup {
                         + "(known: \(tables.map(\.family).sorted().joined(separator: ", ")))")
             }
         }
-        source = try CheckpointOpener.open(sourcePath)
-        let folder = FileSystem.isDirectory(sourcePath) ? sourcePath : FileSystem.dirname(source.path)
+        let opened = try CheckpointOpener.open(sourcePath)
+        let folder = FileSystem.isDirectory(sourcePath) ? sourcePath : FileSystem.dirname(opened.path)
         config = try configPath.map { try ModelConfig(path: $0) } ?? ModelConfig.find(besides: folder)
-        let names = source.tensors.map(\.name) + source.tensors.compactMap(\.groupKey)
-        let (family, detected) = try Self.family(of: source, names: names, given: given, config: config, tables: tables)
+        var names = opened.tensors.map(\.name) + opened.tensors.compactMap(\.groupKey)
+        let (family, detected) = try Self.family(of: opened, names: names, given: given, config: config, tables: tables)
         // A native file ckpt wrote says so (its names may also fit another layout's rules).
-        let layout: Layout = source.metadata["ckpt_layout"] == Layout.native.rawValue ? .native : detected
+        let layout: Layout = opened.metadata["ckpt_layout"] == Layout.native.rawValue ? .native : detected
         table = MappingTable.named(family, among: tables)!
+        // A base-model file (`BertModel`) is read under the prefix the family's rules name.
+        if layout == .hf, let renaming = HubPrefix.renaming(names, table: table) {
+            source = RenamedSource(opened, renaming: renaming)
+            names = source.tensors.map(\.name)
+        } else {
+            source = opened
+        }
         let layers = try Self.layerCount(table, layout: layout, names: names, config: config)
         planner = ConversionPlanner(table: table, sourceLayout: layout, layerCount: layers, sourcePath: source.path)
         var options = options
@@ -83,14 +90,15 @@ public struct ConversionSetup {
     }
 
     /// Each canonical tensor's name in the source file (`a + b` when several tensors make it).
-    public var userNames: [String: String] { Self.userNames((try? nativePlan()) ?? plan) }
+    public var userNames: [String: String] { Self.userNames((try? nativePlan()) ?? plan, source: source) }
 
     /// Each canonical tensor of a native plan, named as the source file names it.
-    public static func userNames(_ nativePlan: ConversionPlan) -> [String: String] {
+    public static func userNames(_ nativePlan: ConversionPlan, source: any TensorSource) -> [String: String] {
+        let original = (source as? RenamedSource)?.originalNames ?? [:]
         var names: [String: String] = [:]
         for output in nativePlan.outputs {
             guard let native = output.nativeName else { continue }
-            names[native] = output.inputs.map(\.source.name).joined(separator: " + ")
+            names[native] = output.inputs.map { original[$0.source.name] ?? $0.source.name }.joined(separator: " + ")
         }
         return names
     }

@@ -91,8 +91,7 @@ public enum Converter {
             }
         }
         let verifier = ChecksumVerifier()
-        verifier.start(
-            path: source.path, tensors: outputs.filter { copies[$0.name] != nil }.map(\.inputs[0].source.name))
+        verifier.start(source: source, tensors: outputs.filter { copies[$0.name] != nil }.map(\.inputs[0].source.name))
         let tensors = outputs.map { SinkTensor(name: $0.name, dtype: $0.dtype, shape: $0.shape, crc32c: crcs[$0.name]) }
         let sink = try makeSink(options, folder: folder, tensors: tensors)
         let byName = Dictionary(uniqueKeysWithValues: outputs.map { ($0.name, $0) })
@@ -204,6 +203,6 @@ public enum Converter {
     /// Vocabulary files found beside a source, copied into the output.
     public static let vocabularyNames = [
         "vocab.txt", "spiece.model", "sentencepiece.model", "vocab.json", "merges.txt",
-        "encoder.json", "vocab.bpe",
+        "encoder.json", "vocab.bpe", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json",
     ]
 }

@@ -2,6 +2,43 @@ import CkptCore
 import CkptTableMerge
 import Foundation
 
+/// The Hub's ways of naming a family's tensors (`hub` in a table).
+public struct HubNames: Sendable, Decodable {
+    /// transformers' `model_type` values of this family (config.json).
+    public let modelTypes: [String]?
+    /// The prefix the head classes put before the base model's names (`bert.`); a file saved from
+    /// the base-model class (`BertModel`) lacks it.
+    public let basePrefix: String?
+    /// Buffers and generated tables transformers saves but recomputes (`*.position_ids`): dropped.
+    public let buffers: [String]?
+    /// Task heads bert4keras has no layer for (`classifier.*`): kept for `native`/`hf`, dropped for
+    /// `tf`/`keras`, never needed by the forward pass.
+    public let taskHeads: [String]?
+    /// transformers classes for `architectures`, most heads first: the first whose needed native
+    /// name prefixes all have a tensor is the class a converted checkpoint loads into.
+    public let architectures: [Architecture]?
+
+    public struct Architecture: Sendable, Decodable {
+        public let `class`: String
+        public let needs: [String]
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case modelTypes = "model_types"
+        case basePrefix = "base_prefix"
+        case buffers, architectures
+        case taskHeads = "task_heads"
+    }
+
+    /// The class of `architectures` for a checkpoint with these native names.
+    public func architecture(natives: [String]) -> String? {
+        architectures?.first { a in a.needs.allSatisfy { p in natives.contains { $0.hasPrefix(p) } } }?.class
+    }
+
+    public func isBuffer(_ name: String) -> Bool { (buffers ?? []).contains { Glob.matches($0, name) } }
+    public func isTaskHead(_ name: String) -> Bool { (taskHeads ?? []).contains { Glob.matches($0, name) } }
+}
+
 /// One model family's table from `Mappings/<family>.json`, compiled into the binary (or given
 /// with `--mapping FILE`). See docs/mappings.md for the format.
 public struct MappingTable: Sendable, Decodable {
@@ -32,6 +69,8 @@ public struct MappingTable: Sendable, Decodable {
     public let hfTied: [String: String]?
     /// How to write transformers' `config.json` for this family.
     public let hfConfig: HFConfigTemplate?
+    /// How to write the config bert4keras builds this family from, out of a transformers config.
+    public let bert4kerasConfig: HFConfigTemplate?
     /// The bert4keras model's layer graph, for the Keras writer's layer order.
     public let kerasGraph: KerasGraph?
     /// Per layout, tensors a file of that layout needs that no checkpoint of another layout holds
@@ -39,13 +78,16 @@ public struct MappingTable: Sendable, Decodable {
     public let generated: [String: [GeneratedTensorRule]]?
     /// How the forward pass composes the blocks; nil for a family ckpt only converts.
     public let forward: ArchitectureSpec?
+    /// How the Hugging Face Hub publishes this family beyond the `hf` names of the rules.
+    public let hub: HubNames?
 
     enum CodingKeys: String, CodingKey {
-        case family, description, detect, rules, derived, generated, forward
+        case family, description, detect, rules, derived, generated, forward, hub
         case kerasGraph = "keras_graph"
         case configSignature = "config_signature"
         case hfTied = "hf_tied"
         case hfConfig = "hf_config"
+        case bert4kerasConfig = "bert4keras_config"
     }
 
     /// Every table compiled in, sorted by family. Decoded on every core at once: JSONDecoder

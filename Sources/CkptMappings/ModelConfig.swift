@@ -75,6 +75,18 @@ public enum JSONValue: Sendable, Codable, Equatable {
         }
     }
 
+    /// The value as JSON text, for messages.
+    public var text: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let b): return String(b)
+        case .number(let d): return d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d)
+        case .string(let s): return s
+        case .array(let a): return "[" + a.map(\.text).joined(separator: ", ") + "]"
+        case .object(let o): return "{" + o.keys.sorted().joined(separator: ", ") + "}"
+        }
+    }
+
     /// As Foundation values, for `JSONDocument` (whole numbers as integers, as `encode` writes them).
     public var foundationValue: Any {
         switch self {

@@ -17,23 +17,43 @@ public enum OutputConfig {
     }
 
     /// For `native`: the source config's keys plus the family. For `hf`: a transformers config
-    /// built by the family's `hf_config` table from the source config.
+    /// built by the family's `hf_config` table from the source config. For `tf`/`keras` from a
+    /// transformers config: the config bert4keras builds the family from (`bert4keras_config`).
     public static func config(_ setup: ConversionSetup) throws -> [String: JSONValue]? {
         var values = setup.config?.values ?? [:]
+        if [.tf, .keras].contains(setup.plan.targetLayout), setup.plan.sourceLayout == .hf,
+            let template = setup.table.bert4kerasConfig
+        {
+            values = try template.build(
+                from: setup.config, layers: setup.plan.layerCount, nativeShapes: nativeShapes(setup),
+                file: setup.source.path)
+        }
         if setup.plan.targetLayout == .hf {
             guard let hf = setup.table.hfConfig else {
                 throw CkptError(
                     .unsupported, file: setup.source.path, "the \(setup.plan.family) family has no Hugging Face layout")
             }
-            let shapes = Dictionary(
-                setup.plan.outputs.compactMap { o in o.nativeName.map { ($0, o.inputs[0].nativeShape) } },
-                uniquingKeysWith: { a, _ in a })
-            return try hf.build(
-                from: setup.config, layers: setup.plan.layerCount, nativeShapes: shapes, file: setup.source.path)
+            // A transformers config (a Hub folder) is already what transformers reads.
+            if setup.plan.sourceLayout == .hf, let config = setup.config, config.has("model_type") {
+                return config.values
+            }
+            var out = try hf.build(
+                from: setup.config, layers: setup.plan.layerCount, nativeShapes: nativeShapes(setup),
+                file: setup.source.path)
+            if let name = setup.table.hub?.architecture(natives: setup.plan.outputs.compactMap(\.nativeName)) {
+                out["architectures"] = .array([.string(name)])
+            }
+            return out
         }
         values["ckpt_family"] = .string(setup.plan.family)
         if values["num_hidden_layers"] == nil { values["num_hidden_layers"] = .number(Double(setup.plan.layerCount)) }
         return values
+    }
+
+    static func nativeShapes(_ setup: ConversionSetup) -> [String: [Int]] {
+        Dictionary(
+            setup.plan.outputs.compactMap { o in o.nativeName.map { ($0, o.inputs[0].nativeShape) } },
+            uniquingKeysWith: { a, _ in a })
     }
 
     /// Vocabulary files beside the source (or in the folder given).
@@ -53,6 +73,11 @@ public struct HFConfigTemplate: Sendable, Decodable {
     public let fromShape: [String: ShapeRef]?
     public let defaults: [String: JSONValue]?
     public let quotients: [String: [String]]?
+    /// Per output key, values said another way in the target (`gelu_new` → `gelu_tanh`).
+    public let values: [String: [String: JSONValue]]?
+    /// Values the target can only build with (bert4keras' T5 has 32 buckets and a maximum
+    /// distance of 128 built in): another value is refused, naming the key.
+    public let requires: [String: JSONValue]?
 
     public struct ShapeRef: Sendable, Decodable {
         public let tensor: String
@@ -66,7 +91,7 @@ public struct HFConfigTemplate: Sendable, Decodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case constants, keys, defaults, quotients
+        case constants, keys, defaults, quotients, values, requires
         case fromShape = "from_shape"
     }
 
@@ -75,7 +100,8 @@ public struct HFConfigTemplate: Sendable, Decodable {
     {
         var out = constants
         for (key, sources) in keys.sorted(by: { $0.key < $1.key }) {
-            if let v = sources.lazy.compactMap({ config?.values[$0] }).first {
+            // A key set to null (GPT-2's `n_inner`) says "the default": the tensors tell it.
+            if let v = sources.lazy.compactMap({ config?.values[$0] }).first(where: { $0 != .null }) {
                 out[key] = v
             } else if let ref = fromShape?[key], let shape = nativeShapes[ref.tensor], ref.axis < shape.count {
                 out[key] = .number(Double(shape[ref.axis]))
@@ -95,6 +121,15 @@ public struct HFConfigTemplate: Sendable, Decodable {
                 throw CkptError(.malformed, file: config?.path ?? file, "cannot derive the Hugging Face key '\(key)'")
             }
             out[key] = .number((a / b).rounded(.down))
+        }
+        for (key, map) in values ?? [:] {
+            if case .string(let v)? = out[key], let said = map[v] { out[key] = said }
+        }
+        for (key, needed) in (requires ?? [:]).sorted(by: { $0.key < $1.key }) where out[key] != needed {
+            throw CkptError(
+                .unsupported, file: config?.path ?? file,
+                "\(key) is \(out[key].map(\.text) ?? "missing"), and bert4keras builds this family with "
+                    + needed.text + " only")
         }
         return out
     }

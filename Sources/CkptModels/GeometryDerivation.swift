@@ -189,7 +189,9 @@ struct GeometryDerivation {
             }
         }
         if complete {
-            for name in ShapeTable.required(spec, layers: g.layers) where shapes[name] == nil {
+            let encoderOnly = !shapes.keys.contains { $0.hasPrefix("decoder.") }
+            for name in ShapeTable.required(spec, layers: g.layers, encoderOnly: encoderOnly) where shapes[name] == nil
+            {
                 throw check.missing(name)
             }
         }

@@ -93,7 +93,8 @@ extension ModelGeometry {
             shapes[native] = output.shape
         }
         try self.init(
-            spec: spec, family: plan.family, shapes: shapes, names: ConversionSetup.userNames(plan),
+            spec: spec, family: plan.family, shapes: shapes,
+            names: ConversionSetup.userNames(plan, source: setup.source),
             config: setup.config,
             layers: plan.layerCount, file: setup.source.path, complete: complete)
     }

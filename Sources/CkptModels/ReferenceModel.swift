@@ -12,6 +12,9 @@ public struct ReferenceModel {
     let activations: [Activation]
     let vocabSize: Int
     let maxPositions: Int?
+    /// T5's decoder convention when a request names none: transformers' for a checkpoint in
+    /// Hugging Face names, bert4keras' otherwise.
+    public var t5Convention = T5Convention.bert4keras
 
     public let geometry: ModelGeometry
 

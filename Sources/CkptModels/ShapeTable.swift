@@ -88,8 +88,9 @@ struct ShapeTable {
         return (index, String(parts[3]))
     }
 
-    /// The tensors a model of this kind cannot run without.
-    static func required(_ spec: ArchitectureSpec, layers: Int) -> [String] {
+    /// The tensors a model of this kind cannot run without. An encoder-decoder file without any
+    /// decoder tensor (transformers' `T5EncoderModel`) runs its encoder only.
+    static func required(_ spec: ArchitectureSpec, layers: Int, encoderOnly: Bool = false) -> [String] {
         var names = ["embeddings.token.weight"]
         if spec.positions == .absolute { names.append("embeddings.position.weight") }
         if spec.embeddingNorm { names.append("embeddings.norm.weight") }
@@ -97,7 +98,7 @@ struct ShapeTable {
         switch spec.kind {
         case .encoder: stacks = ["encoder"]
         case .decoder: stacks = ["decoder"]
-        case .encoderDecoder: stacks = ["encoder", "decoder"]
+        case .encoderDecoder: stacks = encoderOnly ? ["encoder"] : ["encoder", "decoder"]
         }
         for stack in stacks {
             for i in 0..<(spec.sharedLayers ? 1 : layers) {

@@ -1,8 +1,9 @@
 import CkptCore
 
 /// T5 (T5_Encoder, T5_Decoder): RMS pre-norm, no biases, unscaled attention, bucketed relative
-/// bias from block 0 shared by every layer; the decoder's cross-attention reuses the decoder's
-/// own (unidirectional) bias table, as bert4keras builds it; output × hidden^-0.5 before the LM.
+/// bias from block 0 shared by every layer. bert4keras' decoder (the default) also adds its own
+/// unidirectional bias table to cross-attention and scales the output by hidden^-0.5 before the
+/// LM; transformers' adds no bias there and scales only a tied LM head (`T5Convention`).
 extension ReferenceModel {
     func runT5(_ r: ForwardRequest) throws -> ForwardOutputs {
         let encTokens = r.tokens
@@ -24,8 +25,10 @@ extension ReferenceModel {
         out.add("encoder_hidden", c)
         guard let decTokens = r.decoderTokens else { return out }
 
+        let convention = r.t5Convention ?? t5Convention
         let selfAllowed = Self.mask(tokens: decTokens, application: .lm, segments: nil)
         let decBias = try relativeBias("decoder", bidirectional: false)
+        let crossBias = convention == .bert4keras ? decBias : .none
         let context = c
         var y = try embed(decTokens, segments: nil)
         for i in 0..<layers {
@@ -34,15 +37,18 @@ extension ReferenceModel {
                 try t5Attention(p + ".attention")($0, context: $0, positions: decBias, allowed: selfAllowed)
             }
             y = try t5Residual(y, p + ".cross_attention.norm") {
-                try t5Attention(p + ".cross_attention")($0, context: context, positions: decBias, allowed: encAllowed)
+                try t5Attention(p + ".cross_attention")($0, context: context, positions: crossBias, allowed: encAllowed)
             }
             y = try t5Residual(y, p + ".ffn.norm") {
                 try FeedForwardLayer.load(weights, prefix: p + ".ffn", geometry: geometry)($0)
             }
         }
         y = try t5Norm("decoder.norm")(y)
-        let scale = 1 / Float(y.cols).squareRoot()
-        y.apply { $0 * scale }
+        out.add("decoder_hidden", y)
+        if convention == .bert4keras || !weights.has("lm_head.weight") {
+            let scale = 1 / Float(y.cols).squareRoot()
+            y.apply { $0 * scale }
+        }
         let (h, v) = (geometry.hidden, geometry.vocab)
         let logits =
             weights.has("lm_head.weight")

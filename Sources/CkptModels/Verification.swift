@@ -28,7 +28,10 @@ public struct Verification {
     /// - Parameter tolerance: nil for 1e-5, or 1e-2 when only the converted side was cast to a
     ///   half-precision dtype.
     public init(source: ConversionSetup, converted: ConversionSetup, randomInputs: Int, tolerance: Float?) throws {
-        let a = try ReferenceModel(setup: source), b = try ReferenceModel(setup: converted)
+        // One T5 convention on both sides (the source's), whatever names the converted side has.
+        let a = try ReferenceModel(setup: source)
+        var b = try ReferenceModel(setup: converted)
+        b.t5Convention = a.t5Convention
         configDifferences = a.geometry.differences(from: b.geometry)
         notes = a.geometry.approximationNotes(from: b.geometry)
         weights = WeightComparison(a.weightStore, b.weightStore)

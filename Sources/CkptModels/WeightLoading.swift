@@ -48,5 +48,6 @@ extension ReferenceModel {
         try self.init(
             family: setup.plan.family, spec: spec, weights: try WeightStore.load(setup), config: setup.config,
             layers: setup.plan.layerCount, geometry: geometry)
+        if setup.plan.sourceLayout == .hf { t5Convention = .transformers }
     }
 }

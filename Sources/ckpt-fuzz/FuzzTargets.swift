@@ -18,6 +18,10 @@ enum FuzzTarget: String, CaseIterable {
     case vocab
     case spm
     case hdf5
+    /// torch.save's zip format (the pickle is CRC-checked, so mutations mostly probe the zip).
+    case pytorch
+    /// torch.save's stream format: the restricted unpickler sees every mutation.
+    case pytorchLegacy = "pytorch_legacy"
     /// A safetensors model and its config, loaded and run (ForwardFuzzInput).
     case forward
 
@@ -41,6 +45,7 @@ enum FuzzTarget: String, CaseIterable {
         case .vocab: return ("vocab.txt", [])
         case .spm: return ("spiece.model", [])
         case .hdf5: return ("model.weights.h5", [])
+        case .pytorch, .pytorchLegacy: return ("pytorch_model.bin", [])
         case .forward: return ("input.fuzz", [])
         }
     }
@@ -63,13 +68,15 @@ enum FuzzTarget: String, CaseIterable {
             return [
                 "families/bert/model.weights.h5", "families/t5.1.1/model.weights.h5", "special/keras_full/model.h5",
             ]
+        case .pytorch: return ["torch/edge.bin", "hub/bert_mlm/pytorch_model.bin"]
+        case .pytorchLegacy: return ["torch/edge_legacy.bin", "hub/bert_legacy/pytorch_model.bin"]
         case .forward: return []  // generated from every family's fixture (ForwardFuzzInput.seeds)
         }
     }
 
     func exercise(_ path: String) {
         switch self {
-        case .tfIndex, .tfIndexSharded, .tfData, .safetensors, .shardedIndex, .npz, .hdf5:
+        case .tfIndex, .tfIndexSharded, .tfData, .safetensors, .shardedIndex, .npz, .hdf5, .pytorch, .pytorchLegacy:
             guard let source = try? CheckpointOpener.open(path) else { return }
             for t in source.tensors {
                 if t.dtype == .string {

@@ -2,6 +2,7 @@ import ArgumentParser
 import CkptCore
 import CkptFormats
 import CkptMappings
+import CkptVocab
 import CkptModels
 import Foundation
 
@@ -34,12 +35,17 @@ struct Convert: ParsableCommand {
         planOptions.keepOptimizer = keepOptimizer
         planOptions.allowUnmapped = allowUnmapped
         let setup = try modelOptions.setup(source, options: planOptions)
+        let tokenizer =
+            planOptions.targetLayout == .hf
+            ? try HubTokenizerFiles.files(
+                besides: source, opened: setup.source.path, maxPositions: setup.plan.maxPositions) : [:]
         let progress = ProgressLine(quiet: verbosity.quiet)
         let result = try ConvertJob.run(
             setup, sourcePath: source, to: outputOptions.output,
             adjust: { write in
                 outputOptions.apply(to: &write)
                 write.readFiles += modelOptions.readFiles
+                write.generatedFiles.merge(tokenizer) { ours, _ in ours }
             }, progress: progress.update)
         progress.finish()
         let summary = ConvertSummary(setup: setup, result: result)

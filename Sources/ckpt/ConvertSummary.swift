@@ -30,6 +30,9 @@ struct ConvertSummary {
         if !plan.unmapped.isEmpty {
             lines.append("  kept \(plan.unmapped.count) unmapped tensors under their own names")
         }
+        if let call = Bert4kerasCall.text(plan, output: result.outputPath, files: result.files) {
+            lines.append("  bert4keras: \(call)")
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -32,6 +32,12 @@ struct Forward: ParsableCommand {
     @Option(help: "Decoder token ids for T5, comma-separated.")
     var decoderTokens: IntList?
 
+    @Option(
+        help: ArgumentHelp(
+            "T5's decoder as bert4keras computes it (cross-attention position bias, output always scaled) "
+                + "or as transformers does (default: transformers for a Hugging Face source, else bert4keras)."))
+    var t5Convention: T5Convention?
+
     @Option(help: "encoder, lm (causal mask) or unilm (mask from segment ids); lm and unilm bring the mlm head.")
     var application: ApplicationChoice = .encoder
 
@@ -94,7 +100,8 @@ struct Forward: ParsableCommand {
         }
         let request = ForwardRequest(
             tokens: ids, segments: segmentIds, decoderTokens: decoderTokens?.values,
-            application: Application(rawValue: application.rawValue)!, heads: heads?.heads ?? [])
+            application: Application(rawValue: application.rawValue)!, heads: heads?.heads ?? [],
+            t5Convention: t5Convention)
         let outputs = try ForwardJob.run(
             try modelOptions.setup(source), request: request, output: output, force: force,
             readFiles: modelOptions.readFiles + [vocabPath].compactMap { $0 },
@@ -121,3 +128,5 @@ struct Forward: ParsableCommand {
         }
     }
 }
+
+extension T5Convention: ExpressibleByArgument {}

@@ -12,8 +12,8 @@ struct Inspect: ParsableCommand {
 
     @Argument(
         help: ArgumentHelp(
-            "A TF bundle (prefix, .index, data shard or folder), Keras .h5, "
-                + ".safetensors (file or sharded folder) or .npz."), completion: .file())
+            "A TF bundle (prefix, .index, data shard or folder), Keras .h5, .safetensors (file or sharded "
+                + "folder), PyTorch .bin (file or sharded folder) or .npz."), completion: .file())
     var path: String
 
     @Flag(
@@ -68,9 +68,10 @@ struct Inspect: ParsableCommand {
             print(json ? report.json() : report.text(), terminator: "")
             return
         }
+        let folder = FileSystem.isDirectory(path) ? path : FileSystem.dirname(source.path)
         let report = try InspectReport(
             source: source, includeBookkeeping: all, filter: filter, withStats: stats,
-            tables: MappingTable.with(tables))
+            tables: MappingTable.with(tables), config: try? ModelConfig.find(besides: folder))
         print(json ? report.json() : report.table(), terminator: "")
         if let filter, report.rows.isEmpty {
             let closest = NameFilter.closest(to: filter, among: source.tensors.map(\.name))

@@ -14,15 +14,20 @@ struct InspectReport {
     let architecture: DetectedArchitecture
     let rows: [Row]
     let withStats: Bool
+    /// Names stored as the very data of an earlier name (tied weights a `.bin` holds twice).
+    let aliases: [String: String]
 
     init(
         source: any TensorSource, includeBookkeeping: Bool, filter: String?, withStats: Bool,
-        tables: [MappingTable] = MappingTable.builtIn
+        tables: [MappingTable] = MappingTable.builtIn, config: ModelConfig? = nil
     ) throws {
         format = source.formatName
         path = source.path
-        // Detection looks at the whole checkpoint, not just the filtered rows.
-        architecture = ArchitectureDetector(tables: tables).detect(source.tensors.map(\.name))
+        // Detection looks at the whole checkpoint, not just the filtered rows, and at the config
+        // beside it, as convert does.
+        let detector = ArchitectureDetector(tables: tables)
+        let names = source.tensors.map(\.name) + source.tensors.compactMap(\.groupKey)
+        architecture = detector.decide(detector.detect(names), config: config, names: Set(names))
         var rows: [Row] = []
         for t in source.tensors where includeBookkeeping || !t.isBookkeeping {
             if let filter, !NameFilter.matches(filter, t.name) { continue }
@@ -34,15 +39,17 @@ struct InspectReport {
         }
         self.rows = rows
         self.withStats = withStats
+        aliases = source.aliases
     }
 
-    var totalParameters: Int { rows.reduce(0) { $0 + $1.info.elementCount } }
+    /// Parameters as stored: an alias of another tensor adds none.
+    var totalParameters: Int { rows.filter { aliases[$0.info.name] == nil }.reduce(0) { $0 + $1.info.elementCount } }
     /// Optimizer slots (Adam's m and v...) and step counters: listed, but not the model's parameters.
     var optimizerParameters: Int {
         rows.filter { OptimizerSlots.isSlot($0.info.name) }.reduce(0) { $0 + $1.info.elementCount }
     }
     var modelParameters: Int { totalParameters - optimizerParameters }
-    var totalBytes: Int { rows.reduce(0) { $0 + $1.info.byteCount } }
+    var totalBytes: Int { rows.filter { aliases[$0.info.name] == nil }.reduce(0) { $0 + $1.info.byteCount } }
 
     var architectureText: String {
         switch architecture {
@@ -57,8 +64,9 @@ struct InspectReport {
         if withStats { header += ["MIN", "MAX", "MEAN", "STD", "NAN", "INF"] }
         var lines: [[String]] = [header]
         for r in rows {
+            let name = aliases[r.info.name].map { "\(r.info.name) (= \($0))" } ?? r.info.name
             var line = [
-                r.info.name, r.info.dtype.rawValue, ShapeMath.describe(r.info.shape), Self.grouped(r.info.elementCount),
+                name, r.info.dtype.rawValue, ShapeMath.describe(r.info.shape), Self.grouped(r.info.elementCount),
             ]
             if withStats {
                 if let s = r.stats {
@@ -89,6 +97,9 @@ struct InspectReport {
         let optimizer = optimizerParameters > 0 ? " (+ \(Self.grouped(optimizerParameters)) in optimizer state)" : ""
         let parameters = "\(Self.grouped(modelParameters)) parameters\(optimizer)"
         out += "\n\(rows.count) tensors, \(parameters), \(Self.bytes(totalBytes))\n"
+        if !aliases.isEmpty {
+            out += "(= NAME): the same data as NAME, stored once; counted once (\(aliases.count) tied)\n"
+        }
         return out
     }
 
@@ -99,6 +110,7 @@ struct InspectReport {
                 "name": r.info.name, "dtype": r.info.dtype.rawValue, "shape": r.info.shape,
                 "bytes": r.info.byteCount,
             ]
+            if let owner = aliases[r.info.name] { t["alias_of"] = owner }
             if let s = r.stats {
                 t["stats"] =
                     [

@@ -67,7 +67,7 @@ final class OtherFormatsBadInputTests: ScratchTestCase {
         for evil in ["../model.safetensors", "/etc/passwd", "a/../../b.safetensors"] {
             let json = #"{"metadata":{},"weight_map":{"w":"\#(evil)"}}"#
             Damage.write(Array(json.utf8), to: scratch + "/model.safetensors.index.json")
-            let e = Damage.expectError(evil) { _ = try ShardedSafetensorsReader(path: scratch) }
+            let e = Damage.expectError(evil) { _ = try ShardedReader(path: scratch) }
             XCTAssertEqual(e?.kind, .invalidName, evil)
         }
     }

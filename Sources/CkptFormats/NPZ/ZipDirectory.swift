@@ -15,6 +15,13 @@ struct ZipDirectory {
 
     let members: [Member]
 
+    /// Whether the zip at `path` is a torch checkpoint (a `data.pkl` member).
+    static func holdsTorchPickle(_ path: String) throws -> Bool {
+        try ZipDirectory(file: MappedFile(path: path)).members.contains {
+            $0.name == "data.pkl" || $0.name.hasSuffix("/data.pkl")
+        }
+    }
+
     init(file: MappedFile) throws {
         let (count, dirSize, dirOffset) = try Self.endOfDirectory(file)
         let dir = try file.slice(offset: dirOffset, count: dirSize)

@@ -1,23 +1,31 @@
 import CkptCore
 import Foundation
 
-/// A folder of safetensors shards described by `model.safetensors.index.json`
-/// (`{"metadata": {...}, "weight_map": {tensor: shard file}}`, the Hugging Face layout).
-/// Shard names must stay inside the folder: absolute paths and `..` are refused.
-public final class ShardedSafetensorsReader: TensorSource {
-    public let formatName = "safetensors"
+/// A folder of shards described by an index (`model.safetensors.index.json`,
+/// `pytorch_model.bin.index.json`: `{"metadata": {...}, "weight_map": {tensor: shard file}}`, the
+/// Hugging Face layout). Shard names must stay inside the folder: absolute paths and `..` are refused.
+public final class ShardedReader: TensorSource {
+    public let formatName: String
     public let path: String
     public let tensors: [TensorInfo]
     public let shardFiles: [String]
 
-    private let owner: [String: SafetensorsReader]
-    private let shardReaders: [SafetensorsReader]
+    private let owner: [String: any TensorSource]
+    private let shardReaders: [any TensorSource]
 
-    public static let indexName = "model.safetensors.index.json"
+    public static let safetensorsIndex = "model.safetensors.index.json"
+    public static let pytorchIndex = "pytorch_model.bin.index.json"
+    public static let indexNames = [safetensorsIndex, pytorchIndex]
 
-    /// `path` is the folder or the index file itself.
+    /// `path` is the folder (safetensors' index first, as transformers prefers it) or an index file.
     public init(path: String) throws {
-        let indexPath = FileSystem.isDirectory(path) ? FileSystem.join(path, Self.indexName) : path
+        let indexPath =
+            FileSystem.isDirectory(path)
+            ? Self.indexNames.map { FileSystem.join(path, $0) }.first(where: FileSystem.exists)
+                ?? FileSystem.join(path, Self.safetensorsIndex)
+            : path
+        let pytorch = indexPath.hasSuffix(Self.pytorchIndex)
+        formatName = pytorch ? "pytorch" : "safetensors"
         let dir = FileSystem.dirname(indexPath)
         self.path = indexPath
         let index = try MappedFile.contents(of: indexPath)
@@ -34,11 +42,12 @@ public final class ShardedSafetensorsReader: TensorSource {
             }
             byShard[name, default: []].append(tensor)
         }
-        var readers: [String: SafetensorsReader] = [:]
-        var owner: [String: SafetensorsReader] = [:]
+        var readers: [String: any TensorSource] = [:]
+        var owner: [String: any TensorSource] = [:]
         var infos: [TensorInfo] = []
         for (name, names) in byShard.sorted(by: { $0.key < $1.key }) {
-            let reader = try SafetensorsReader(path: FileSystem.join(dir, name))
+            let shard = FileSystem.join(dir, name)
+            let reader: any TensorSource = pytorch ? try TorchReader(path: shard) : try SafetensorsReader(path: shard)
             readers[name] = reader
             let have = Dictionary(uniqueKeysWithValues: reader.tensors.map { ($0.name, $0) })
             for t in names {
@@ -69,6 +78,10 @@ public final class ShardedSafetensorsReader: TensorSource {
     public func discard(_ tensor: TensorInfo) { owner[tensor.name]?.discard(tensor) }
 
     public func storedRange(of tensor: TensorInfo) -> StoredRange? { owner[tensor.name]?.storedRange(of: tensor) }
+
+    public var aliases: [String: String] {
+        shardReaders.reduce(into: [:]) { all, r in all.merge(r.aliases) { a, _ in a } }
+    }
 
     public func withBytes<R>(of tensor: TensorInfo, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         guard let r = owner[tensor.name] else {

@@ -2759,10 +2759,12 @@ HUB_CASES = {
                                  "sharded_safetensors"),
     "bert_bf16": _hub_case("BertModel", "BertConfig", _HUB_BERT, "bert", "bfloat16"),
     "bert_fp16": _hub_case("BertModel", "BertConfig", _HUB_BERT, "bert", "float16"),
+    # .bin files as older transformers versions wrote them, with their buffers
+    "bert_old_buffers": _hub_case("BertForMaskedLM", "BertConfig", _HUB_BERT, "bert", "old_buffers"),
+    "gpt2_old_buffers": _hub_case("GPT2LMHeadModel", "GPT2Config", _HUB_GPT2, "gpt2", "old_buffers"),
 }
-# Cases whose folder also gets pytorch_model.bin (beside model.safetensors). Size budget: with a
-# .bin in all 23 folders Fixtures/hub would be ~1.75 MB instead of 1.15 MB; the .bin reader is the same for every
-# architecture, so it is kept where it shows something: the plain base model, the three tie
+# Every folder but the sharded ones holds model.safetensors and pytorch_model.bin, as many Hub
+# repositories do (Fixtures/hub is ~1.8 MB of files of a few kB each).
 # transformers' "KB" is 1000 bytes; the tiny BertForPreTraining (24,776 bytes of float32) then
 # makes 4 shards (the 4,096-byte word embedding and its tied decoder weight stay together)
 _HUB_SHARD_SIZE = "8KB"
@@ -3199,7 +3201,27 @@ def _hub_notes(spec, config):
                      % _HUB_SHARD_SIZE)
     if variant == "sharded_safetensors":
         notes.append("save_pretrained(max_shard_size=%r)" % _HUB_SHARD_SIZE)
+    if variant == "old_buffers":
+        notes.append("pytorch_model.bin re-saved with the buffers older transformers saved "
+                     "(_add_old_buffers); model.safetensors as 4.46.3 writes it")
     return "; ".join(notes)
+
+
+def _add_old_buffers(bin_path, config):
+    """The buffers transformers < 4.31 saved in state dicts (persistent then): BERT's
+    `embeddings.position_ids`, GPT-2's causal `attn.bias` and `attn.masked_bias`, re-saved with
+    torch.save as save_pretrained did."""
+    import torch
+
+    sd = torch.load(bin_path, map_location="cpu", weights_only=True)
+    if config.model_type == "bert":
+        sd["bert.embeddings.position_ids"] = torch.arange(config.max_position_embeddings).expand((1, -1))
+    else:
+        n = config.n_positions
+        for i in range(config.n_layer):
+            sd["transformer.h.%d.attn.bias" % i] = torch.tril(torch.ones((n, n), dtype=torch.bool)).view(1, 1, n, n)
+            sd["transformer.h.%d.attn.masked_bias" % i] = torch.tensor(-1e4)
+    torch.save(sd, bin_path)
 
 
 def _savez_fixed(path, arrays):
@@ -3258,6 +3280,8 @@ def part_hub(case):
                                 open(os.path.join(out, fname), "rb") as b:
                             assert a.read() == b.read(), fname
                 shutil.copyfile(os.path.join(tmp, "pytorch_model.bin"), bin_path)
+                if variant == "old_buffers":
+                    _add_old_buffers(bin_path, model.config)
     finally:
         shutil.rmtree(tmp)
     weight_files = sorted(f for f in os.listdir(out)

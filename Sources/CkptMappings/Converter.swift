@@ -68,20 +68,7 @@ public enum Converter {
         _ plan: ConversionPlan, source: any TensorSource, folder: AtomicOutput, options: WriteOptions,
         start: UInt64, progress: ((Int, Int, String) -> Void)?
     ) throws -> ConversionResult {
-        // Tensors whose stored bytes are the output bytes are copied by the kernel, in the order
-        // they lie in the source so that neighbours merge into one copy; their checksums are
-        // verified meanwhile on another thread, before anything is committed. A TF bundle also
-        // needs each copied tensor's CRC32C, which only a TF source stores.
-        var copies: [String: StoredRange] = [:]
-        var crcs: [String: UInt32] = [:]
-        for o in plan.outputs where o.isPassThrough {
-            guard let range = source.storedRange(of: o.inputs[0].source) else { continue }
-            if options.container == .tfBundle {
-                guard let crc = source.storedCRC32C(of: o.inputs[0].source) else { continue }
-                crcs[o.name] = crc
-            }
-            copies[o.name] = range
-        }
+        let (copies, crcs) = kernelCopies(plan, source: source, options: options)
         let outputs = plan.outputs.sorted { a, b in
             switch (copies[a.name], copies[b.name]) {
             case let (x?, y?): return (x.path, x.offset) < (y.path, y.offset)
@@ -95,21 +82,13 @@ public enum Converter {
         let tensors = outputs.map { SinkTensor(name: $0.name, dtype: $0.dtype, shape: $0.shape, crc32c: crcs[$0.name]) }
         let sink = try makeSink(options, folder: folder, tensors: tensors)
         let byName = Dictionary(uniqueKeysWithValues: outputs.map { ($0.name, $0) })
+        let segments = Segment.split(tensors, copies: copies, shardOf: sinkShard(options, tensors))
         let total = tensors.reduce(0) { $0 + $1.byteCount }
         var done = 0, bytes = 0
-        for segment in Segment.split(tensors, copies: copies, shardOf: sinkShard(options, tensors)) {
-            switch segment {
-            case .copy(let range, let copied):
-                try sink.appendCopy(range, tensors: copied)
-            case .produce(let t):
-                try sink.begin(t)
-                try TensorAssembly.produce(byName[t.name]!, from: source) { try sink.append($0) }
-            }
-            for t in segment.tensors {
-                done += 1
-                bytes += t.byteCount
-                progress?(bytes, total, t.name)
-            }
+        try writeSegments(segments, plan: byName, source: source, sink: sink, options: options) { t in
+            done += 1
+            bytes += t.byteCount
+            progress?(bytes, total, t.name)
         }
         try sink.finish()
         var files = sink.files
@@ -121,6 +100,54 @@ public enum Converter {
         return ConversionResult(
             outputPath: folder.finalPath, files: files, tensorsWritten: done, bytesWritten: bytes,
             dropped: plan.dropped, seconds: seconds)
+    }
+
+    /// Tensors whose stored bytes are the output bytes are copied by the kernel, in the order
+    /// they lie in the source so that neighbours merge into one copy; their checksums are
+    /// verified meanwhile on another thread, before anything is committed. A TF bundle also
+    /// needs each copied tensor's CRC32C, which only a TF source stores.
+    static func kernelCopies(_ plan: ConversionPlan, source: any TensorSource, options: WriteOptions) -> (
+        copies: [String: StoredRange], crcs: [String: UInt32]
+    ) {
+        var copies: [String: StoredRange] = [:]
+        var crcs: [String: UInt32] = [:]
+        for o in plan.outputs where o.isPassThrough {
+            guard let range = source.storedRange(of: o.inputs[0].source) else { continue }
+            if options.container == .tfBundle {
+                guard let crc = source.storedCRC32C(of: o.inputs[0].source) else { continue }
+                crcs[o.name] = crc
+            }
+            copies[o.name] = range
+        }
+        return (copies, crcs)
+    }
+
+    /// Writes the segments in order: kernel copies here, computed tensors from the producer
+    /// thread (built one ahead of the writer), or here when HDF5 is involved (libhdf5 is not
+    /// thread-safe). `wrote` is told each tensor once it is written.
+    static func writeSegments(
+        _ segments: [Segment], plan byName: [String: PlannedOutput], source: any TensorSource, sink: any TensorSink,
+        options: WriteOptions, wrote: (SinkTensor) -> Void
+    ) throws {
+        let pipeline = options.container == .kerasH5 || source.formatName == "keras_h5" ? nil : ProducerPipeline()
+        pipeline?.start(
+            segments.compactMap { if case .produce(let t) = $0 { return byName[t.name]! } else { return nil } },
+            source: source)
+        defer { pipeline?.finish() }
+        for segment in segments {
+            switch segment {
+            case .copy(let range, let copied):
+                try sink.appendCopy(range, tensors: copied)
+            case .produce(let t):
+                try sink.begin(t)
+                if let pipeline {
+                    try pipeline.next { try sink.append($0) }
+                } else {
+                    try TensorAssembly.produce(byName[t.name]!, from: source) { try sink.append($0) }
+                }
+            }
+            segment.tensors.forEach(wrote)
+        }
     }
 
     /// The sink of the options' container, told every tensor in write order.

@@ -2759,6 +2759,9 @@ HUB_CASES = {
                                  "sharded_safetensors"),
     "bert_bf16": _hub_case("BertModel", "BertConfig", _HUB_BERT, "bert", "bfloat16"),
     "bert_fp16": _hub_case("BertModel", "BertConfig", _HUB_BERT, "bert", "float16"),
+    # a config whose norms' epsilon is not the family's usual one (the forward pass must read it)
+    "bert_eps": _hub_case("BertForMaskedLM", "BertConfig", dict(_HUB_BERT, layer_norm_eps=1e-3), "bert"),
+    "gpt2_eps": _hub_case("GPT2LMHeadModel", "GPT2Config", dict(_HUB_GPT2, layer_norm_epsilon=1e-2), "gpt2"),
     # .bin files as older transformers versions wrote them, with their buffers
     "bert_old_buffers": _hub_case("BertForMaskedLM", "BertConfig", _HUB_BERT, "bert", "old_buffers"),
     "gpt2_old_buffers": _hub_case("GPT2LMHeadModel", "GPT2Config", _HUB_GPT2, "gpt2", "old_buffers"),

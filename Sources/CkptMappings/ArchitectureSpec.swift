@@ -32,14 +32,14 @@ public struct ArchitectureSpec: Sendable, Decodable, Equatable {
     public let positions: Positions
     public let placement: Placement
     /// Epsilon of the layers' norms (and the final norm).
-    public let epsilon: Float
+    public private(set) var epsilon: Float
     public let embeddingNorm: Bool
     /// ALBERT: one set of layer weights used by every layer (`encoder.layers.0`).
     public let sharedLayers: Bool
     /// Epsilon of the embedding norm (bert4keras passes 1e-12 there for every BERT-like family).
-    public let embeddingEpsilon: Float
+    public private(set) var embeddingEpsilon: Float
     /// Epsilon of the MLM head's norm.
-    public let mlmEpsilon: Float
+    public private(set) var mlmEpsilon: Float
     /// The activation when the config names none (bert4keras' `hidden_act` default).
     public let defaultActivation: String
 
@@ -68,5 +68,17 @@ public struct ArchitectureSpec: Sendable, Decodable, Equatable {
             throw DecodingError.dataCorruptedError(
                 forKey: .epsilon, in: c, debugDescription: "epsilons must be positive")
         }
+    }
+
+    /// The spec with the epsilon a transformers config gives (`layer_norm_eps`, GPT-2's and T5's
+    /// `layer_norm_epsilon`) for every norm, as transformers builds them all from it; bert4keras
+    /// configs name none, and the table's values stay.
+    public func epsilons(from config: ModelConfig?) -> ArchitectureSpec {
+        guard let e = config?.double("layer_norm_eps", "layer_norm_epsilon"), e > 0, e < 1 else { return self }
+        var spec = self
+        spec.epsilon = Float(e)
+        spec.embeddingEpsilon = Float(e)
+        spec.mlmEpsilon = Float(e)
+        return spec
     }
 }

@@ -32,6 +32,22 @@ public enum Bert4kerasCall {
         }
     }
 
+    /// What bert4keras cannot take from a transformers config, said before the user finds out:
+    /// it builds its norms with the family's own epsilon, whatever `layer_norm_eps` says.
+    public static func notes(_ setup: ConversionSetup) -> [String] {
+        guard [.tf, .keras].contains(setup.plan.targetLayout), let spec = setup.table.forward,
+            let eps = setup.config?.double("layer_norm_eps", "layer_norm_epsilon")
+        else { return [] }
+        // Epsilons at or below 1e-5 barely move a norm of unit-scale activations (transformers'
+        // 1e-12 against bert4keras' 1e-7 for ALBERT differs by < 1e-6): only a real change is said.
+        let larger = max(Float(eps), spec.epsilon)
+        guard larger > 1e-5, abs(Float(eps) - spec.epsilon) > larger / 2 else { return [] }
+        return [
+            "the config's norm epsilon is \(eps); bert4keras builds \(setup.plan.family) with \(spec.epsilon), "
+                + "so its outputs will differ from transformers' (ckpt forward uses \(eps))"
+        ]
+    }
+
     static func quoted(_ s: String) -> String {
         "'" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
     }

@@ -50,6 +50,14 @@ public struct ModelConfig: Sendable {
         return nil
     }
 
+    /// The first of `keys` holding a number.
+    public func double(_ keys: String...) -> Double? {
+        for k in keys {
+            if case .number(let d)? = values[k] { return d }
+        }
+        return nil
+    }
+
     /// Number of layers, under any of the names the families' configs use.
     public var layerCount: Int? { int("num_hidden_layers", "num_layers", "n_layer") }
 }

@@ -31,7 +31,7 @@ public struct ReferenceModel {
                 config: config, layers: layers, file: weights.origin)
         try BLAS.load()
         self.family = family
-        self.spec = spec
+        self.spec = spec.epsilons(from: config)
         self.weights = weights
         self.geometry = g
         self.layers = g.layers

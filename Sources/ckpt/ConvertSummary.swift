@@ -33,6 +33,7 @@ struct ConvertSummary {
         if let call = Bert4kerasCall.text(plan, output: result.outputPath, files: result.files) {
             lines.append("  bert4keras: \(call)")
         }
+        lines += Bert4kerasCall.notes(setup).map { "  note: \($0)" }
         return lines.joined(separator: "\n")
     }
 

@@ -108,6 +108,11 @@ class Hub:
                            return_keras_model=not whole_t5)
         got = self.predict(model, family if whole_t5 or not family.startswith("t5") else "encoder", golden)
         worst = float(np.abs(got - expected).max())
+        if "note: the config's norm epsilon" in summary:
+            # bert4keras builds its norms with the family's epsilon: ckpt says so, and the outputs differ
+            if worst <= TOLERANCE:
+                raise AssertionError("ckpt noted another epsilon, yet bert4keras matches transformers")
+            return "epsilon noted (bert4keras differs by %.1e, as said)" % worst
         if not worst <= TOLERANCE:
             raise AssertionError("tf: max |bert4keras - transformers %s| = %.3g" % (what, worst))
         if family.startswith("t5"):

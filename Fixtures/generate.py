@@ -2745,6 +2745,9 @@ HUB_CASES = {
                                 dict(_HUB_BERT, num_attention_heads=4), "roformer"),
     "roformer_mlm": _hub_case("RoFormerForMaskedLM", "RoFormerConfig",
                               dict(_HUB_BERT, num_attention_heads=4), "roformer"),
+    # NEZHA: transformers keeps it under models/deprecated (4.46.3)
+    "nezha_model": _hub_case("NezhaModel", "NezhaConfig", dict(_HUB_BERT, max_relative_position=64), "nezha"),
+    "nezha_mlm": _hub_case("NezhaForMaskedLM", "NezhaConfig", dict(_HUB_BERT, max_relative_position=64), "nezha"),
     "gpt2_model": _hub_case("GPT2Model", "GPT2Config", _HUB_GPT2, "gpt2"),
     "gpt2_lmhead": _hub_case("GPT2LMHeadModel", "GPT2Config", _HUB_GPT2, "gpt2"),
     "t5_cg": _hub_case("T5ForConditionalGeneration", "T5Config", _hub_t5("relu", True), "t5.1.0"),
@@ -2771,7 +2774,7 @@ HUB_CASES = {
 # transformers' "KB" is 1000 bytes; the tiny BertForPreTraining (24,776 bytes of float32) then
 # makes 4 shards (the 4,096-byte word embedding and its tied decoder weight stay together)
 _HUB_SHARD_SIZE = "8KB"
-_HUB_BERT_LIKE = ("bert", "albert", "electra", "roformer")
+_HUB_BERT_LIKE = ("bert", "albert", "electra", "roformer", "nezha")
 
 # 64-token WordPiece vocabulary of the BERT-like cases (synthetic): specials, punctuation,
 # lower-case words, word pieces.

@@ -133,8 +133,15 @@ class Hub:
         b = full.get_weights()
         if half:
             b = [w.astype(np.float32) for w in b]
-        if len(a) != len(b) or any(x.shape != y.shape or not np.array_equal(x, y) for x, y in zip(a, b)):
-            raise AssertionError("keras: the weights differ from the TF checkpoint's")
+        if len(a) != len(b) or any(x.shape != y.shape for x, y in zip(a, b)):
+            raise AssertionError("keras: %d weights, the TF-built model has %d (or shapes differ)" % (len(a), len(b)))
+        # Every weight bit for bit, except a table bert4keras computes itself (NEZHA's sinusoidal
+        # relative positions, a non-trainable weight its Keras files hold): float rounding only.
+        worst_w = max(float(np.abs(x.astype(np.float64) - y).max()) if x.size else 0.0 for x, y in zip(a, b))
+        exact = sum(np.array_equal(x, y) for x, y in zip(a, b))
+        if exact < len(a) - (1 if family == "nezha" else 0) or worst_w > 1e-6:
+            raise AssertionError("keras: %d of %d weights differ from the TF checkpoint's (max %.3g)"
+                                 % (len(a) - exact, len(a), worst_w))
         if len(tf_weights) > len(b):
             raise AssertionError("keras: fewer weights than the headless TF model")
         return "tf %.1e, keras = tf (%d weights, %s)" % (worst, len(b), ", ".join(sorted(flags)) or "no heads")

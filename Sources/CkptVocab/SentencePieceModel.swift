@@ -35,6 +35,9 @@ public struct SentencePieceModel: Sendable {
         path.hasSuffix(".model") || (try? MappedFile(path: path).prefix(1)) == [0x0a]
     }
 
+    /// The trainer and normalizer settings encoding needs.
+    public func spec() throws -> SentencePieceSpec { try SentencePieceProto.spec(bytes, file: path) }
+
     /// The vocabulary view of the pieces.
     public var vocabulary: Vocabulary { Vocabulary(tokens: pieces.map(\.piece), path: path) }
 

@@ -79,7 +79,7 @@ public enum VocabularyPruning {
                 let lists = tokenizer.wordPieceLists(String(line))
                 words += lists.count
                 unknown += lists.filter { $0.count == 1 && vocabulary.id(of: $0[0]) == nil }.count
-                for id in try tokenizer.ids(["[CLS]"] + lists.flatMap { $0 } + ["[SEP]"]) {
+                for id in try tokenizer.encode(String(line), pair: nil, withTokens: false).ids {
                     counts[id, default: 0] += 1
                 }
             }
@@ -94,6 +94,31 @@ public enum VocabularyPruning {
             result.warnings.append(
                 "\(unknown) of the corpus' \(words) words (\(unknown * 100 / words) %) have no token but [UNK] "
                     + "(lower-casing \(tokenizer.lowercase ? "on" : "off"))")
+        }
+        return result
+    }
+
+    /// `--corpus` on a SentencePiece model: every piece the model's own encoding of the texts
+    /// (with `</s>`) uses at least N times, and the byte pieces a byte-fallback model needs for
+    /// anything else, in model order (control and unknown pieces are kept by the caller).
+    public static func corpus(_ files: [String], sentencePiece path: String, minCount: Int) throws -> Result {
+        let tokenizer = try SentencePieceTokenizer(path: path)
+        var counts: [Int: Int] = [:]
+        var pieces = 0, unknown = 0
+        for f in files {
+            for line in try FileSystem.readText(f).split(separator: "\n") {
+                let ids = tokenizer.encode(String(line)) + (tokenizer.eosID.map { [$0] } ?? [])
+                pieces += ids.count
+                unknown += ids.filter { $0 == tokenizer.vocabulary.unkID }.count
+                for id in ids { counts[id, default: 0] += 1 }
+            }
+        }
+        let kinds = tokenizer.vocabulary.kinds
+        let keep = kinds.indices.filter { kinds[$0] == .byte || (counts[$0] ?? 0) >= minCount }
+        var result = Result(keep: keep, tokens: keep.map { tokenizer.model.pieces[$0].piece })
+        if unknown * 20 > pieces {
+            result.warnings.append(
+                "\(unknown) of the corpus' \(pieces) pieces (\(unknown * 100 / max(pieces, 1)) %) are unknown")
         }
         return result
     }

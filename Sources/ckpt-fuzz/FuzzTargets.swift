@@ -63,7 +63,11 @@ enum FuzzTarget: String, CaseIterable {
         case .shardedIndex: return ["special/safetensors/sharded/model.safetensors.index.json"]
         case .npz: return ["special/npz/model.npz", "special/npz/uncompressed.npz"]
         case .vocab: return ["vocab/vocab.txt", "prune/bert/vocab.txt"]
-        case .spm: return ["spm/spiece.model"]
+        case .spm:
+            return [
+                "spm/spiece.model", "tokenizers/unigram.model", "tokenizers/bpe.model",
+                "tokenizers/unigram_nodummy.model",
+            ]
         case .hdf5:
             return [
                 "families/bert/model.weights.h5", "families/t5.1.1/model.weights.h5", "special/keras_full/model.h5",
@@ -93,6 +97,9 @@ enum FuzzTarget: String, CaseIterable {
         case .spm:
             guard let m = try? SentencePieceModel(path: path) else { return }
             _ = try? m.serialized(order: m.prunedOrder(keep: Array(0..<min(m.pieces.count, 8))))
+            // The normalizer's precompiled charsmap (a double-array trie) and both segmentations.
+            guard let t = try? SentencePieceTokenizer(path: path) else { return }
+            for text in ["Hello, world!", "  ＡＢＣ ﬁ ½ 语言模型  ", "\u{0}\u{FFFD}é\u{301}", ""] { _ = t.encode(text) }
         case .forward:
             let folder = FileSystem.dirname(path)
             guard let bytes = try? MappedFile.contents(of: path),

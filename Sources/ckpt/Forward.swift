@@ -93,7 +93,7 @@ struct Forward: ParsableCommand {
         if let text {
             // The tokenizer the checkpoint carries (vocab.txt and tokenizer_config.json beside it).
             let encoder = try TextEncoder(path: vocab ?? source, lowercase: nil)
-            vocabPath = encoder.tokenizer.vocabulary.path
+            vocabPath = encoder.path
             let encoded = try encoder.encode(text, pair: textPair)
             ids = encoded.ids
             segmentIds = encoded.segments

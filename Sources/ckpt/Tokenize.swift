@@ -62,12 +62,25 @@ struct Tokenize: ParsableCommand {
         return JSONDocument.line(["tokens": e.tokens, "ids": e.ids, "segments": e.segments])
     }
 
-    /// A batch of lines on every core, in order.
+    /// A batch of lines on every core, in order: chunks of lines per task, each writing its
+    /// own output bytes (one lock-free slot per chunk, not per line).
     func encodeInParallel(_ batch: [String], _ encoder: TextEncoder) throws -> [String] {
-        let results = ConcurrentSlots<Result<String, any Error>>(count: batch.count)
-        DispatchQueue.concurrentPerform(iterations: batch.count) { i in
-            results.set(i, Result { line(try encoder.encode(batch[i])) })
+        let chunk = 128
+        let chunks = (batch.count + chunk - 1) / chunk
+        let results = ConcurrentSlots<Result<String, any Error>>(count: chunks)
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            results.set(
+                c,
+                Result {
+                    var out = ""
+                    for i in c * chunk..<min(batch.count, (c + 1) * chunk) {
+                        out += line(try encoder.encode(batch[i], withTokens: json))
+                        out += "\n"
+                    }
+                    return out
+                })
         }
-        return try results.all.map { try $0.get() }
+        // Each element already ends with its newline: `emit` adds one, so drop the last.
+        return try results.all.map { String(try $0.get().dropLast()) }
     }
 }

@@ -69,8 +69,29 @@ final class TokenizeCLITests: ScratchTestCase {
         XCTAssertEqual(try CLI.run(["tokenize", vocab]).status, 2)
         XCTAssertEqual(try CLI.run(["tokenize", vocab, "--text", "a", "--text", "b", "--pair", "c"]).status, 2)
         XCTAssertEqual(try CLI.run(["tokenize", vocab, "--text", "a", "--lowercase", "--cased"]).status, 2)
-        let spm = try CLI.run(["tokenize", Fixtures.path("spm/spiece.model"), "--text", "a"])
-        XCTAssertEqual(spm.status, 1)
-        XCTAssertEqual(spm.stderr.split(separator: "\n").count, 1, spm.stderr)
+        let missing = try CLI.run(["tokenize", scratchFolder(), "--text", "a"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, missing.stderr)
+    }
+
+    /// A SentencePiece model: the ids the `sentencepiece` package gave for each text
+    /// (Fixtures/spm/golden.json), then `</s>`, as T5 and bert4keras' SpTokenizer feed them.
+    func testSentencePieceIdsEqualTheLibrarysWithEOS() throws {
+        let golden = try Fixtures.json(Fixtures.path("spm/golden.json"))
+        let eos = try XCTUnwrap((golden["special_ids"] as? [String: Int])?["eos_id"])
+        let texts = try XCTUnwrap(golden["texts"] as? [[String: Any]])
+        XCTAssertFalse(texts.isEmpty)
+        for t in texts {
+            let r = try CLI.run(["tokenize", Fixtures.path("spm/spiece.model"), "--text", t["text"] as! String])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let expected = ((t["original_ids"] as! [Int]) + [eos]).map(String.init).joined(separator: ",")
+            XCTAssertEqual(r.stdout, expected + "\n", t["text"] as! String)
+        }
+    }
+
+    func scratchFolder() -> String {
+        let path = NSTemporaryDirectory() + "ckpt-empty-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
     }
 }

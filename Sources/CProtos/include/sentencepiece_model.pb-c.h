@@ -15,6 +15,8 @@ PROTOBUF_C__BEGIN_DECLS
 #endif
 
 
+typedef struct Ckpt__Spm__TrainerSpec Ckpt__Spm__TrainerSpec;
+typedef struct Ckpt__Spm__NormalizerSpec Ckpt__Spm__NormalizerSpec;
 typedef struct Ckpt__Spm__ModelProto Ckpt__Spm__ModelProto;
 typedef struct Ckpt__Spm__ModelProto__SentencePiece Ckpt__Spm__ModelProto__SentencePiece;
 
@@ -23,6 +25,50 @@ typedef struct Ckpt__Spm__ModelProto__SentencePiece Ckpt__Spm__ModelProto__Sente
 
 
 /* --- messages --- */
+
+struct  Ckpt__Spm__TrainerSpec
+{
+  ProtobufCMessage base;
+  /*
+   * UNIGRAM = 1, BPE = 2, WORD = 3, CHAR = 4 (int32, so a type ckpt does not know passes through).
+   */
+  protobuf_c_boolean has_model_type;
+  int32_t model_type;
+  protobuf_c_boolean has_treat_whitespace_as_suffix;
+  protobuf_c_boolean treat_whitespace_as_suffix;
+  protobuf_c_boolean has_byte_fallback;
+  protobuf_c_boolean byte_fallback;
+  protobuf_c_boolean has_unk_id;
+  int32_t unk_id;
+  protobuf_c_boolean has_bos_id;
+  int32_t bos_id;
+  protobuf_c_boolean has_eos_id;
+  int32_t eos_id;
+  protobuf_c_boolean has_pad_id;
+  int32_t pad_id;
+};
+#define CKPT__SPM__TRAINER_SPEC__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ckpt__spm__trainer_spec__descriptor) \
+    , 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2, 0, -1 }
+
+
+struct  Ckpt__Spm__NormalizerSpec
+{
+  ProtobufCMessage base;
+  char *name;
+  protobuf_c_boolean has_precompiled_charsmap;
+  ProtobufCBinaryData precompiled_charsmap;
+  protobuf_c_boolean has_add_dummy_prefix;
+  protobuf_c_boolean add_dummy_prefix;
+  protobuf_c_boolean has_remove_extra_whitespaces;
+  protobuf_c_boolean remove_extra_whitespaces;
+  protobuf_c_boolean has_escape_whitespaces;
+  protobuf_c_boolean escape_whitespaces;
+};
+#define CKPT__SPM__NORMALIZER_SPEC__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&ckpt__spm__normalizer_spec__descriptor) \
+    , NULL, 0, {0,NULL}, 0, 1, 0, 1, 0, 1 }
+
 
 struct  Ckpt__Spm__ModelProto__SentencePiece
 {
@@ -47,12 +93,52 @@ struct  Ckpt__Spm__ModelProto
   ProtobufCMessage base;
   size_t n_pieces;
   Ckpt__Spm__ModelProto__SentencePiece **pieces;
+  Ckpt__Spm__TrainerSpec *trainer_spec;
+  Ckpt__Spm__NormalizerSpec *normalizer_spec;
 };
 #define CKPT__SPM__MODEL_PROTO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&ckpt__spm__model_proto__descriptor) \
-    , 0,NULL }
+    , 0,NULL, NULL, NULL }
 
 
+/* Ckpt__Spm__TrainerSpec methods */
+void   ckpt__spm__trainer_spec__init
+                     (Ckpt__Spm__TrainerSpec         *message);
+size_t ckpt__spm__trainer_spec__get_packed_size
+                     (const Ckpt__Spm__TrainerSpec   *message);
+size_t ckpt__spm__trainer_spec__pack
+                     (const Ckpt__Spm__TrainerSpec   *message,
+                      uint8_t             *out);
+size_t ckpt__spm__trainer_spec__pack_to_buffer
+                     (const Ckpt__Spm__TrainerSpec   *message,
+                      ProtobufCBuffer     *buffer);
+Ckpt__Spm__TrainerSpec *
+       ckpt__spm__trainer_spec__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ckpt__spm__trainer_spec__free_unpacked
+                     (Ckpt__Spm__TrainerSpec *message,
+                      ProtobufCAllocator *allocator);
+/* Ckpt__Spm__NormalizerSpec methods */
+void   ckpt__spm__normalizer_spec__init
+                     (Ckpt__Spm__NormalizerSpec         *message);
+size_t ckpt__spm__normalizer_spec__get_packed_size
+                     (const Ckpt__Spm__NormalizerSpec   *message);
+size_t ckpt__spm__normalizer_spec__pack
+                     (const Ckpt__Spm__NormalizerSpec   *message,
+                      uint8_t             *out);
+size_t ckpt__spm__normalizer_spec__pack_to_buffer
+                     (const Ckpt__Spm__NormalizerSpec   *message,
+                      ProtobufCBuffer     *buffer);
+Ckpt__Spm__NormalizerSpec *
+       ckpt__spm__normalizer_spec__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   ckpt__spm__normalizer_spec__free_unpacked
+                     (Ckpt__Spm__NormalizerSpec *message,
+                      ProtobufCAllocator *allocator);
 /* Ckpt__Spm__ModelProto__SentencePiece methods */
 void   ckpt__spm__model_proto__sentence_piece__init
                      (Ckpt__Spm__ModelProto__SentencePiece         *message);
@@ -77,6 +163,12 @@ void   ckpt__spm__model_proto__free_unpacked
                       ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
+typedef void (*Ckpt__Spm__TrainerSpec_Closure)
+                 (const Ckpt__Spm__TrainerSpec *message,
+                  void *closure_data);
+typedef void (*Ckpt__Spm__NormalizerSpec_Closure)
+                 (const Ckpt__Spm__NormalizerSpec *message,
+                  void *closure_data);
 typedef void (*Ckpt__Spm__ModelProto__SentencePiece_Closure)
                  (const Ckpt__Spm__ModelProto__SentencePiece *message,
                   void *closure_data);
@@ -89,6 +181,8 @@ typedef void (*Ckpt__Spm__ModelProto_Closure)
 
 /* --- descriptors --- */
 
+extern const ProtobufCMessageDescriptor ckpt__spm__trainer_spec__descriptor;
+extern const ProtobufCMessageDescriptor ckpt__spm__normalizer_spec__descriptor;
 extern const ProtobufCMessageDescriptor ckpt__spm__model_proto__descriptor;
 extern const ProtobufCMessageDescriptor ckpt__spm__model_proto__sentence_piece__descriptor;
 

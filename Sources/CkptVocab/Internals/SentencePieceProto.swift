@@ -16,6 +16,33 @@ enum SentencePieceProto {
         }
     }
 
+    /// The trainer and normalizer settings the encoder needs, with SentencePiece's defaults for
+    /// what the file leaves out.
+    static func spec(_ bytes: [UInt8], file: String) throws -> SentencePieceSpec {
+        try withModel(bytes, file: file) { m in
+            var spec = SentencePieceSpec()
+            if let t = m.pointee.trainer_spec?.pointee {
+                if t.has_model_type != 0 { spec.modelType = Int(t.model_type) }
+                if t.has_byte_fallback != 0 { spec.byteFallback = t.byte_fallback != 0 }
+                if t.has_treat_whitespace_as_suffix != 0 { spec.whitespaceAsSuffix = t.treat_whitespace_as_suffix != 0 }
+                if t.has_unk_id != 0 { spec.unkID = Int(t.unk_id) }
+                if t.has_bos_id != 0 { spec.bosID = Int(t.bos_id) }
+                if t.has_eos_id != 0 { spec.eosID = Int(t.eos_id) }
+                if t.has_pad_id != 0 { spec.padID = Int(t.pad_id) }
+            }
+            if let n = m.pointee.normalizer_spec?.pointee {
+                spec.normalizerName = n.name.map { String(cString: $0) } ?? ""
+                if n.has_precompiled_charsmap != 0, let data = n.precompiled_charsmap.data {
+                    spec.charsmap = Array(UnsafeBufferPointer(start: data, count: n.precompiled_charsmap.len))
+                }
+                if n.has_add_dummy_prefix != 0 { spec.addDummyPrefix = n.add_dummy_prefix != 0 }
+                if n.has_remove_extra_whitespaces != 0 { spec.removeExtraWhitespaces = n.remove_extra_whitespaces != 0 }
+                if n.has_escape_whitespaces != 0 { spec.escapeWhitespaces = n.escape_whitespaces != 0 }
+            }
+            return spec
+        }
+    }
+
     /// The same ModelProto with only the pieces at `order` (old indexes, new order); every other
     /// field (trainer and normalizer specs) is written back as it was read.
     static func reordered(_ bytes: [UInt8], order: [Int], file: String) throws -> [UInt8] {

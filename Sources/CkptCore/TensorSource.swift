@@ -29,6 +29,9 @@ public protocol TensorSource: AnyObject {
     /// Names stored as the very same data as an earlier name (a tied weight a torch `.bin` holds
     /// twice), to that name; empty for formats that cannot share data.
     var aliases: [String: String] { get }
+    /// What the format records beside the tensors, as `key: value` lines for `inspect --all`
+    /// (safetensors `__metadata__`, a Keras file's root attributes, a TF bundle's header).
+    var details: [(key: String, value: String)] { get }
 }
 
 extension TensorSource {
@@ -45,6 +48,9 @@ extension TensorSource {
     public var metadata: [String: String] { [:] }
     public var files: [String] { [path] }
     public var aliases: [String: String] { [:] }
+    public var details: [(key: String, value: String)] {
+        metadata.sorted { $0.key < $1.key }.map { ("__metadata__.\($0.key)", $0.value) }
+    }
 
     /// The default for formats without string tensors.
     public func strings(of tensor: TensorInfo) throws -> [[UInt8]] {

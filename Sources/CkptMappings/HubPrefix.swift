@@ -50,6 +50,7 @@ public final class RenamedSource: TensorSource {
     public var path: String { base.path }
     public var metadata: [String: String] { base.metadata }
     public var files: [String] { base.files }
+    public var details: [(key: String, value: String)] { base.details }
     public var aliases: [String: String] {
         let newName = Dictionary(originalNames.map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         return Dictionary(

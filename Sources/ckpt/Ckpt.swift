@@ -1,5 +1,6 @@
 import ArgumentParser
 import CkptCore
+import CkptModels
 import CSystem
 
 import Foundation
@@ -11,10 +12,15 @@ struct Ckpt: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ckpt",
         abstract: "Inspect, convert, prune, run and verify transformer checkpoints without TensorFlow or PyTorch.",
-        version: "ckpt 0.3.0",
+        version: "ckpt \(LibraryVersions.release)",
         subcommands: [Inspect.self, Convert.self, Prune.self, Forward.self, Verify.self, Diff.self, Tokenize.self])
 
     static func main() {
+        // The full version (commit, OpenBLAS, libhdf5) loads libraries no other command needs.
+        if Array(CommandLine.arguments.dropFirst()) == ["--version"] {
+            print(LibraryVersions.text)
+            return
+        }
         ckpt_interrupts_install()
         do {
             var command = try parseAsRoot()

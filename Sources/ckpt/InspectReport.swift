@@ -16,6 +16,8 @@ struct InspectReport {
     let withStats: Bool
     /// Names stored as the very data of an earlier name (tied weights a `.bin` holds twice).
     let aliases: [String: String]
+    /// The format's own records (`--all`).
+    let details: [(key: String, value: String)]
 
     init(
         source: any TensorSource, includeBookkeeping: Bool, filter: String?, withStats: Bool,
@@ -40,6 +42,7 @@ struct InspectReport {
         self.rows = rows
         self.withStats = withStats
         aliases = source.aliases
+        details = includeBookkeeping ? source.details : []
     }
 
     /// Parameters as stored: an alias of another tensor adds none.
@@ -83,7 +86,9 @@ struct InspectReport {
         // Widths in Unicode scalars and plain appends: Foundation's padding and trimming bridge
         // every cell through UTF-16, which was a third of `inspect`'s time on 600 tensors.
         let widths = header.indices.map { c in lines.map { $0[c].unicodeScalars.count }.max()! }
-        var out = "format: \(format)\npath: \(path)\narchitecture: \(architectureText)\n\n"
+        var out = "format: \(format)\npath: \(path)\narchitecture: \(architectureText)\n"
+        for d in details { out += "  \(d.key): \(d.value)\n" }
+        out += "\n"
         for line in lines {
             var text = ""
             for (c, cell) in line.enumerated() {
@@ -121,12 +126,15 @@ struct InspectReport {
             }
             tensors.append(t)
         }
-        let object: [String: Any] = [
+        var object: [String: Any] = [
             "schema_version": 1, "format": format, "path": path, "architecture": architecture.name,
             "architecture_candidates": architecture.candidates,
             "total_parameters": totalParameters, "model_parameters": modelParameters,
             "optimizer_parameters": optimizerParameters, "total_bytes": totalBytes, "tensors": tensors,
         ]
+        if !details.isEmpty {
+            object["details"] = Dictionary(details.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        }
         return JSONDocument.text(object)
     }
 

@@ -59,7 +59,7 @@ struct Tokenize: ParsableCommand {
 
     func line(_ e: TextEncoder.Encoded) -> String {
         guard json else { return e.ids.map(String.init).joined(separator: ",") }
-        return JSONDocument.line(["tokens": e.tokens, "ids": e.ids, "segments": e.segments])
+        return JSONDocument.line(["schema_version": 1, "tokens": e.tokens, "ids": e.ids, "segments": e.segments])
     }
 
     /// A batch of lines on every core, in order: chunks of lines per task, each writing its

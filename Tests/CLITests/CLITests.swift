@@ -136,7 +136,24 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(bash.stdout.contains("-fX '!*.@(json)'"), "json completion for --config/--mapping")
         let zsh = try ckpt("--generate-completion-script", "zsh")
         XCTAssertTrue(zsh.stdout.contains(":_files"), "file completion for paths")
-        XCTAssertEqual(try ckpt("--version").stdout, "ckpt 0.3.0\n")
+        // The release, the commit it was built from (as git says it), the OpenBLAS and libhdf5 in use.
+        let lines = try ckpt("--version").stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 3, "\(lines)")
+        XCTAssertTrue(lines[0].hasPrefix("ckpt 0.3.0 (commit "), lines[0])
+        let git = Process()
+        git.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        git.arguments = ["git", "-C", Fixtures.root, "rev-parse", "--short=10", "HEAD"]
+        let pipe = Pipe()
+        git.standardOutput = pipe
+        git.standardError = FileHandle.nullDevice
+        if (try? git.run()) != nil {
+            git.waitUntilExit()
+            let head = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            if git.terminationStatus == 0 { XCTAssertEqual(lines[0], "ckpt 0.3.0 (commit \(head.dropLast()))") }
+        }
+        XCTAssertTrue(lines[1].hasPrefix("OpenBLAS: OpenBLAS 0."), lines[1])
+        XCTAssertNotNil(lines[2].range(of: #"^libhdf5: 1\.\d+\.\d+$"#, options: .regularExpression), lines[2])
+        XCTAssertEqual(try ckpt("inspect", "--version").stdout, "ckpt 0.3.0\n")
     }
 }
 

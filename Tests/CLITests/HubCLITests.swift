@@ -82,4 +82,22 @@ final class HubCLITests: ScratchTestCase {
         XCTAssertEqual(t5config["hidden_act"] as? [String], ["gelu_tanh", "linear"])
         XCTAssertEqual(t5config["attention_head_size"] as? Int, 4)
     }
+
+    /// `--all` shows what the format records beside the tensors: a Keras file's root attributes
+    /// (as h5py read them), safetensors' `__metadata__` (save_pretrained writes format "pt"), a
+    /// torch file's container, a TF bundle's header.
+    func testInspectAllShowsTheFormatsOwnRecords() throws {
+        let h5 = try Fixtures.json(Fixtures.path("families/bert/golden.h5.json"))
+        let keras = try ckpt("inspect", Fixtures.path("families/bert/model.weights.h5"), "--all")
+        XCTAssertTrue(keras.stdout.contains("  keras_version: \(h5["keras_version"] as! String)\n"), keras.stdout)
+        XCTAssertTrue(keras.stdout.contains("  backend: \(h5["backend"] as! String)\n"), keras.stdout)
+        let st = try ckpt("inspect", Fixtures.path("hub/bert_mlm/model.safetensors"), "--all", "--json")
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(st.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual((object["details"] as? [String: String])?["__metadata__.format"], "pt")
+        let bin = try ckpt("inspect", Fixtures.path("hub/bert_legacy/pytorch_model.bin"), "--all")
+        XCTAssertTrue(bin.stdout.contains("  container: legacy\n"), bin.stdout)
+        let tf = try ckpt("inspect", Fixtures.path("families/bert"), "--all")
+        XCTAssertTrue(tf.stdout.contains("  header.num_shards: 1\n"), tf.stdout)
+        XCTAssertFalse(try ckpt("inspect", Fixtures.path("families/bert")).stdout.contains("header."))
+    }
 }

@@ -17,4 +17,8 @@ void ckpt_sgemm(int transpose_b, int m, int n, int k, float alpha, const float *
 /// switch, -1 when it does not (another BLAS: it then threads as it likes).
 int ckpt_blas_single_threaded(void);
 
+/// OpenBLAS' own description of itself (openblas_get_config: version, build options, core),
+/// loading it if needed; "not loaded" when no BLAS library loads.
+const char *ckpt_blas_config(void);
+
 #endif

@@ -48,6 +48,8 @@ hid_t ckpt_h5s_all(void);
 size_t ckpt_h5t_variable(void);
 
 hid_t ckpt_H5Fopen(const char *name, unsigned flags, hid_t fapl);
+/// The libhdf5 in use (H5get_libversion): major, minor, release.
+void ckpt_hdf5_version(unsigned *major, unsigned *minor, unsigned *release);
 herr_t ckpt_H5Fclose(hid_t id);
 hid_t ckpt_H5Gopen2(hid_t loc, const char *name, hid_t gapl);
 herr_t ckpt_H5Gclose(hid_t id);

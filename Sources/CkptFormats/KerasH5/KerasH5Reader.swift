@@ -15,10 +15,20 @@ public final class KerasH5Reader: TensorSource {
     public let backend: String?
     public let kerasVersion: String?
 
+    public var details: [(key: String, value: String)] {
+        [
+            ("kind", kind), ("keras_version", kerasVersion ?? "-"), ("backend", backend ?? "-"),
+            ("layer_names", "\(layerNames.count) layers"),
+        ]
+    }
+
     private let file: HDF5Handle
     private let root: HDF5Handle
     /// Tensor name to (layer, dataset path inside the layer group).
     private let locations: [String: (layer: String, dataset: String)]
+
+    /// The libhdf5 in use, `major.minor.release`.
+    public static var libraryVersion: String { HDF5.libraryVersion }
 
     /// The 8-byte HDF5 signature, found at offset 0 (or 512, 1024... after a user block).
     public static let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]

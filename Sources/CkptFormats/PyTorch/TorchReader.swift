@@ -14,6 +14,15 @@ public final class TorchReader: TensorSource {
     public let aliases: [String: String]
     /// State-dict entries that are not tensors (an epoch number, a nested config), not listed.
     public let skippedEntries: Int
+    /// `zip` (torch ≥ 1.6) or `legacy`.
+    public let container: String
+
+    public var details: [(key: String, value: String)] {
+        [
+            ("container", container), ("storages", String(storageBytes.count)),
+            ("tied_aliases", String(aliases.count)), ("non_tensor_entries", String(skippedEntries)),
+        ]
+    }
 
     /// Where one storage's bytes lie in the file.
     struct StorageBytes {
@@ -33,9 +42,9 @@ public final class TorchReader: TensorSource {
         self.path = path
         file = try MappedFile(path: path)
         let magic = Array(file.bytes.prefix(4))
-        let layout: TorchFileLayout =
-            magic == [0x50, 0x4b, 0x03, 0x04] || magic == [0x50, 0x4b, 0x05, 0x06]
-            ? try TorchFileLayout.zip(file) : try TorchFileLayout.legacy(file)
+        let zipped = magic == [0x50, 0x4b, 0x03, 0x04] || magic == [0x50, 0x4b, 0x05, 0x06]
+        let layout: TorchFileLayout = zipped ? try TorchFileLayout.zip(file) : try TorchFileLayout.legacy(file)
+        container = zipped ? "zip" : "legacy"
         let dict = layout.stateDict
         var infos: [TensorInfo] = []
         var views: [String: TorchTensorRef] = [:]

@@ -12,6 +12,8 @@ public final class TFBundleReader: TensorSource {
     public let path: String
     public let tensors: [TensorInfo]
     public let numShards: Int
+    /// The bundle header (BundleHeaderProto): producer and minimum consumer versions.
+    public let headerVersion: (producer: Int32, minConsumer: Int32)
 
     private let index: SSTable
     private let entries: [[UInt8]: BundleEntry]
@@ -19,6 +21,14 @@ public final class TFBundleReader: TensorSource {
 
     /// Version of the bundle format this reader understands (tensor_bundle.cc's kTensorBundleVersion).
     static let formatVersion: Int32 = 1
+
+    public var details: [(key: String, value: String)] {
+        [
+            ("header.num_shards", String(numShards)), ("header.endianness", "little"),
+            ("header.version.producer", String(headerVersion.producer)),
+            ("header.version.min_consumer", String(headerVersion.minConsumer)),
+        ]
+    }
 
     public var files: [String] {
         [BundlePath.indexFile(path)] + (0..<numShards).map { BundlePath.dataFile(path, shard: $0, of: numShards) }
@@ -54,6 +64,7 @@ public final class TFBundleReader: TensorSource {
             throw CkptError(.malformed, file: indexPath, "bundle header declares \(header.numShards) data shards")
         }
         numShards = header.numShards
+        headerVersion = (header.producer, header.minConsumer)
 
         var entries: [[UInt8]: BundleEntry] = [:]
         for e in index.entries.dropFirst() {

@@ -25,6 +25,12 @@ struct HDF5DatasetInfo {
 
 enum HDF5 {
     /// Loads libhdf5 (first use) and names the file for the crash guard's message.
+    static var libraryVersion: String {
+        var (a, b, c): (UInt32, UInt32, UInt32) = (0, 0, 0)
+        ckpt_hdf5_version(&a, &b, &c)
+        return "\(a).\(b).\(c)"
+    }
+
     static func prepare(for path: String) throws {
         var message = [CChar](repeating: 0, count: 512)
         guard ckpt_h5_load(&message, message.count) == 0 else {

@@ -2413,6 +2413,127 @@ def part_tokenizers_hf():
               compact=True)
 
 
+# GPT-2 style byte-level BPE (part "gpt2_bpe", hf venv, last phase): trained by the tokenizers
+# library on the corpus plus GPT2_BPE_EXTRA_LINES generated lines, saved as GPT-2's vocab.json +
+# merges.txt in Fixtures/tokenizers/gpt2/, with the ids of GPT2Tokenizer / GPT2TokenizerFast
+GPT2_BPE_DIR = os.path.join(TOKENIZERS_DIR, "gpt2")
+GPT2_BPE_EXTRA_LINES = 5000
+GPT2_BPE_SEED = 2025  # LCG start state of the extra lines
+GPT2_BPE_TRAINER = dict(vocab_size=600, min_frequency=2, special_tokens=["<|endoftext|>"])
+GPT2_BPE_TOKENS_LINES = 20  # "tokens" recorded for lines 0..19
+
+
+def gpt2_bpe_training_text(lines):
+    """The corpus, then GPT2_BPE_EXTRA_LINES lines of 8-24 words drawn by a fixed LCG from the
+    corpus' whitespace-separated words of at most 24 characters (the 99-225 character words of
+    single repeated letters would otherwise take most of the merges)."""
+    words = [w for line in lines for w in line.split() if len(w) <= 24]
+    state, out = GPT2_BPE_SEED, list(lines)
+    for i in range(GPT2_BPE_EXTRA_LINES):
+        line = []
+        for _ in range(8 + i % 17):
+            state = (state * 1103515245 + 12345) % 2 ** 31
+            line.append(words[(state >> 8) % len(words)])
+        out.append(" ".join(line))
+    return out
+
+
+def part_gpt2_bpe():
+    """Fixtures/tokenizers/gpt2: vocab.json + merges.txt of a byte-level BPE trained by the
+    tokenizers library (GPT-2's pre-tokenizer, 256-byte initial alphabet), and golden.json: the
+    ids of transformers' GPT2Tokenizer (slow, Python) and GPT2TokenizerFast on every corpus line."""
+    import importlib.metadata
+    import tempfile
+
+    import transformers
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    transformers.logging.set_verbosity_error()
+    lines = _tok_read_corpus()
+    training = gpt2_bpe_training_text(lines)
+    files = ("vocab.json", "merges.txt")
+
+    def train(folder):
+        tok = Tokenizer(models.BPE())
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        tok.decoder = decoders.ByteLevel()
+        trainer = trainers.BpeTrainer(initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                      show_progress=False, **GPT2_BPE_TRAINER)
+        tok.train_from_iterator(training, trainer=trainer)
+        tok.model.save(folder)  # vocab.json, merges.txt (with the "#version: 0.2" line)
+        out = []
+        for name in files:
+            with open(os.path.join(folder, name), "rb") as f:
+                out.append(f.read())
+        return out
+
+    if os.path.isdir(GPT2_BPE_DIR):
+        shutil.rmtree(GPT2_BPE_DIR)
+    os.makedirs(GPT2_BPE_DIR)
+    written = train(GPT2_BPE_DIR)
+    with tempfile.TemporaryDirectory() as tmp:
+        assert train(tmp) == written, "BPE training is not deterministic"
+    vocab_path, merges_path = (os.path.join(GPT2_BPE_DIR, name) for name in files)
+    with open(vocab_path, encoding="utf-8") as f:
+        vocab = json.load(f)
+    with open(merges_path, encoding="utf-8") as f:
+        merges_text = f.read()
+    assert merges_text.startswith("#version: 0.2\n") and merges_text.endswith("\n")
+    assert sorted(vocab.values()) == list(range(GPT2_BPE_TRAINER["vocab_size"]))
+    assert vocab["<|endoftext|>"] == 0
+    assert set(pre_tokenizers.ByteLevel.alphabet()) <= set(vocab)  # all 256 byte symbols
+
+    slow = transformers.GPT2Tokenizer(vocab_path, merges_path)
+    fast = transformers.GPT2TokenizerFast(vocab_file=vocab_path, merges_file=merges_path)
+    assert slow.add_prefix_space is False and fast.add_prefix_space is False
+    assert json.loads(fast.backend_tokenizer.pre_tokenizer.__getstate__())[
+        "add_prefix_space"] is False
+    assert len(slow) == len(fast) == slow.vocab_size == len(vocab)
+    rows, disagree = [], []
+    for i, line in enumerate(lines):
+        a = slow(line, add_special_tokens=False)["input_ids"]
+        b = fast(line, add_special_tokens=False)["input_ids"]
+        # GPT-2 adds no special tokens: add_special_tokens=True (the default) gives the same ids
+        assert slow(line, add_special_tokens=True)["input_ids"] == a, i
+        assert fast(line, add_special_tokens=True)["input_ids"] == b, i
+        row = {"ids": a}
+        if a != b:
+            row["ids_fast"] = b
+            disagree.append(i)
+        if i < GPT2_BPE_TOKENS_LINES:
+            row["tokens"] = slow.convert_ids_to_tokens(a)
+            assert row["tokens"] == slow.tokenize(line), i
+        rows.append(row)
+    print("gpt2_bpe: vocab %d, %d merges; slow/fast disagree on lines %s"
+          % (len(vocab), merges_text.count("\n") - 1, disagree))
+
+    dump_json(os.path.join(GPT2_BPE_DIR, "golden.json"), {
+        "corpus": "../corpus.txt",
+        "line_count": len(lines),
+        "made_by": "transformers.GPT2Tokenizer(vocab_file, merges_file) (slow, Python) and "
+                   "GPT2TokenizerFast(vocab_file=..., merges_file=...) (tokenizers), defaults "
+                   "(add_prefix_space=False); ids = tok(line, add_special_tokens=False)"
+                   "['input_ids'] (asserted equal with add_special_tokens=True). 'ids' is the "
+                   "slow tokenizer's; 'ids_fast' only where the fast one differs; 'tokens' = "
+                   "convert_ids_to_tokens(ids) (byte-level strings) for lines 0-%d"
+                   % (GPT2_BPE_TOKENS_LINES - 1),
+        "training": "tokenizers Tokenizer(models.BPE()), pre_tokenizers.ByteLevel("
+                    "add_prefix_space=False), trainers.BpeTrainer(vocab_size=%d, min_frequency=%d, "
+                    "initial_alphabet=ByteLevel.alphabet(), special_tokens=%s), "
+                    "train_from_iterator(corpus + %d lines of gpt2_bpe_training_text()), "
+                    "model.save(folder)"
+                    % (GPT2_BPE_TRAINER["vocab_size"], GPT2_BPE_TRAINER["min_frequency"],
+                       json.dumps(GPT2_BPE_TRAINER["special_tokens"]), GPT2_BPE_EXTRA_LINES),
+        "transformers_version": transformers.__version__,
+        "tokenizers_version": importlib.metadata.version("tokenizers"),
+        "vocab": "vocab.json",
+        "merges": "merges.txt",
+        "vocab_size": len(vocab),
+        "lines": rows,
+        "slow_fast_disagree": disagree,
+    }, ascii=False, compact=True)
+
+
 # --------------------------------------------------------------------------------------------
 # Forward-pass goldens (main venv, graph mode): bert4keras' own loader on each family's
 # model.ckpt, then Keras model.predict on fixed inputs; parts "forward:<family>"
@@ -4484,6 +4605,8 @@ PARTS = {
     "hub_real": part_hub_real,
     # transformers' tokenizers on Fixtures/tokenizers/corpus.txt (hf venv, last phase)
     "tokenizers_hf": part_tokenizers_hf,
+    # a GPT-2 style byte-level BPE trained on the corpus, GPT2Tokenizer(Fast) goldens (hf venv)
+    "gpt2_bpe": part_gpt2_bpe,
 }
 PHASE2 = (("optimizer", "safetensors", "gpt2_openai", "tokenizers")
           + tuple("forward:" + f for f in FAMILIES)
@@ -4492,9 +4615,9 @@ PHASE2 = (("optimizer", "safetensors", "gpt2_openai", "tokenizers")
 
 def _part_venv(part):
     """The venv a part runs in: "hf" (transformers + torch) for hf:*, hub:*, torch_format,
-    hub_real and tokenizers_hf."""
+    hub_real, tokenizers_hf and gpt2_bpe."""
     return "hf" if part.startswith(("hf:", "hub:")) or part in (
-        "torch_format", "hub_real", "tokenizers_hf") else "main"
+        "torch_format", "hub_real", "tokenizers_hf", "gpt2_bpe") else "main"
 
 
 PHASES = [

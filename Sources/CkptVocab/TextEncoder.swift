@@ -9,6 +9,7 @@ public struct TextEncoder: Sendable {
     public enum Backend: Sendable {
         case wordPiece(WordPieceTokenizer)
         case sentencePiece(SentencePieceTokenizer)
+        case byteLevelBPE(ByteLevelBPETokenizer)
     }
 
     public let backend: Backend
@@ -31,12 +32,18 @@ public struct TextEncoder: Sendable {
         switch backend {
         case .wordPiece(let w): return w.vocabulary.path
         case .sentencePiece(let s): return s.model.path
+        case .byteLevelBPE(let b): return b.vocabularyPath
         }
     }
 
     /// - Parameter lowercase: `--lowercase` / `--cased`; nil to decide from the files.
     public init(path: String, lowercase: Bool?) throws {
         let file = try Self.tokenizerFile(for: path)
+        if file.hasSuffix(".json") {
+            let merges = FileSystem.join(FileSystem.dirname(file), "merges.txt")
+            backend = .byteLevelBPE(try ByteLevelBPETokenizer(vocabulary: file, merges: merges))
+            return
+        }
         if SentencePieceModel.looksLike(file) {
             backend = .sentencePiece(try SentencePieceTokenizer(path: file))
             return
@@ -64,6 +71,13 @@ public struct TextEncoder: Sendable {
         case .wordPiece(let w):
             let e = try w.encode(text, pair: pair, withTokens: withTokens)
             return Encoded(tokens: e.tokens, ids: e.ids, segments: e.segments)
+        case .byteLevelBPE(let b):
+            // GPT-2 adds no special tokens; a pair is the two texts' pieces, segments 0 then 1.
+            let first = b.encode(text), second = pair.map { b.encode($0) } ?? []
+            let ids = first + second
+            return Encoded(
+                tokens: b.tokens(ids), ids: ids,
+                segments: [Int](repeating: 0, count: first.count) + [Int](repeating: 1, count: second.count))
         case .sentencePiece(let s):
             let eos = s.eosID.map { [$0] } ?? []
             let first = s.encode(text) + eos
@@ -81,12 +95,20 @@ public struct TextEncoder: Sendable {
     /// The vocabulary or model for `path`: itself, or the one beside (or in) a checkpoint
     /// (`vocab.txt` first, then a SentencePiece model).
     static func tokenizerFile(for path: String) throws -> String {
-        if FileSystem.isRegularFile(path) && (path.hasSuffix(".txt") || path.hasSuffix(".model")) {
+        if FileSystem.isRegularFile(path)
+            && (path.hasSuffix(".txt") || path.hasSuffix(".model") || path.hasSuffix("vocab.json"))
+        {
             return path
         }
         let folder = FileSystem.isDirectory(path) ? path : FileSystem.dirname(path)
         for name in ["vocab.txt"] + modelNames where FileSystem.isRegularFile(FileSystem.join(folder, name)) {
             return FileSystem.join(folder, name)
+        }
+        // GPT-2's byte-level BPE: vocab.json with merges.txt beside it.
+        if FileSystem.isRegularFile(FileSystem.join(folder, "vocab.json"))
+            && FileSystem.isRegularFile(FileSystem.join(folder, "merges.txt"))
+        {
+            return FileSystem.join(folder, "vocab.json")
         }
         if FileSystem.isRegularFile(path) { return path }
         throw CkptError(.fileNotFound, file: path, "no vocab.txt or SentencePiece model here or beside it")

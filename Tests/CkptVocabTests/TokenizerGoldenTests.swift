@@ -107,4 +107,26 @@ final class TokenizerGoldenTests: XCTestCase {
         }
         XCTAssertEqual(wrong, 0, "all-MiniLM-L6-v2")
     }
+
+    /// GPT-2's byte-level BPE (a small vocab.json / merges.txt trained with `tokenizers`) against
+    /// transformers' GPT2Tokenizer (the fast one's ids where the two differ).
+    func testByteLevelBPEEqualsTransformersGPT2Tokenizer() throws {
+        let folder = Self.folder + "/gpt2"
+        let golden = try Fixtures.json(folder + "/golden.json")
+        let encoder = try TextEncoder(path: folder, lowercase: nil)
+        guard case .byteLevelBPE = encoder.backend else { return XCTFail("not read as byte-level BPE") }
+        let rows = try XCTUnwrap(golden["lines"] as? [[String: Any]])
+        let lines = try Self.corpus()
+        XCTAssertEqual(rows.count, lines.count)
+        var wrong: [String] = []
+        for (i, (line, row)) in zip(lines, rows).enumerated() {
+            let expected = (row["ids_fast"] ?? row["ids"]) as? [Int]
+            let ids = try encoder.encode(line).ids
+            if ids != expected { wrong.append("line \(i) \(line.debugDescription): \(ids) vs \(expected ?? [])") }
+            if let tokens = row["tokens"] as? [String] {
+                XCTAssertEqual(try encoder.encode(line).tokens, tokens, "line \(i)")
+            }
+        }
+        XCTAssertEqual(wrong.count, 0, wrong.prefix(3).joined(separator: "; "))
+    }
 }

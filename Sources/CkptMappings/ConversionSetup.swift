@@ -52,8 +52,12 @@ public struct ConversionSetup {
         for rule in table.generated?[options.targetLayout.rawValue] ?? [] {
             options.generated[rule.name] = try TensorGenerator.resolve(rule, config: config, file: source.path)
         }
-        plan = try planner.plan(source.tensors, options: options)
-        try Self.checkAgainstConfig(plan, config: config, file: source.path)
+        do {
+            plan = try planner.plan(source.tensors, options: options)
+            try Self.checkAgainstConfig(plan, config: config, file: source.path)
+        } catch let error as CkptError {
+            throw (source as? RenamedSource)?.userFacing(error) ?? error
+        }
     }
 
     /// The family (given, detected from the names, or decided by the config or the file's own

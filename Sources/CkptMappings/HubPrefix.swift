@@ -1,4 +1,5 @@
 import CkptCore
+import Foundation
 
 /// Files saved from transformers' base-model classes (`BertModel`, `GPT2Model`) name the tensors
 /// without the prefix the head classes add (`embeddings.word_embeddings.weight` for
@@ -55,6 +56,18 @@ public final class RenamedSource: TensorSource {
         let newName = Dictionary(originalNames.map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         return Dictionary(
             base.aliases.map { (newName[$0] ?? $0, newName[$1] ?? $1) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// `error` with the names this view gave replaced by the file's own (messages name tensors
+    /// as the user's file does).
+    public func userFacing(_ error: CkptError) -> CkptError {
+        var detail = error.detail
+        // Longest first, so that a name inside a longer one is not replaced first.
+        for (new, old) in originalNames.sorted(by: { $0.key.count > $1.key.count }) where new != old {
+            detail = detail.replacingOccurrences(of: new, with: old)
+        }
+        return CkptError(
+            error.kind, file: error.file, tensor: error.tensor.map { originalNames[$0] ?? $0 }, detail)
     }
 
     func original(_ t: TensorInfo) -> TensorInfo {

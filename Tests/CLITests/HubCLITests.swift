@@ -100,4 +100,20 @@ final class HubCLITests: ScratchTestCase {
         XCTAssertTrue(tf.stdout.contains("  header.num_shards: 1\n"), tf.stdout)
         XCTAssertFalse(try ckpt("inspect", Fixtures.path("families/bert")).stdout.contains("header."))
     }
+
+    /// A base-model file (no `bert.` prefix) with a tensor no rule reads: the error names it as the
+    /// file does, not under the prefix ckpt reads such files with.
+    func testErrorsNameBaseModelTensorsAsTheFileDoes() throws {
+        let folder = scratch + "/base"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let file = try SafetensorsFile(Fixtures.path("hub/bert_model/model.safetensors"))
+        try file.renamed("pooler.dense.bias", to: "pooler.dense.extra")
+            .write(to: URL(fileURLWithPath: folder + "/model.safetensors"))
+        try FileManager.default.copyItem(
+            atPath: Fixtures.path("hub/bert_model/config.json"), toPath: folder + "/config.json")
+        let r = try ckpt("convert", folder, "--to", scratch + "/out")
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("tensor 'pooler.dense.extra'"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("bert.pooler"), r.stderr)
+    }
 }

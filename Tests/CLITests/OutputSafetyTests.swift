@@ -413,6 +413,15 @@ struct SafetensorsFile {
         return withUnsafeBytes(of: UInt64(json.count).littleEndian) { Data($0) } + json + blob
     }
 
+    /// The same file with one tensor under another name.
+    func renamed(_ name: String, to new: String) throws -> Data {
+        var out = header
+        out[new] = out.removeValue(forKey: name)
+        var json = try JSONSerialization.data(withJSONObject: out)
+        while json.count % 8 != 0 { json.append(0x20) }
+        return withUnsafeBytes(of: UInt64(json.count).littleEndian) { Data($0) } + json + data
+    }
+
     func offsets(_ key: String) -> (Int, Int) {
         let o = (header[key] as! [String: Any])["data_offsets"] as! [Int]
         return (o[0], o[1])

@@ -71,7 +71,7 @@ public struct WordPieceTokenizer: Sendable {
     }
 
     /// `[CLS]` + tokens + `[SEP]` as ids; unknown pieces become `[UNK]`.
-    public func encode(_ text: String) throws -> [Int] { try encode(text, pair: nil).ids }
+    public func encode(_ text: String) throws -> [Int] { try encode(text, pair: nil, withTokens: false).ids }
 
     /// bert4keras `encode(first, second)`: `[CLS] first [SEP] second [SEP]`, with the tokens as
     /// written (an unknown word as itself), their ids and segment ids (0 through the first `[SEP]`, 1 after).

@@ -63,6 +63,11 @@ public struct ConversionPlan: Sendable {
     /// Source tensors kept under their own names (`--allow-unmapped`).
     public let unmapped: [TensorInfo]
 
+    /// Rows of the token embedding (the vocabulary the checkpoint reserves).
+    public var vocabularyRows: Int? {
+        outputs.first { $0.nativeName == "embeddings.token.weight" }?.inputs.first?.nativeShape.first
+    }
+
     /// Rows of the absolute position embedding, when the model has one.
     public var maxPositions: Int? {
         outputs.first { $0.nativeName == "embeddings.position.weight" }?.inputs.first?.nativeShape.first

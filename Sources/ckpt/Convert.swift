@@ -38,7 +38,8 @@ struct Convert: ParsableCommand {
         let tokenizer =
             planOptions.targetLayout == .hf
             ? try HubTokenizerFiles.files(
-                besides: source, opened: setup.source.path, maxPositions: setup.plan.maxPositions) : [:]
+                besides: source, opened: setup.source.path, maxPositions: setup.plan.maxPositions,
+                vocabularyRows: setup.plan.vocabularyRows) : [:]
         let progress = ProgressLine(quiet: verbosity.quiet)
         let result = try ConvertJob.run(
             setup, sourcePath: source, to: outputOptions.output,

@@ -116,4 +116,25 @@ final class HubCLITests: ScratchTestCase {
         XCTAssertTrue(r.stderr.contains("tensor 'pooler.dense.extra'"), r.stderr)
         XCTAssertFalse(r.stderr.contains("bert.pooler"), r.stderr)
     }
+
+    /// A T5 folder with `spiece.model` to `--layout hf`: a `T5Tokenizer` config whose special tokens
+    /// are the model's control pieces (as sentencepiece lists them) and no sentinels the embedding
+    /// has no rows for.
+    func testT5ToHFWritesATokenizerConfig() throws {
+        let folder = scratch + "/t5"
+        try FileManager.default.copyItem(atPath: Fixtures.path("families/t5.1.1"), toPath: folder)
+        try FileManager.default.copyItem(atPath: Fixtures.path("spm/spiece.model"), toPath: folder + "/spiece.model")
+        let r = try ckpt("convert", folder, "--to", scratch + "/hf", "--layout", "hf")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let config = try Fixtures.json(scratch + "/hf/tokenizer_config.json")
+        let golden = try Fixtures.json(Fixtures.path("spm/golden.json"))
+        let ids = try XCTUnwrap(golden["special_ids"] as? [String: Int])
+        let pieces = try XCTUnwrap(golden["pieces"] as? [[String: Any]]).map { $0["piece"] as! String }
+        XCTAssertEqual(config["tokenizer_class"] as? String, "T5Tokenizer")
+        XCTAssertEqual(config["eos_token"] as? String, pieces[ids["eos_id"]!])
+        XCTAssertEqual(config["unk_token"] as? String, pieces[ids["unk_id"]!])
+        XCTAssertEqual(config["pad_token"] as? String, pieces[ids["pad_id"]!])
+        XCTAssertEqual(config["extra_ids"] as? Int, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: scratch + "/hf/spiece.model"))
+    }
 }

@@ -1030,6 +1030,20 @@ class _FixedZipTime:
         return getattr(self._time, name)
 
 
+def _savez_fixed(path, arrays):
+    """numpy.savez with fixed member dates (_FixedZipTime), so the archive is reproducible."""
+    import zipfile
+
+    import numpy as np
+
+    saved = zipfile.time
+    zipfile.time = _FixedZipTime()
+    try:
+        np.savez(path, **arrays)
+    finally:
+        zipfile.time = saved
+
+
 def golden_npz(directory, files):
     import numpy as np
     import zipfile
@@ -1315,12 +1329,7 @@ def part_cast():
     with np.errstate(over="ignore", invalid="ignore"):  # overflow to inf and NaNs are the point
         f16 = f32.astype(np.float16)
         bf16 = f32.astype(ml_dtypes.bfloat16).view(np.uint16)
-    saved = zipfile.time
-    zipfile.time = _FixedZipTime()
-    try:
-        np.savez(os.path.join(out, "values.npz"), f32=f32, f16=f16, bf16=bf16)
-    finally:
-        zipfile.time = saved
+    _savez_fixed(os.path.join(out, "values.npz"), {"f32": f32, "f16": f16, "bf16": bf16})
     golden_npz(out, [("values.npz", False)])
     dump_json(os.path.join(out, "cases.json"), {
         "what": "f32 -> f16 (numpy astype) and f32 -> bf16 (ml_dtypes astype), round to nearest "
@@ -2916,12 +2925,7 @@ def part_forward(family):
         arrays = {n: inputs[n] for n in in_names}
         arrays.update({n: v for n, v in zip(names_out, values)})
         fname = case + ".npz"
-        saved = zipfile.time
-        zipfile.time = _FixedZipTime()  # fixed member dates (see part_npz)
-        try:
-            np.savez(os.path.join(out, fname), **arrays)
-        finally:
-            zipfile.time = saved
+        _savez_fixed(os.path.join(out, fname), arrays)
         entries.append({
             "case": case, "file": fname, "application": application, "heads": heads,
             "build_kwargs": kwargs, "outputs": names_out, "inputs": in_names,
@@ -3083,14 +3087,6 @@ def part_prune(family):
         with open(os.path.join(out, name), "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
 
-    def savez(path, arrays):
-        saved = zipfile.time
-        zipfile.time = _FixedZipTime()  # fixed member dates (see part_npz)
-        try:
-            np.savez(path, **arrays)
-        finally:
-            zipfile.time = saved
-
     write_text("vocab.txt", "".join(t + "\n" for t in _PRUNE_VOCAB))
     write_text("keep.txt", "".join(t + "\n" for t in _PRUNE_KEEP))
     write_text("keep_tokens.json", json.dumps(keep_tokens) + "\n")
@@ -3139,7 +3135,7 @@ def part_prune(family):
                  "vocab_axis": 1 if transposed else 0}
         entry.update(checksum_fields(value, "float32"))
         listing.append(entry)
-    savez(os.path.join(out, "weights.npz"), weights)
+    _savez_fixed(os.path.join(out, "weights.npz"), weights)
 
     # forward case (as part_forward; ids are new ids)
     raw_in = PRUNE_INPUTS[input_set]
@@ -3175,7 +3171,7 @@ def part_prune(family):
     arrays = {n: inputs[n] for n in in_names}
     arrays.update(dict(zip(spec["outputs"], outs)))
     fname = spec["case"] + ".npz"
-    savez(os.path.join(fwd, fname), arrays)
+    _savez_fixed(os.path.join(fwd, fname), arrays)
     heads = _fwd_heads(transformer)
     case_entry = {
         "case": spec["case"], "file": fname, "application": spec["application"],
@@ -4060,19 +4056,6 @@ def _add_old_buffers(bin_path, config):
             sd["transformer.h.%d.attn.bias" % i] = torch.tril(torch.ones((n, n), dtype=torch.bool)).view(1, 1, n, n)
             sd["transformer.h.%d.attn.masked_bias" % i] = torch.tensor(-1e4)
     torch.save(sd, bin_path)
-
-
-def _savez_fixed(path, arrays):
-    import zipfile
-
-    import numpy as np
-
-    saved = zipfile.time
-    zipfile.time = _FixedZipTime()  # fixed member dates (see part_npz)
-    try:
-        np.savez(path, **arrays)
-    finally:
-        zipfile.time = saved
 
 
 def part_hub(case):

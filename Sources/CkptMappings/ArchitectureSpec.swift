@@ -70,11 +70,18 @@ public struct ArchitectureSpec: Sendable, Decodable, Equatable {
         }
     }
 
+    /// The norms' epsilon a transformers config names (`layer_norm_eps`, GPT-2's and T5's
+    /// `layer_norm_epsilon`), when it is a usable one.
+    public static func configuredEpsilon(_ config: ModelConfig?) -> Double? {
+        guard let e = config?.double("layer_norm_eps", "layer_norm_epsilon"), e > 0, e < 1 else { return nil }
+        return e
+    }
+
     /// The spec with the epsilon a transformers config gives (`layer_norm_eps`, GPT-2's and T5's
     /// `layer_norm_epsilon`) for every norm, as transformers builds them all from it; bert4keras
     /// configs name none, and the table's values stay.
     public func epsilons(from config: ModelConfig?) -> ArchitectureSpec {
-        guard let e = config?.double("layer_norm_eps", "layer_norm_epsilon"), e > 0, e < 1 else { return self }
+        guard let e = Self.configuredEpsilon(config) else { return self }
         var spec = self
         spec.epsilon = Float(e)
         spec.embeddingEpsilon = Float(e)

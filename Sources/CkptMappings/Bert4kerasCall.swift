@@ -36,7 +36,7 @@ public enum Bert4kerasCall {
     /// it builds its norms with the family's own epsilon, whatever `layer_norm_eps` says.
     public static func notes(_ setup: ConversionSetup) -> [String] {
         guard [.tf, .keras].contains(setup.plan.targetLayout), let spec = setup.table.forward,
-            let eps = setup.config?.double("layer_norm_eps", "layer_norm_epsilon")
+            let eps = ArchitectureSpec.configuredEpsilon(setup.config)
         else { return [] }
         // Epsilons at or below 1e-5 barely move a norm of unit-scale activations (transformers'
         // 1e-12 against bert4keras' 1e-7 for ALBERT differs by < 1e-6): only a real change is said.

@@ -40,7 +40,7 @@ public enum HubTokenizerFiles {
     /// 100 `<extra_id_N>` sentinels T5 checkpoints reserve rows for when the embedding has them.
     static func t5Files(_ spiece: String, vocabularyRows: Int?) throws -> [String: [UInt8]] {
         let model = try SentencePieceModel(path: spiece)
-        let spec = try model.spec()
+        let spec = model.spec
         func piece(_ id: Int) -> String? { id >= 0 && id < model.pieces.count ? model.pieces[id].piece : nil }
         var special: [String: Any] = [:]
         special["eos_token"] = piece(spec.eosID)

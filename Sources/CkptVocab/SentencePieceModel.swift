@@ -21,12 +21,14 @@ public struct SentencePieceModel: Sendable {
 
     public let path: String
     public let pieces: [Piece]
+    /// The trainer and normalizer settings encoding needs.
+    public let spec: SentencePieceSpec
     private let bytes: [UInt8]
 
     public init(path: String) throws {
         self.path = path
         bytes = try MappedFile.contents(of: path)
-        pieces = try SentencePieceProto.pieces(bytes, file: path)
+        (pieces, spec) = try SentencePieceProto.read(bytes, file: path)
         guard !pieces.isEmpty else { throw CkptError(.malformed, file: path, "SentencePiece model has no pieces") }
     }
 
@@ -34,9 +36,6 @@ public struct SentencePieceModel: Sendable {
     public static func looksLike(_ path: String) -> Bool {
         path.hasSuffix(".model") || (try? MappedFile(path: path).prefix(1)) == [0x0a]
     }
-
-    /// The trainer and normalizer settings encoding needs.
-    public func spec() throws -> SentencePieceSpec { try SentencePieceProto.spec(bytes, file: path) }
 
     /// The vocabulary view of the pieces.
     public var vocabulary: Vocabulary { Vocabulary(tokens: pieces.map(\.piece), path: path) }

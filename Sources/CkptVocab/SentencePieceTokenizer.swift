@@ -11,7 +11,7 @@ public struct SentencePieceTokenizer: Sendable {
 
     public init(path: String) throws {
         model = try SentencePieceModel(path: path)
-        spec = try model.spec()
+        spec = model.spec
         guard spec.modelType == 1 || spec.modelType == 2 else {
             throw CkptError(
                 .unsupported, file: path,

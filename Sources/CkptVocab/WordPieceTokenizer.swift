@@ -151,25 +151,15 @@ public struct WordPieceTokenizer: Sendable {
         tokens?.append(whole)
     }
 
+    /// bert4keras' `_word_piece_tokenize`: the pieces the vocabulary tries give (`lookup`, as
+    /// `encode` uses them), or the word itself when they cover it not or it is too long.
     func wordPieces(_ word: String) -> [String] {
-        let chars = Array(word.unicodeScalars)
-        if chars.count > wordMaxLength { return [word] }
-        var pieces: [String] = []
-        var start = 0
-        while start < chars.count {
-            var end = chars.count
-            var found: String?
-            while end > start {
-                var sub = String(String.UnicodeScalarView(chars[start..<end]))
-                if start > 0 { sub = "##" + sub }
-                if vocabulary.id(of: sub) != nil { found = sub; break }
-                end -= 1
-            }
-            guard let piece = found else { return [word] }
-            pieces.append(piece)
-            start = end
+        var bytes = Array(word.utf8)
+        var ids: [Int] = []
+        let covered = bytes.withUnsafeMutableBufferPointer { b in
+            word.unicodeScalars.count <= wordMaxLength && lookup.pieces(UnsafeBufferPointer(b), into: &ids)
         }
-        return pieces
+        return covered ? ids.map { vocabulary.tokens[$0] } : [word]
     }
 
     /// Python's `str.lower()`: each code point's full lower-case mapping (İ → i + U+0307), with

@@ -100,12 +100,7 @@ public final class NPZReader: TensorSource {
     }
 
     private func verifyCRC(_ whole: UnsafeRawBufferPointer, _ member: ZipDirectory.Member, _ name: String) throws {
-        let actual = Checksum.crc32(whole)
-        guard actual == member.crc32 else {
-            throw CkptError(
-                .checksumMismatch, file: path, tensor: name,
-                "zip CRC32 mismatch (directory says \(hex(member.crc32)), data gives \(hex(actual)))")
-        }
+        try ZipDirectory.checkCRC(whole, of: member, file: path, tensor: name)
     }
 
     /// The array data in C order: as stored, or transposed from Fortran order into a new buffer.

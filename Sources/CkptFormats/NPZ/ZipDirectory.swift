@@ -15,6 +15,16 @@ struct ZipDirectory {
 
     let members: [Member]
 
+    /// Throws unless `bytes`, a member's whole data, have the CRC32 the directory records for it.
+    static func checkCRC(_ bytes: UnsafeRawBufferPointer, of member: Member, file: String, tensor: String) throws {
+        let actual = Checksum.crc32(bytes)
+        guard actual == member.crc32 else {
+            throw CkptError(
+                .checksumMismatch, file: file, tensor: tensor,
+                "zip CRC32 of \(member.name) mismatch (directory says \(hex(member.crc32)), data gives \(hex(actual)))")
+        }
+    }
+
     /// Whether the zip at `path` is a torch checkpoint (a `data.pkl` member).
     static func holdsTorchPickle(_ path: String) throws -> Bool {
         try ZipDirectory(file: MappedFile(path: path)).members.contains {

@@ -38,7 +38,7 @@ struct TorchFileLayout {
             }
             _ = try file.slice(offset: m.dataOffset, count: m.uncompressedSize, tensor: name)
             storages[key] = TorchReader.StorageBytes(
-                offset: m.dataOffset, count: m.uncompressedSize, crc32: m.crc32, member: name)
+                offset: m.dataOffset, count: m.uncompressedSize, name: name, member: m)
         }
         return TorchFileLayout(stateDict: dict, storages: storages)
     }
@@ -49,9 +49,7 @@ struct TorchFileLayout {
         guard m.method == 0, m.compressedSize == m.uncompressedSize else {
             throw CkptError(.unsupported, file: file.path, tensor: m.name, "compressed member (method \(m.method))")
         }
-        guard Checksum.crc32(raw) == m.crc32 else {
-            throw CkptError(.checksumMismatch, file: file.path, tensor: m.name, "zip CRC32 mismatch")
-        }
+        try ZipDirectory.checkCRC(raw, of: m, file: file.path, tensor: m.name)
         return raw
     }
 
@@ -101,8 +99,7 @@ struct TorchFileLayout {
                     .truncated, file: file.path, tensor: "storage \(key)",
                     "storage of \(n) elements runs past the end of the file")
             }
-            storages[key] = TorchReader.StorageBytes(
-                offset: r.offset, count: count, crc32: nil, member: "storage \(key)")
+            storages[key] = TorchReader.StorageBytes(offset: r.offset, count: count, name: "storage \(key)")
             _ = r.seek(to: r.offset + count)
         }
         return storages

@@ -28,9 +28,10 @@ public final class TorchReader: TensorSource {
     struct StorageBytes {
         let offset: Int
         let count: Int
-        /// The zip member's CRC32 (zip format), checked before the bytes are handed out.
-        let crc32: UInt32?
-        let member: String
+        /// The zip member or the legacy stream's storage key, for messages.
+        let name: String
+        /// The zip member (zip format), whose CRC32 is checked before the bytes are handed out.
+        var member: ZipDirectory.Member? = nil
     }
 
     private let file: MappedFile
@@ -57,7 +58,7 @@ public final class TorchReader: TensorSource {
             guard bytes.count >= needed else {
                 throw CkptError(
                     .truncated, file: path, tensor: name,
-                    "storage \(bytes.member) holds \(bytes.count) bytes, the tensor's storage needs \(needed)")
+                    "storage \(bytes.name) holds \(bytes.count) bytes, the tensor's storage needs \(needed)")
             }
             infos.append(
                 TensorInfo(
@@ -102,14 +103,9 @@ public final class TorchReader: TensorSource {
 
     /// The member's CRC32, once per storage (tied views share one).
     private func verify(_ bytes: UnsafeRawBufferPointer, _ s: StorageBytes, _ name: String) throws {
-        guard let expected = s.crc32, !verified.contains(s.member) else { return }
-        let actual = Checksum.crc32(bytes)
-        guard actual == expected else {
-            throw CkptError(
-                .checksumMismatch, file: path, tensor: name,
-                "zip CRC32 of \(s.member) mismatch (directory says \(hex(expected)), data gives \(hex(actual)))")
-        }
-        verified.insert(s.member)
+        guard let member = s.member, !verified.contains(s.name) else { return }
+        try ZipDirectory.checkCRC(bytes, of: member, file: path, tensor: name)
+        verified.insert(s.name)
     }
 }
 

@@ -38,14 +38,8 @@ struct PieceTrie: Sendable {
 
     /// The longest piece that is a prefix of `text[start...]`: its id and end.
     func longest(_ text: UnsafeBufferPointer<UInt8>, from start: Int) -> (id: Int, end: Int)? {
-        var node = 0
-        var i = start
         var best: (Int, Int)?
-        while i < text.count, let next = children[node << 8 | Int(text[i])] {
-            node = Int(next)
-            i += 1
-            if ids[node] >= 0 { best = (Int(ids[node]), i) }
-        }
+        prefixes(text, from: start) { best = ($0, $1) }
         return best
     }
 

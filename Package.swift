@@ -55,7 +55,9 @@ let package = Package(
             name: "CkptModels",
             dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CBLASLoader", "CKernels", "CSystem"],
             swiftSettings: strict),
-        .target(name: "CkptVocab", dependencies: ["CkptCore", "CkptMappings", "CProtos"], swiftSettings: strict),
+        .target(
+            name: "CkptVocab", dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CProtos"],
+            swiftSettings: strict),
         // Fuzz targets (scripts/fuzz.sh builds them with libFuzzer; a plain build replays inputs).
         .executableTarget(
             name: "ckpt-fuzz",

@@ -3,7 +3,7 @@
 #   bash scripts/fuzz.sh TARGET SECONDS [extra libFuzzer flags]
 #   bash scripts/fuzz.sh all SECONDS            # every target in turn
 # Targets: tf_index tf_index_sharded tf_data safetensors sharded_index npz vocab spm hdf5 pytorch
-# pytorch_legacy forward.
+# pytorch_legacy gguf forward.
 # The corpus (seeded with the fixture files) is kept in .build-fuzz/corpus/TARGET; a finding is
 # written to .build-fuzz/artifacts/ and the script exits non-zero. Inputs worth keeping go to
 # Tests/FuzzRegressions/TARGET/, which `swift test` replays (FuzzRegressionTests).
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 target=${1:?usage: scripts/fuzz.sh TARGET|all SECONDS [libFuzzer flags]}
 seconds=${2:?usage: scripts/fuzz.sh TARGET|all SECONDS [libFuzzer flags]}
 shift 2
-targets="tf_index tf_index_sharded tf_data safetensors sharded_index npz vocab spm hdf5 pytorch pytorch_legacy forward"
+targets="tf_index tf_index_sharded tf_data safetensors sharded_index npz vocab spm hdf5 pytorch pytorch_legacy gguf forward"
 [ "$target" = all ] || targets=$target
 
 # libFuzzer without its main (SwiftPM links the executable's own entry point, which hands over to

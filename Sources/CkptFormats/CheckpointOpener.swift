@@ -19,6 +19,7 @@ public enum CheckpointOpener {
         let head = try MappedFile(path: path).prefix(15)
         let first = Array(head.prefix(8))
         if first == KerasH5Reader.signature { return try KerasH5Reader(path: path) }
+        if first.starts(with: GGUFFormat.magic) { return try GGUFReader(path: path) }
         if first.starts(with: [0x50, 0x4b, 0x03, 0x04]) || first.starts(with: [0x50, 0x4b, 0x05, 0x06]) {
             // torch.save's zip holds `<name>/data.pkl`; numpy's holds `.npy` members.
             return try ZipDirectory.holdsTorchPickle(path) ? TorchReader(path: path) : NPZReader(path: path)
@@ -36,7 +37,8 @@ public enum CheckpointOpener {
         // Last: a safetensors file under another name starts with a small length and '{'.
         if head.count >= 9, head[8] == UInt8(ascii: "{") { return try SafetensorsReader(path: path) }
         throw CkptError(
-            .unknownFormat, file: path, "not a format ckpt reads (TF bundle, Keras HDF5, safetensors, PyTorch, npz)")
+            .unknownFormat, file: path,
+            "not a format ckpt reads (TF bundle, Keras HDF5, safetensors, PyTorch, npz, GGUF)")
     }
 
     static let torchSuffixes = [".bin", ".pt", ".pth"]
@@ -55,12 +57,12 @@ public enum CheckpointOpener {
         if names.contains("pytorch_model.bin") {
             return try TorchReader(path: FileSystem.join(path, "pytorch_model.bin"))
         }
-        for ext in [".h5", ".npz"] + torchSuffixes {
+        for ext in [".h5", ".npz", ".gguf"] + torchSuffixes {
             let matches = names.filter { $0.hasSuffix(ext) }
             if matches.count == 1 { return try open(FileSystem.join(path, matches[0])) }
         }
         throw CkptError(
             .unknownFormat, file: path,
-            "folder holds no checkpoint ckpt reads (TF bundle, .h5, .safetensors, pytorch_model.bin, .npz)")
+            "folder holds no checkpoint ckpt reads (TF bundle, .h5, .safetensors, pytorch_model.bin, .npz, .gguf)")
     }
 }

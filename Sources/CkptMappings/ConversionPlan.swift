@@ -1,4 +1,5 @@
 import CkptCore
+import CkptFormats
 
 /// Where one output tensor's values come from: one source tensor, or the parts of one.
 public struct PlannedInput: Sendable {
@@ -27,6 +28,15 @@ public struct PlannedOutput: Sendable {
     public var generator: TensorGenerator? = nil
 
     public var byteCount: Int { ShapeMath.byteCount(shape, dtype) ?? 0 }
+
+    /// The same output produced in another dtype.
+    func with(dtype: DType) -> PlannedOutput {
+        var o = PlannedOutput(
+            name: name, nativeName: nativeName, dtype: dtype, shape: shape, inputs: inputs, vocabAxis: vocabAxis,
+            selection: selection)
+        o.generator = generator
+        return o
+    }
 
     /// Bytes can go from source to output untouched.
     public var isPassThrough: Bool {
@@ -58,10 +68,13 @@ public struct ConversionPlan: Sendable {
     public let sourceLayout: Layout
     public let targetLayout: Layout
     public let layerCount: Int
-    public let outputs: [PlannedOutput]
+    public internal(set) var outputs: [PlannedOutput]
     public let dropped: [DroppedTensor]
     /// Source tensors kept under their own names (`--allow-unmapped`).
     public let unmapped: [TensorInfo]
+    /// For a GGUF target: the file type and each tensor's ggml type.
+    public var ggufFileType: GGUFFileType? = nil
+    public var ggufTypes: [String: GGMLType] = [:]
 
     /// Rows of the token embedding (the vocabulary the checkpoint reserves).
     public var vocabularyRows: Int? {
@@ -87,6 +100,8 @@ public struct PlanOptions: Sendable {
     public var vocabularySize: Int?
     /// Target tensors computed rather than read, by target name (NEZHA's Keras table).
     public var generated: [String: TensorGenerator] = [:]
+    /// The GGUF file type (`--layout gguf`); nil keeps the source's float dtype.
+    public var ggufFileType: GGUFFileType?
 
     public init() {}
 }
@@ -136,9 +151,16 @@ public struct ConversionPlanner {
         let (bound, used) = try bind(tensors, options: options)
         var (outputs, dropped) = try fuse(bound, options: options)
         let unmapped = try account(tensors, used: used, options: options, outputs: &outputs, dropped: &dropped)
-        return ConversionPlan(
+        var plan = ConversionPlan(
             family: table.family, sourceLayout: sourceLayout, targetLayout: options.targetLayout,
             layerCount: layerCount, outputs: outputs, dropped: dropped, unmapped: unmapped)
+        if options.targetLayout == .gguf {
+            let embedding = outputs.first { $0.nativeName == "embeddings.token.weight" }?.inputs.first?.source.dtype
+            let fileType = options.ggufFileType ?? GGUFFileType.keeping(embedding ?? .float32)
+            (plan.outputs, plan.ggufTypes) = GGUFTensorTypes.assign(outputs, fileType: fileType)
+            plan.ggufFileType = fileType
+        }
+        return plan
     }
 
     /// 1. Every rule, expanded over the layers, bound to its source tensor; a required one missing

@@ -33,12 +33,20 @@ public struct ConversionSetup {
         }
         let opened = try CheckpointOpener.open(sourcePath)
         let folder = FileSystem.isDirectory(sourcePath) ? sourcePath : FileSystem.dirname(opened.path)
-        config = try configPath.map { try ModelConfig(path: $0) } ?? ModelConfig.find(besides: folder)
+        var config = try configPath.map { try ModelConfig(path: $0) } ?? ModelConfig.find(besides: folder)
         var names = opened.tensors.map(\.name) + opened.tensors.compactMap(\.groupKey)
         let (family, detected) = try Self.family(of: opened, names: names, given: given, config: config, tables: tables)
         // A native file ckpt wrote says so (its names may also fit another layout's rules).
         let layout: Layout = opened.metadata["ckpt_layout"] == Layout.native.rawValue ? .native : detected
         table = MappingTable.named(family, among: tables)!
+        // A GGUF file carries its hyper-parameters: read back under the config keys its table names.
+        if config == nil, let gguf = opened as? GGUFReader, let template = table.gguf {
+            config = GGUFMetadata.config(of: gguf, template: template)
+        }
+        self.config = config
+        if options.targetLayout == .gguf && table.gguf == nil {
+            throw GGUFMetadata.unsupported(family, file: opened.path)
+        }
         // A base-model file (`BertModel`) is read under the prefix the family's rules name.
         if layout == .hf, let renaming = HubPrefix.renaming(names, table: table) {
             source = RenamedSource(opened, renaming: renaming)

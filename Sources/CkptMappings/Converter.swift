@@ -15,7 +15,7 @@ public struct ConversionResult: Sendable {
 /// Options of the writing stage.
 public struct WriteOptions: Sendable {
     /// The container written: safetensors (native and hf layouts) or a TF tensor bundle.
-    public enum Container: Sendable { case safetensors, tfBundle, kerasH5 }
+    public enum Container: Sendable { case safetensors, tfBundle, kerasH5, gguf }
 
     public var container = Container.safetensors
     public var force = false
@@ -24,6 +24,9 @@ public struct WriteOptions: Sendable {
     public var metadata: [String: String] = [:]
     /// `config.json` to write beside the weights.
     public var config: [String: JSONValue]?
+    /// A GGUF file's metadata (model, then tokenizer keys) and each tensor's ggml type (`gguf`).
+    public var ggufMetadata: [(key: String, value: GGUFValue)] = []
+    public var ggufTypes: [String: GGMLType] = [:]
     /// The Keras file's layers, in `model.layers` order (`kerasH5`).
     public var kerasLayers: [KerasLayerEntry] = []
     /// Files copied from beside the source (vocabularies).
@@ -161,12 +164,15 @@ public enum Converter {
         case .tfBundle:
             return try TFBundleSink(folder: folder.workPath, tensors: tensors, maxShardSize: options.maxShardSize)
         case .kerasH5: return try KerasH5Sink(folder: folder.workPath, layers: options.kerasLayers)
+        case .gguf:
+            return try GGUFSink(
+                folder: folder.workPath, tensors: tensors, types: options.ggufTypes, metadata: options.ggufMetadata)
         }
     }
 
     /// Which shard each tensor goes to, so that one kernel copy never spans two files.
     static func sinkShard(_ options: WriteOptions, _ tensors: [SinkTensor]) -> [String: Int] {
-        guard options.container != .kerasH5 else { return [:] }
+        guard ![.kerasH5, .gguf].contains(options.container) else { return [:] }
         return ShardLayout(tensors, maxBytes: options.maxShardSize).shardOf
     }
 

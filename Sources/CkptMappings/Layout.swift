@@ -18,6 +18,8 @@ public struct Layout: RawRepresentable, Hashable, Sendable, Comparable, Expressi
     public static let tf = Layout("tf")
     /// bert4keras' Keras HDF5 (`save_weights`) layer and weight names.
     public static let keras = Layout("keras")
+    /// llama.cpp's GGUF names (`blk.N.attn_q.weight`), PyTorch orientation.
+    public static let gguf = Layout("gguf")
 
     public var description: String { rawValue }
     public static func < (a: Layout, b: Layout) -> Bool { a.rawValue < b.rawValue }

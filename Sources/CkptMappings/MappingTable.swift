@@ -80,9 +80,11 @@ public struct MappingTable: Sendable, Decodable {
     public let forward: ArchitectureSpec?
     /// How the Hugging Face Hub publishes this family beyond the `hf` names of the rules.
     public let hub: HubNames?
+    /// How the family is written for llama.cpp; nil when llama.cpp has no such architecture.
+    public let gguf: GGUFTemplate?
 
     enum CodingKeys: String, CodingKey {
-        case family, description, detect, rules, derived, generated, forward, hub
+        case family, description, detect, rules, derived, generated, forward, hub, gguf
         case kerasGraph = "keras_graph"
         case configSignature = "config_signature"
         case hfTied = "hf_tied"

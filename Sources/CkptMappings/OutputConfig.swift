@@ -150,6 +150,13 @@ extension ConversionSetup {
         case .keras:
             w.container = .kerasH5
             w.kerasLayers = try KerasModelLayout.layers(for: plan, table: table, config: config, file: source.path)
+        case .gguf:
+            // One self-contained file: the vocabulary goes inside (the caller adds its keys).
+            w.container = .gguf
+            w.config = nil
+            w.extraFiles = []
+            w.ggufMetadata = try GGUFMetadata.build(self, sourcePath: sourcePath)
+            w.ggufTypes = plan.ggufTypes
         default: w.container = .safetensors
         }
         return w

@@ -5,6 +5,8 @@ import Foundation
 /// arrays and values replace — with two additions for what tables hold:
 /// - `rename`: `{LAYOUT: [[FROM, TO], ...]}` replaces the prefix FROM by TO in the base's names of
 ///   that layout (in its rules, and in `hf_tied` for the `hf` layout) before the patch;
+/// - `drop_layouts`: `[LAYOUT, ...]` removes those layouts' names from the base's rules (NEZHA
+///   extends BERT but is no model llama.cpp's `bert` architecture runs: no `gguf` names);
 /// - `rules` merge by `native` name: a child rule naming a base rule patches it (`"remove": true`
 ///   drops it), a new rule goes before the next child rule that names a base rule (at the end
 ///   when none follows).
@@ -45,6 +47,13 @@ public enum TableInheritance {
                 throw Failure("rename is {layout: [[from, to], ...]}")
             }
             result = renamed(result, renames)
+        }
+        if let drop = patch.removeValue(forKey: "drop_layouts") {
+            guard let layouts = drop as? [String] else { throw Failure("drop_layouts is [layout, ...]") }
+            if var rules = result["rules"] as? [[String: Any]] {
+                for k in rules.indices { for l in layouts { rules[k][l] = nil } }
+                result["rules"] = rules
+            }
         }
         if let rules = patch.removeValue(forKey: "rules") {
             guard let childRules = rules as? [[String: Any]], let baseRules = result["rules"] as? [[String: Any]] else {

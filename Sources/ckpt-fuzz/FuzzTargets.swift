@@ -22,6 +22,8 @@ enum FuzzTarget: String, CaseIterable {
     case pytorch
     /// torch.save's stream format: the restricted unpickler sees every mutation.
     case pytorchLegacy = "pytorch_legacy"
+    /// llama.cpp's GGUF: header, metadata (nested arrays), tensor table, Q8_0 dequantizing.
+    case gguf
     /// A safetensors model and its config, loaded and run (ForwardFuzzInput).
     case forward
 
@@ -46,6 +48,7 @@ enum FuzzTarget: String, CaseIterable {
         case .spm: return ("spiece.model", [])
         case .hdf5: return ("model.weights.h5", [])
         case .pytorch, .pytorchLegacy: return ("pytorch_model.bin", [])
+        case .gguf: return ("model.gguf", [])
         case .forward: return ("input.fuzz", [])
         }
     }
@@ -74,13 +77,16 @@ enum FuzzTarget: String, CaseIterable {
             ]
         case .pytorch: return ["torch/edge.bin", "hub/bert_mlm/pytorch_model.bin"]
         case .pytorchLegacy: return ["torch/edge_legacy.bin", "hub/bert_legacy/pytorch_model.bin"]
+        case .gguf:
+            return ["gguf/bert/reference.q8_0.gguf", "gguf/t5/reference.f16.gguf", "gguf/gpt2/reference.bf16.gguf"]
         case .forward: return []  // generated from every family's fixture (ForwardFuzzInput.seeds)
         }
     }
 
     func exercise(_ path: String) {
         switch self {
-        case .tfIndex, .tfIndexSharded, .tfData, .safetensors, .shardedIndex, .npz, .hdf5, .pytorch, .pytorchLegacy:
+        case .tfIndex, .tfIndexSharded, .tfData, .safetensors, .shardedIndex, .npz, .hdf5, .pytorch, .pytorchLegacy,
+            .gguf:
             guard let source = try? CheckpointOpener.open(path) else { return }
             for t in source.tensors {
                 if t.dtype == .string {

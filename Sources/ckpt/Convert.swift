@@ -40,6 +40,8 @@ struct Convert: ParsableCommand {
             ? try HubTokenizerFiles.files(
                 besides: source, opened: setup.source.path, maxPositions: setup.plan.maxPositions,
                 vocabularyRows: setup.plan.vocabularyRows) : [:]
+        let vocabulary =
+            planOptions.targetLayout == .gguf ? try GGUFVocabulary.metadata(for: setup, sourcePath: source) : []
         let progress = ProgressLine(quiet: verbosity.quiet)
         let result = try ConvertJob.run(
             setup, sourcePath: source, to: outputOptions.output,
@@ -47,6 +49,7 @@ struct Convert: ParsableCommand {
                 outputOptions.apply(to: &write)
                 write.readFiles += modelOptions.readFiles
                 write.generatedFiles.merge(tokenizer) { ours, _ in ours }
+                write.ggufMetadata += vocabulary
             }, progress: progress.update)
         progress.finish()
         let summary = ConvertSummary(setup: setup, result: result)

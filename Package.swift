@@ -92,7 +92,7 @@ let package = Package(
             name: "CkptMappingsTests",
             dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptTableMerge", "CkptTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ckpt", "CkptCore", "CkptFormats", "CkptTestSupport"]),
-        .testTarget(name: "CkptVocabTests", dependencies: ["CkptCore", "CkptVocab", "CkptTestSupport"]),
+        .testTarget(name: "CkptVocabTests", dependencies: ["CkptCore", "CkptFormats", "CkptVocab", "CkptTestSupport"]),
         .testTarget(
             name: "CkptModelsTests",
             dependencies: [

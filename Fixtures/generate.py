@@ -10,19 +10,20 @@ If this interpreter is not the pinned virtual environment, a venv is created (de
 Fixtures/.venv, or $CKPT_FIXTURE_VENV), the pins of Fixtures/requirements.txt are installed
 (bert4keras with --no-deps) and the script re-executes itself inside it.
 
-The Hugging Face goldens (parts "hf:*"), the Hub-style folders (parts "hub:*", Fixtures/hub) and
-the torch file-format cases (part "torch_format", Fixtures/torch) run in a second venv (default
-Fixtures/.venv-hf, or $CKPT_FIXTURE_HF_VENV) with the pins of Fixtures/requirements-hf.txt
-(transformers, torch, TensorFlow), created the same way. CKPT_SKIP_HF=1 skips them (and that
-venv).
+The Hugging Face goldens (parts "hf:*"), the Hub-style folders (parts "hub:*", Fixtures/hub),
+the torch file-format cases (part "torch_format", Fixtures/torch) and the GGUF references (part
+"gguf", Fixtures/gguf: llama.cpp's convert_hf_to_gguf.py and llama-cpp-python) run in a second
+venv (default Fixtures/.venv-hf, or $CKPT_FIXTURE_HF_VENV) with the pins of
+Fixtures/requirements-hf.txt (transformers, torch, TensorFlow, llama-cpp-python), created the same
+way. CKPT_SKIP_HF=1 skips them (and that venv).
 
 Everything is deterministic (fixed seeds). Each part runs in its own subprocess because the
 parts need different TensorFlow modes (graph mode for bert4keras and tf.compat.v1.train.Saver,
 eager mode for the TF2 object-based checkpoint) and because Keras' layer-name counters must
 start from zero for every model.
 
-All golden listings are made by TensorFlow / h5py / safetensors / numpy / transformers, never
-by ckpt.
+All golden listings are made by TensorFlow / h5py / safetensors / numpy / transformers / gguf /
+llama.cpp, never by ckpt.
 """
 
 import json
@@ -1645,6 +1646,28 @@ def spm_model_proto_class():
     pool = descriptor_pool.DescriptorPool()
     pool.Add(descriptor_pb2.FileDescriptorProto.FromString(blob))
     return message_factory.GetMessageClass(pool.FindMessageTypeByName("sentencepiece.ModelProto"))
+
+
+def spm_pb2_shim():
+    """Make `from sentencepiece import sentencepiece_model_pb2` work under protobuf 4.25: when the
+    package's module refuses to import, put in its place a module whose ModelProto is
+    spm_model_proto_class() (the same schema). llama.cpp's T5 converter and transformers'
+    slow->fast T5 tokenizer conversion import that module. Returns True if the shim was
+    installed."""
+    try:
+        from sentencepiece import sentencepiece_model_pb2  # noqa: F401
+        return False
+    except ImportError:
+        pass
+    import types
+
+    import sentencepiece
+
+    module = types.ModuleType("sentencepiece.sentencepiece_model_pb2")
+    module.ModelProto = spm_model_proto_class()
+    sys.modules[module.__name__] = module
+    sentencepiece.sentencepiece_model_pb2 = module
+    return True
 
 
 def part_spm():
@@ -4556,6 +4579,924 @@ def part_hub_real():
     })
 
 
+# --------------------------------------------------------------------------------------------
+# GGUF references (hf venv; part "gguf", Fixtures/gguf): tiny models as the Hub publishes them,
+# the same weights as TF checkpoints of the original releases, the GGUF files llama.cpp's own
+# convert_hf_to_gguf.py makes from them, and what llama.cpp (llama-cpp-python) computes from
+# those files. Tests/interop/gguf_interop.py compares ckpt's GGUF files with these.
+# --------------------------------------------------------------------------------------------
+
+GGUF_DIR = os.path.join(HERE, "gguf")
+LLAMA_CPP_PYTHON_VERSION = "0.3.36"
+# --outtype of convert_hf_to_gguf.py -> ckpt's --dtype; reference.<outtype>.gguf
+GGUF_OUTTYPES = (("f32", "float32"), ("f16", "float16"), ("bf16", "bfloat16"), ("q8_0", "q8_0"))
+# Tokenized by every case: lower/upper case, punctuation, an unknown word (zebra; BERT's
+# vocabulary has no "z"), a number, non-ASCII words, leading/trailing spaces, word pieces.
+GGUF_SENTENCES = [
+    "the cat sat on the mat.",
+    "Hello World! The QUICK brown fox jumps.",
+    "   leading and trailing spaces   ",
+    "a zebra ate 42 apples, didn't it?",
+    "naïve café in Zürich",
+    "unbelievably playful players were playing",
+]
+# WordPiece vocabulary of the bert case (synthetic, 100 tokens): specials, punctuation, digits,
+# whole words, ## pieces. No "z": "zebra" and "zurich" become [UNK].
+GGUF_BERT_VOCAB = (
+    ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + list(".,!?'-") + list("0123456789")
+    + ["##%d" % d for d in range(10)]
+    + ("the cat sat on mat hello world quick brown fox jump lead trail and space a at ate apple "
+       "did t it in naive cafe un play were over dog is was big small red blue day night good "
+       "to of yes no we they you i my sun moon tree river book read").split()
+    + ["##s", "##ing", "##n", "##believ", "##ably", "##ful", "##er", "##ed", "##ly", "##e",
+       "##y", "##est"])
+# SentencePiece unigram model of the T5 cases (Fixtures/gguf/spiece.model): trained on the ASCII
+# lines of Fixtures/tokenizers/corpus.txt with T5's special ids and a custom normalization rule
+# table (so its precompiled_charsmap is a few hundred bytes, not nmt_nfkc's ~240 KB): ï -> i,
+# é -> e, the ﬁ ligature -> fi, no-break and ideographic spaces -> space, … -> ...
+GGUF_SPM_RULES = [("ef", "69"), ("e9", "65"), ("fb01", "66 69"), ("a0", "20"), ("3000", "20"),
+                  ("2026", "2e 2e 2e")]
+GGUF_SPM_TRAIN = dict(model_type="unigram", vocab_size=128, character_coverage=0.995, pad_id=0,
+                      eos_id=1, unk_id=2, bos_id=-1, num_threads=1, input_sentence_size=0,
+                      shuffle_input_sentence=False, seed_sentencepiece_size=1000000)
+
+
+def _gguf_t5(feed_forward_proj, tie, vocab_size=128):
+    return dict(vocab_size=vocab_size, d_model=32, d_kv=16, d_ff=64, num_layers=2,
+                num_decoder_layers=2, num_heads=2, relative_attention_num_buckets=32,
+                relative_attention_max_distance=128, feed_forward_proj=feed_forward_proj,
+                tie_word_embeddings=tie, decoder_start_token_id=0, pad_token_id=0, eos_token_id=1)
+
+
+def _gguf_case(model_cls, config_cls, config, family, layout, output, tokenizer):
+    return {"class": model_cls, "config_class": config_cls, "config": config, "family": family,
+            "layout": layout, "output": output, "tokenizer": tokenizer}
+
+
+GGUF_CASES = {
+    "bert": _gguf_case("BertModel", "BertConfig",
+                       dict(vocab_size=len(GGUF_BERT_VOCAB), hidden_size=32, num_hidden_layers=2,
+                            num_attention_heads=2, intermediate_size=64,
+                            max_position_embeddings=64, type_vocab_size=2, layer_norm_eps=1e-12),
+                       "bert", "tf", "embeddings", "wordpiece"),
+    # n_inner left unset (4 * n_embd = 128): convert_hf_to_gguf.py writes
+    # gpt2.feed_forward_length = 4 * n_embd whatever n_inner says. n_ctx: the converter reads
+    # hparams["n_ctx"] (GPT-2's Hub config.json has it; GPT2Config keeps it as an extra key).
+    # bos/eos 0 = <|endoftext|> in the 600-token BPE.
+    "gpt2": _gguf_case("GPT2LMHeadModel", "GPT2Config",
+                       dict(vocab_size=600, n_positions=64, n_ctx=64, n_embd=32, n_layer=2,
+                            n_head=2, bos_token_id=0, eos_token_id=0),
+                       "gpt2", "openai", "logits", "bpe"),
+    "t5": _gguf_case("T5ForConditionalGeneration", "T5Config", _gguf_t5("relu", True),
+                     "t5.1.0", "tf", "decoder_logits", "spm"),
+    "t5v11": _gguf_case("T5ForConditionalGeneration", "T5Config", _gguf_t5("gated-gelu", False),
+                        "t5.1.1", "tf", "decoder_logits", "spm"),
+    # vocab_size 136 > the 128 pieces of spiece.model (as mT5's 250112 > 250100): the converter
+    # pads the token list with [PAD128] ... [PAD135]
+    "mt5": _gguf_case("MT5ForConditionalGeneration", "MT5Config",
+                      _gguf_t5("gated-gelu", False, vocab_size=136),
+                      "t5.1.1", "tf", "decoder_logits", "spm"),
+    "t5encoder": _gguf_case("T5EncoderModel", "T5Config", _gguf_t5("gated-gelu", False),
+                            "t5.1.1", "tf", "embeddings", "spm"),
+}
+GGUF_LOADERS = {  # transformers' TF loader that proves each TF form
+    "bert": ("transformers.models.bert.modeling_bert", "load_tf_weights_in_bert"),
+    "gpt2": ("transformers.models.gpt2.modeling_gpt2", "load_tf_weights_in_gpt2"),
+    "t5.1.0": ("transformers.models.t5.modeling_t5", "load_tf_weights_in_t5"),
+    "t5.1.1": ("transformers.models.t5.modeling_t5", "load_tf_weights_in_t5"),
+}
+# llama.cpp context settings of every run (fixtures and the interop test)
+GGUF_LLAMA_SETTINGS = dict(n_ctx=64, n_batch=64, n_ubatch=64, n_threads=1, add_special=True,
+                           parse_special=False)
+
+# --- llama.cpp's converter ---------------------------------------------------------------------
+
+
+def llama_cpp_dir():
+    """vendor/llama.cpp of the llama-cpp-python sdist (convert_hf_to_gguf.py, conversion/,
+    gguf-py/): $CKPT_LLAMA_SDIST_DIR (default /var/cache/ckpt/sdist)/llama_cpp_python-<version>,
+    downloaded (`pip download --no-binary :all: --no-deps`) and unpacked when missing."""
+    import glob
+    import tarfile
+
+    base = os.path.abspath(os.environ.get("CKPT_LLAMA_SDIST_DIR") or "/var/cache/ckpt/sdist")
+    root = os.path.join(base, "llama_cpp_python-%s" % LLAMA_CPP_PYTHON_VERSION)
+    llama = os.path.join(root, "vendor", "llama.cpp")
+    if os.path.isfile(os.path.join(llama, "convert_hf_to_gguf.py")):
+        return llama
+    os.makedirs(base, exist_ok=True)
+    pattern = os.path.join(base, "llama_cpp_python-%s.tar.gz" % LLAMA_CPP_PYTHON_VERSION)
+    if not glob.glob(pattern):
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-binary", ":all:",
+                        "--no-deps", "-d", base,
+                        "llama-cpp-python==%s" % LLAMA_CPP_PYTHON_VERSION], check=True)
+    with tarfile.open(glob.glob(pattern)[0]) as tar:
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(base, filter="data")
+        else:
+            tar.extractall(base)
+    assert os.path.isfile(os.path.join(llama, "convert_hf_to_gguf.py")), llama
+    return llama
+
+
+# Runs convert_hf_to_gguf.py (argv[3:]) with one patch: TextModel.get_vocab_base_pre, which names
+# the BPE/WordPiece pre-tokenizer by hashing the ids the tokenizer gives for a fixed text, raises
+# NotImplementedError for a hash it does not know (any tiny synthetic vocabulary). Then it returns
+# "default" for a WordPiece model (BERT) and "gpt-2" for a BPE one, and prints the hash on a
+# CKPT-PATCH line. Known hashes are untouched. And one environment shim: the T5 converter imports
+# sentencepiece.sentencepiece_model_pb2, which sentencepiece 0.2.3 generates for protobuf >= 7
+# and which refuses the venv's protobuf 4.25 (TensorFlow 2.15's pin); when that import fails, the
+# module is replaced by sentencepiece's own ModelProto schema built from the descriptor that
+# module carries (spm_model_proto_class, as part spm does). The converter's code is unchanged.
+_GGUF_CONVERT_WRAPPER = r'''
+import json, os, runpy, sys
+from hashlib import sha256
+llama, fixtures = sys.argv[1], sys.argv[2]
+sys.path[:0] = [os.path.join(llama, "gguf-py"), llama]
+sys.path.insert(0, fixtures)
+from generate import spm_pb2_shim
+del sys.path[0]
+if spm_pb2_shim():
+    print("CKPT-SHIM sentencepiece.sentencepiece_model_pb2")
+from conversion import base
+original = base.TextModel.get_vocab_base_pre
+FALLBACK = {"WordPiece": "default", "BPE": "gpt-2"}
+
+def get_vocab_base_pre(self, tokenizer):
+    seen = []
+    encode = tokenizer.encode
+    tokenizer.encode = lambda *a, **k: seen.append(encode(*a, **k)) or seen[-1]
+    try:
+        return original(self, tokenizer)
+    except NotImplementedError:
+        model = type(tokenizer.backend_tokenizer.model).__name__
+        res = FALLBACK[model]
+        print("CKPT-PATCH " + json.dumps({"chkhsh": sha256(str(seen[-1]).encode()).hexdigest(),
+                                          "tokenizer_model": model, "tokenizer.ggml.pre": res}))
+        return res
+    finally:
+        del tokenizer.encode
+
+base.TextModel.get_vocab_base_pre = get_vocab_base_pre
+sys.argv = [os.path.join(llama, "convert_hf_to_gguf.py")] + sys.argv[3:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+'''
+GGUF_PATCH_NOTE = (
+    "convert_hf_to_gguf.py ran with one patch (generate.py _GGUF_CONVERT_WRAPPER): "
+    "TextModel.get_vocab_base_pre raises NotImplementedError for a pre-tokenizer hash it does not "
+    "know (the hash of the tokenizer's ids on a fixed text; any tiny vocabulary); patched, it then "
+    "returns 'default' for a WordPiece tokenizer and 'gpt-2' for a byte-level BPE one. Only BPE "
+    "and WordPiece vocabularies go through it (T5's SentencePiece path writes 'default' itself)")
+
+GGUF_SHIM_NOTE = (
+    "sentencepiece 0.2.3's sentencepiece_model_pb2 refuses protobuf 4.25 (TensorFlow 2.15's pin); "
+    "the T5 converter imports it, so the wrapper put in its place a module whose ModelProto is "
+    "sentencepiece's own schema built from that module's serialized descriptor "
+    "(generate.spm_model_proto_class). The converter's code is unchanged")
+
+
+def gguf_convert(model_dir, outtype, outfile, llama=None, python=None, cwd=None, extra=()):
+    """convert_hf_to_gguf.py MODEL_DIR --outtype OUTTYPE --outfile OUTFILE, in a subprocess (the
+    patched wrapper above). Returns {"patch": the CKPT-PATCH record (None when the hash was known
+    or no BPE/WordPiece vocabulary was involved), "shim": whether the sentencepiece_model_pb2
+    shim was used, "warnings": the converter's WARNING lines}."""
+    llama = llama or llama_cpp_dir()
+    env = dict(os.environ, PYTHONHASHSEED="0", HF_HUB_OFFLINE="1", TF_CPP_MIN_LOG_LEVEL="3",
+               PYTHONIOENCODING="utf-8")
+    env.pop("NO_LOCAL_GGUF", None)
+    p = subprocess.run([python or sys.executable, "-c", _GGUF_CONVERT_WRAPPER, llama, HERE, model_dir,
+                        "--outtype", outtype, "--outfile", outfile] + list(extra),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+    if p.returncode != 0:
+        raise RuntimeError("convert_hf_to_gguf.py %s --outtype %s failed (exit %d):\n%s"
+                           % (model_dir, outtype, p.returncode, p.stderr[-4000:]))
+    patch, shim = None, False
+    for line in p.stdout.splitlines():
+        if line.startswith("CKPT-PATCH "):
+            patch = json.loads(line[len("CKPT-PATCH "):])
+        shim = shim or line.startswith("CKPT-SHIM ")
+    warnings = []
+    for line in p.stderr.splitlines():
+        if line.startswith("WARNING:"):
+            msg = line.split(":", 2)[-1].strip()
+            if msg and not msg.startswith("**"):  # the unknown-hash banner (see the patch)
+                warnings.append(msg)
+    return {"patch": patch, "shim": shim, "warnings": warnings}
+
+
+# --- GGUF listing (gguf's GGUFReader) --------------------------------------------------------
+
+
+def _gguf_value(field, types):
+    """JSON form of a GGUF KV value: scalars and strings as they are (a string that is not UTF-8
+    as {"hex"}); arrays as {"item_type", "count", "values"}, byte arrays (UINT8/INT8, e.g.
+    tokenizer.ggml.precompiled_charsmap) as {"item_type", "count", "sha256"}."""
+    import hashlib
+
+    from gguf import GGUFValueType
+
+    def string(part):
+        raw = part.tobytes()
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return {"hex": raw.hex()}
+
+    main = types[0]
+    if main == GGUFValueType.ARRAY:
+        item = types[-1]
+        assert len(types) == 2, (field.name, types)  # no nested arrays here
+        if item == GGUFValueType.STRING:
+            values = [string(field.parts[i]) for i in field.data]
+        else:
+            values = [v for i in field.data for v in field.parts[i].tolist()]
+        out = {"item_type": item.name, "count": len(values)}
+        if item in (GGUFValueType.UINT8, GGUFValueType.INT8):
+            raw = b"".join(field.parts[i].tobytes() for i in field.data)
+            out["sha256"] = hashlib.sha256(raw).hexdigest()
+        else:
+            out["values"] = values
+        return out
+    if main == GGUFValueType.STRING:
+        return string(field.parts[-1])
+    value = field.parts[-1].tolist()[0]
+    return bool(value) if main == GGUFValueType.BOOL else value
+
+
+def gguf_listing(path):
+    """Everything in a GGUF file, read with gguf.GGUFReader: header, every KV (file order; key,
+    value type name, value), every tensor (header order = data order as written; name, ggml
+    type, numpy shape, ggml ne, n_elements, n_bytes, offset in the data section, absolute
+    data offset, sha256 of its data bytes)."""
+    import hashlib
+
+    from gguf import GGUFReader
+
+    reader = GGUFReader(path)
+    with open(path, "rb") as f:
+        blob = f.read()
+    kv = []
+    header = {}
+    for name, field in reader.fields.items():
+        if name.startswith("GGUF."):  # the reader's pseudo fields for the header
+            header[name[5:]] = int(field.parts[-1].tolist()[0])
+            continue
+        types = list(field.types)
+        kv.append({"key": name, "type": types[0].name, "value": _gguf_value(field, types)})
+    tensors = []
+    for t in reader.tensors:
+        ne = [int(x) for x in t.shape]
+        start = int(t.data_offset)
+        tensors.append({"name": t.name, "type": t.tensor_type.name, "shape": ne[::-1], "ne": ne,
+                        "n_elements": int(t.n_elements), "n_bytes": int(t.n_bytes),
+                        "offset": start - int(reader.data_offset), "data_offset": start,
+                        "sha256": hashlib.sha256(blob[start:start + int(t.n_bytes)]).hexdigest()})
+    return {"size": len(blob), "sha256": hashlib.sha256(blob).hexdigest(),
+            "version": header.get("version"), "tensor_count": header.get("tensor_count"),
+            "kv_count": header.get("kv_count"), "alignment": int(reader.alignment),
+            "tensor_data_offset": int(reader.data_offset), "kv": kv,
+            "tensor_order": [t["name"] for t in tensors], "tensors": tensors}
+
+
+# --- llama.cpp (llama-cpp-python, low-level API) ---------------------------------------------
+
+_LLAMA_STATE = {}
+
+
+def _llama():
+    """llama_cpp, initialised once, with llama.cpp's log silenced."""
+    import llama_cpp
+
+    if not _LLAMA_STATE:
+        @llama_cpp.llama_log_callback
+        def quiet(level, text, user_data):
+            pass
+
+        _LLAMA_STATE["callback"] = quiet  # keep the ctypes callback alive
+        llama_cpp.llama_log_set(quiet, None)
+        llama_cpp.llama_backend_init()
+    return llama_cpp
+
+
+def llama_tokenize(vocab, text, add_special=True, parse_special=False):
+    L = _llama()
+    data = text.encode("utf-8")
+    cap = len(data) + 16
+    while True:
+        buf = (L.llama_token * cap)()
+        n = L.llama_tokenize(vocab, data, len(data), buf, cap, add_special, parse_special)
+        if n >= 0:
+            return [int(x) for x in buf[:n]]
+        cap = -n
+
+
+def llama_outputs(path, sentences, output, pooling=None, settings=None):
+    """Token ids (llama_tokenize(add_special=True, parse_special=False)) and outputs llama.cpp
+    computes from the GGUF file for each sentence, one fresh context per sentence:
+      "embeddings"     per-token embeddings [n_tokens, n_embd], pooling NONE (llama_decode, or
+                       llama_encode for an encoder-only model such as t5encoder);
+      "pooled"         llama_get_embeddings_seq with the file's pooling type [n_embd];
+      "logits"         logits of every position [n_tokens, n_vocab] (llama_decode);
+      "decoder_logits" llama_encode(ids), then llama_decode([decoder start token]) at position 0:
+                       the logits of that first decoder step [n_vocab].
+    Returns {"ids": [...], "outputs": [float32 arrays], "decoder_start_token": id or None}."""
+    import numpy as np
+
+    L = _llama()
+    s = dict(GGUF_LLAMA_SETTINGS, **(settings or {}))
+    mparams = L.llama_model_default_params()
+    model = L.llama_model_load_from_file(os.fsencode(path), mparams)
+    if not model:
+        raise RuntimeError("llama.cpp could not load %s" % path)
+    out = {"ids": [], "outputs": [], "decoder_start_token": None}
+    try:
+        vocab = L.llama_model_get_vocab(model)
+        n_embd = L.llama_model_n_embd(model)
+        n_vocab = L.llama_vocab_n_tokens(vocab)
+        encoder_only = L.llama_model_has_encoder(model) and not L.llama_model_has_decoder(model)
+        for text in sentences:
+            ids = llama_tokenize(vocab, text, s["add_special"], s["parse_special"])
+            out["ids"].append(ids)
+            cparams = L.llama_context_default_params()
+            cparams.n_ctx, cparams.n_batch, cparams.n_ubatch = s["n_ctx"], s["n_batch"], s["n_ubatch"]
+            cparams.n_threads = cparams.n_threads_batch = s["n_threads"]
+            cparams.embeddings = output in ("embeddings", "pooled")
+            if output == "embeddings":
+                cparams.pooling_type = L.LLAMA_POOLING_TYPE_NONE
+            elif output == "pooled":
+                cparams.pooling_type = L.LLAMA_POOLING_TYPE_UNSPECIFIED if pooling is None else pooling
+            ctx = L.llama_init_from_model(model, cparams)
+            if not ctx:
+                raise RuntimeError("llama_init_from_model failed for %s" % path)
+            try:
+                batch = L.llama_batch_init(max(len(ids), 1), 0, 1)
+                try:
+                    def fill(tokens, want_all):
+                        for i, tok in enumerate(tokens):
+                            batch.token[i] = tok
+                            batch.pos[i] = i
+                            batch.n_seq_id[i] = 1
+                            batch.seq_id[i][0] = 0
+                            batch.logits[i] = want_all or i == len(tokens) - 1
+                        batch.n_tokens = len(tokens)
+
+                    def as_array(ptr, n):
+                        if not ptr:
+                            raise RuntimeError("llama.cpp returned no output for %s" % path)
+                        return np.ctypeslib.as_array(ptr, shape=(n,)).astype(np.float32).copy()
+
+                    fill(ids, True)
+                    if output == "decoder_logits":
+                        if L.llama_encode(ctx, batch) != 0:
+                            raise RuntimeError("llama_encode failed")
+                        start = L.llama_model_decoder_start_token(model)
+                        if start < 0:
+                            start = L.llama_vocab_bos(vocab)
+                        out["decoder_start_token"] = int(start)
+                        fill([start], True)
+                        if L.llama_decode(ctx, batch) != 0:
+                            raise RuntimeError("llama_decode failed")
+                        value = as_array(L.llama_get_logits_ith(ctx, 0), n_vocab)
+                    else:
+                        rc = (L.llama_encode if encoder_only else L.llama_decode)(ctx, batch)
+                        if rc != 0:
+                            raise RuntimeError("llama_%s failed (%d)"
+                                               % ("encode" if encoder_only else "decode", rc))
+                        if output == "pooled":
+                            value = as_array(L.llama_get_embeddings_seq(ctx, 0), n_embd)
+                        elif output == "embeddings":
+                            value = np.stack([as_array(L.llama_get_embeddings_ith(ctx, i), n_embd)
+                                              for i in range(len(ids))])
+                        else:
+                            value = np.stack([as_array(L.llama_get_logits_ith(ctx, i), n_vocab)
+                                              for i in range(len(ids))])
+                    out["outputs"].append(value)
+                finally:
+                    L.llama_batch_free(batch)
+            finally:
+                L.llama_free(ctx)
+    finally:
+        L.llama_model_free(model)
+    return out
+
+
+# --- the part ----------------------------------------------------------------------------------
+
+
+def _mapping_rules(family):
+    """The rules of Mappings/<family>.json, with `extends` resolved (JSON Merge Patch of the base
+    rules by `native` name, see docs/mappings.md; no `rename` is used by these families)."""
+    def merge(base, patch):
+        out = dict(base)
+        for k, v in patch.items():
+            if v is None:
+                out.pop(k, None)
+            elif isinstance(v, dict) and isinstance(out.get(k), dict):
+                out[k] = merge(out[k], v)
+            else:
+                out[k] = v
+        return out
+
+    with open(os.path.join(os.path.dirname(HERE), "Mappings", family + ".json")) as f:
+        table = json.load(f)
+    if "extends" not in table:
+        return table["rules"], table
+    assert "rename" not in table, family
+    rules, base = _mapping_rules(table["extends"])
+    by_native = {r["native"]: i for i, r in enumerate(rules)}
+    rules = list(rules)
+    for r in table["rules"]:
+        if r["native"] in by_native:
+            rules[by_native[r["native"]]] = None if r.get("remove") else merge(
+                rules[by_native[r["native"]]], r)
+        else:
+            rules.append(r)
+    return [r for r in rules if r is not None], merge(base, {k: v for k, v in table.items()
+                                                             if k != "rules"})
+
+
+def _layout_entry(entry, i):
+    name, opts = (entry, {}) if isinstance(entry, str) else (entry["name"], entry)
+    return (name.format(i=i) if i is not None else name), opts
+
+
+def _gguf_tf_tensors(spec, model):
+    """{TF name: float32 array} of the model's weights under the `tf` (or `openai`) layout of
+    ckpt's mapping table: every rule whose hf name the state dict holds is read from the hf
+    layout (squeeze, part, transpose) and written to the TF one (transpose, parts concatenated,
+    size-1 axis added). Asserts that every state-dict tensor is written (or is a tied alias of
+    one that is). Returns (tensors, {TF name: [hf names]})."""
+    import numpy as np
+
+    rules, table = _mapping_rules(spec["family"])
+    layout = spec["layout"]
+    prefix = table.get("hub", {}).get("base_prefix", "")
+    sd = model.state_dict()
+    state = {k: v.detach().cpu().numpy() for k, v in sd.items()}
+    ptr = {k: v.data_ptr() for k, v in sd.items()}
+    cfg = model.config
+    n_layers = max(getattr(cfg, "num_hidden_layers", 0) or 0, getattr(cfg, "num_layers", 0) or 0,
+                   getattr(cfg, "num_decoder_layers", 0) or 0)
+    parts, sources = {}, {}
+    for rule in rules:
+        if rule.get(layout) is None or rule.get("hf") is None:
+            continue
+        for i in (range(n_layers) if "{i" in rule["native"] else [None]):
+            hf_name, hf_opts = _layout_entry(rule["hf"], i)
+            if hf_name not in state and prefix and hf_name.startswith(prefix):
+                hf_name = hf_name[len(prefix):]  # a base-model class (BertModel: no "bert.")
+            if hf_name not in state:
+                continue
+            value = state[hf_name]
+            if "squeeze" in hf_opts:
+                value = np.squeeze(value, axis=hf_opts["squeeze"])
+            if "part" in hf_opts:
+                index, count, axis = hf_opts["part"]
+                value = np.split(value, count, axis=axis)[index]
+            if hf_opts.get("transpose"):
+                value = value.T
+            tf_name, tf_opts = _layout_entry(rule[layout], i)
+            if tf_opts.get("transpose"):
+                value = value.T
+            parts.setdefault(tf_name, []).append((tf_opts, value))
+            sources.setdefault(tf_name, [])
+            if hf_name not in sources[tf_name]:
+                sources[tf_name].append(hf_name)
+    tensors = {}
+    for name, items in parts.items():
+        opts = items[0][0]
+        if "part" in opts:
+            items = sorted(items, key=lambda x: x[0]["part"][0])
+            assert [o["part"][0] for o, _ in items] == list(range(opts["part"][1])), name
+            value = np.concatenate([v for _, v in items], axis=opts["part"][2])
+        else:
+            assert len(items) == 1, name
+            value = items[0][1]
+        if "squeeze" in opts:
+            value = np.expand_dims(value, opts["squeeze"])
+        tensors[name] = np.ascontiguousarray(value, dtype=np.float32)
+    written = {h for hs in sources.values() for h in hs}
+    written_ptrs = {ptr[h] for h in written}
+    missing = [k for k in state if k not in written and ptr[k] not in written_ptrs]
+    assert not missing, missing
+    return tensors, sources
+
+
+def _gguf_write_tf(tensors, directory):
+    """A TF1 name-based checkpoint (tf.compat.v1.train.Saver) of `tensors`: model.ckpt.* and the
+    `checkpoint` state file (relative path, no timestamps)."""
+    import tensorflow as tf
+
+    with tf.Graph().as_default():
+        pairs = []
+        for name in sorted(tensors):
+            value = tensors[name]
+            var = tf.compat.v1.get_variable(name, shape=value.shape, dtype=tf.float32,
+                                            initializer=tf.compat.v1.zeros_initializer())
+            pairs.append((var, value))
+        with tf.compat.v1.Session() as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            for var, value in pairs:
+                var.load(value, sess)
+            tf.compat.v1.train.Saver().save(sess, os.path.join(directory, "model.ckpt"),
+                                            write_meta_graph=False, write_state=False)
+    write_checkpoint_state(tf, directory, "model.ckpt")
+
+
+def _gguf_prove_tf(spec, model, prefix):
+    """Load the TF checkpoint with transformers' own loader into a fresh model (other seed) and
+    assert its state dict equals the model's exactly (torch.equal, every key)."""
+    import importlib
+
+    import torch
+    import transformers
+
+    module, fn = GGUF_LOADERS[spec["family"]]
+    loader = getattr(importlib.import_module(module), fn)
+    torch.manual_seed(12345)
+    fresh = getattr(transformers, spec["class"])(model.config).eval()
+    target = fresh
+    if spec["family"] == "gpt2":
+        # the loader walks GPT2Model names (wte, h, ...), as transformers' own conversion script
+        # uses it: GPT2LMHeadModel gets its base model; lm_head stays tied to wte
+        target = fresh.transformer
+    if spec["family"] == "bert":
+        # the loader walks `bert/...` from the model; BertModel has no `bert` attribute (the
+        # pretraining classes do), so a plain attribute points it at the model itself
+        object.__setattr__(fresh, "bert", fresh)
+    try:
+        loader(target, model.config, prefix)
+    finally:
+        fresh.__dict__.pop("bert", None)
+    fresh.tie_weights()
+    want, got = model.state_dict(), fresh.state_dict()
+    assert list(want) == list(got)
+    differ = [k for k in want if not torch.equal(want[k], got[k])]
+    assert not differ, differ
+    return "transformers.%s(%s, config, 'tf/model.ckpt'): all %d state-dict tensors torch.equal " \
+           "to the hub model's (fresh model seeded 12345)" % (fn, type(target).__name__, len(want))
+
+
+def _gguf_spm(path):
+    """Fixtures/gguf/spiece.model: a 128-piece unigram model for the T5 cases (pad 0, eos 1,
+    unk 2, no bos), trained twice to check it is deterministic."""
+    import io
+    import tempfile
+
+    import sentencepiece as spm
+
+    lines = [line for line in _tok_read_corpus() if line.isascii() and line.strip()]
+    with tempfile.TemporaryDirectory() as tmp:
+        rules = os.path.join(tmp, "rules.tsv")
+        with open(rules, "w", encoding="utf-8", newline="\n") as f:
+            f.write("".join("%s\t%s\n" % r for r in GGUF_SPM_RULES))
+
+        def train():
+            buf = io.BytesIO()
+            spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=buf,
+                                           normalization_rule_tsv=rules, minloglevel=2,
+                                           **GGUF_SPM_TRAIN)
+            return buf.getvalue()
+
+        data = train()
+        assert train() == data, "sentencepiece training is not deterministic"
+    # the trainer records the rule file's path in normalizer_spec.normalization_rule_tsv (only
+    # the compiled precompiled_charsmap is used when encoding): cleared, so the file does not
+    # depend on the temporary folder
+    proto = spm_model_proto_class().FromString(data)
+    proto.normalizer_spec.ClearField("normalization_rule_tsv")
+    data = proto.SerializeToString(deterministic=True)
+    assert b"rules.tsv" not in data
+    with open(path, "wb") as f:
+        f.write(data)
+    sp = spm.SentencePieceProcessor(model_file=path)
+    assert (sp.vocab_size(), sp.pad_id(), sp.eos_id(), sp.unk_id(), sp.bos_id()) == (
+        GGUF_SPM_TRAIN["vocab_size"], 0, 1, 2, -1)
+    return {"file": "spiece.model", "training_lines": len(lines),
+            "training": "sentencepiece.SentencePieceTrainer.train(the %d ASCII lines of "
+                        "../tokenizers/corpus.txt, normalization_rule_tsv=<rules>, %s)"
+                        % (len(lines), ", ".join("%s=%r" % kv for kv in GGUF_SPM_TRAIN.items())),
+            "normalization_rules": ["%s -> %s" % r for r in GGUF_SPM_RULES],
+            "pieces": [sp.id_to_piece(i) for i in range(sp.vocab_size())]}
+
+
+def _gguf_tokenizer(spec, spm_path, tmp):
+    import transformers
+
+    if spec["tokenizer"] == "wordpiece":
+        vocab = os.path.join(tmp, "vocab.txt")
+        with open(vocab, "w", encoding="utf-8", newline="\n") as f:
+            f.write("".join(t + "\n" for t in GGUF_BERT_VOCAB))
+        return transformers.BertTokenizerFast(vocab_file=vocab)
+    if spec["tokenizer"] == "bpe":
+        return transformers.GPT2TokenizerFast(vocab_file=os.path.join(GPT2_BPE_DIR, "vocab.json"),
+                                              merges_file=os.path.join(GPT2_BPE_DIR, "merges.txt"))
+    return transformers.T5TokenizerFast(vocab_file=spm_path, extra_ids=0)
+
+
+def _gguf_tf_extras(spec, config, hub, tf_dir, spm_path):
+    """The config and vocabulary files a user of the original release has beside the TF
+    checkpoint; returns their names."""
+    def dump(name, obj, sort=False):
+        with open(os.path.join(tf_dir, name), "w", encoding="utf-8", newline="\n") as f:
+            json.dump(obj, f, indent=2, sort_keys=sort)
+            f.write("\n")
+
+    if spec["family"] == "bert":  # Google's bert_config.json (its keys, sorted) + vocab.txt
+        dump("bert_config.json", {k: getattr(config, k) for k in _BERT_KEYS}, sort=True)
+        shutil.copyfile(os.path.join(hub, "vocab.txt"), os.path.join(tf_dir, "vocab.txt"))
+        return ["bert_config.json", "vocab.txt"]
+    if spec["family"] == "gpt2":  # OpenAI's hparams.json (its keys, its order), encoder.json,
+        # vocab.bpe (the release's names of vocab.json / merges.txt, same content)
+        dump("hparams.json", {"n_vocab": config.vocab_size, "n_ctx": config.n_positions,
+                              "n_embd": config.n_embd, "n_head": config.n_head,
+                              "n_layer": config.n_layer})
+        shutil.copyfile(os.path.join(GPT2_BPE_DIR, "vocab.json"), os.path.join(tf_dir, "encoder.json"))
+        shutil.copyfile(os.path.join(GPT2_BPE_DIR, "merges.txt"), os.path.join(tf_dir, "vocab.bpe"))
+        return ["hparams.json", "encoder.json", "vocab.bpe"]
+    # T5: the bert4keras-style config.json of ckpt's T5 fixtures (Fixtures/families/t5.1.*),
+    # hidden_act as Mappings/t5.1.0.json bert4keras_config.values spells feed_forward_proj
+    act = {"relu": "relu", "gated-gelu": ["gelu_tanh", "linear"]}[config.feed_forward_proj]
+    dump("config.json", {"vocab_size": config.vocab_size, "hidden_size": config.d_model,
+                         "num_hidden_layers": config.num_layers,
+                         "num_attention_heads": config.num_heads,
+                         "attention_head_size": config.d_kv, "intermediate_size": config.d_ff,
+                         "dropout_rate": config.dropout_rate,
+                         "relative_attention_num_buckets": config.relative_attention_num_buckets,
+                         "relative_attention_max_distance": config.relative_attention_max_distance,
+                         "hidden_act": act})
+    shutil.copyfile(spm_path, os.path.join(tf_dir, "spiece.model"))
+    return ["config.json", "spiece.model"]
+
+
+def _gguf_hf_outputs(spec, model, ids_list, decoder_start):
+    """transformers' outputs for the ids llama.cpp gave (the same quantities as llama_outputs)."""
+    import numpy as np
+    import torch
+
+    outs = []
+    with torch.no_grad():
+        for ids in ids_list:
+            x = torch.tensor([ids])
+            if spec["output"] == "decoder_logits":
+                y = model(input_ids=x, decoder_input_ids=torch.tensor([[decoder_start]])).logits[0, 0]
+            elif spec["output"] == "logits":
+                y = model(input_ids=x).logits[0]
+            elif spec["family"] == "bert":
+                y = model(input_ids=x, token_type_ids=torch.zeros_like(x)).last_hidden_state[0]
+            else:
+                y = model(input_ids=x).last_hidden_state[0]
+            outs.append(y.float().numpy().astype(np.float32))
+    return outs
+
+
+_GGUF_OUTPUT_NOTES = {
+    "embeddings": "per-token embeddings [n_tokens, n_embd] with pooling NONE (llama_decode; "
+                  "llama_encode for the encoder-only t5encoder), llama_get_embeddings_ith",
+    "logits": "logits of every position [n_tokens, n_vocab] (llama_decode, all outputs on), "
+              "llama_get_logits_ith",
+    "decoder_logits": "llama_encode(ids), then llama_decode([decoder_start_token]) at position 0: "
+                      "the logits of the first decoder step [n_vocab], llama_get_logits_ith(0)",
+}
+
+
+def _gguf_case_files(directory):
+    out = {}
+    for root, _, files in os.walk(directory):
+        for fname in sorted(files):
+            path = os.path.join(root, fname)
+            out[os.path.relpath(path, directory).replace(os.sep, "/")] = os.path.getsize(path)
+    return dict(sorted(out.items()))
+
+
+def part_gguf_case(case, spec, llama, spm_path):
+    """Fixtures/gguf/<case>: hub/, tf/ (proved), the four reference GGUF files, reference.json,
+    llama.json and llama.npz; returns the case's entry of golden.json."""
+    import tempfile
+
+    import numpy as np
+    import transformers
+
+    out = fresh_dir(os.path.join(GGUF_DIR, case))
+    hub, tf_dir = os.path.join(out, "hub"), os.path.join(out, "tf")
+    os.makedirs(hub)
+    os.makedirs(tf_dir)
+
+    # hub/: what save_pretrained writes (model.safetensors + config.json + generation_config.json)
+    # plus pytorch_model.bin of a second save_pretrained(safe_serialization=False), and the
+    # tokenizer's own save_pretrained
+    model = _hub_build(spec)
+    config = model.config
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save_pretrained(hub)
+        model.save_pretrained(tmp, safe_serialization=False)
+        for fname in os.listdir(tmp):
+            if fname != "pytorch_model.bin":
+                with open(os.path.join(tmp, fname), "rb") as a, \
+                        open(os.path.join(hub, fname), "rb") as b:
+                    assert a.read() == b.read(), fname
+        shutil.copyfile(os.path.join(tmp, "pytorch_model.bin"), os.path.join(hub, "pytorch_model.bin"))
+    with tempfile.TemporaryDirectory() as tmp:
+        tokenizer = _gguf_tokenizer(spec, spm_path, tmp)
+        tokenizer.save_pretrained(hub)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(hub)
+    for fname in os.listdir(hub):
+        os.chmod(os.path.join(hub, fname), 0o644)  # safetensors creates its files 0600
+
+    # tf/: the same weights as a TF1 checkpoint under ckpt's tf/openai names, proved by
+    # transformers' own TF loader
+    tensors, sources = _gguf_tf_tensors(spec, model)
+    _gguf_write_tf(tensors, tf_dir)
+    extras = _gguf_tf_extras(spec, config, hub, tf_dir, spm_path)
+    proof = _gguf_prove_tf(spec, model, os.path.join(tf_dir, "model.ckpt"))
+    golden_tf(tf_dir, "model.ckpt", extra={
+        "layout": "Mappings/%s.json \"%s\" layout" % (spec["family"], spec["layout"]),
+        "files": extras, "proved_by": proof,
+        "hf_sources": {name: sources[name] for name in sorted(sources)}})
+
+    # reference.<outtype>.gguf: llama.cpp's convert_hf_to_gguf.py on hub/
+    commands, patch, shim, warnings, files = {}, None, False, {}, {}
+    for outtype, _ in GGUF_OUTTYPES:
+        fname = "reference.%s.gguf" % outtype
+        run = gguf_convert("hub", outtype, fname, llama, cwd=out)
+        assert patch is None or run["patch"] == patch, (patch, run)
+        patch, shim = patch or run["patch"], shim or run["shim"]
+        commands[outtype] = "python convert_hf_to_gguf.py hub --outtype %s --outfile %s" % (outtype, fname)
+        warnings[outtype] = run["warnings"]
+        files[fname] = gguf_listing(os.path.join(out, fname))
+    with tempfile.TemporaryDirectory() as tmp:  # the converter is deterministic
+        again = os.path.join(tmp, "again.gguf")
+        gguf_convert(os.path.join(out, "hub"), "q8_0", again, llama)
+        with open(again, "rb") as a, open(os.path.join(out, "reference.q8_0.gguf"), "rb") as b:
+            assert a.read() == b.read(), "convert_hf_to_gguf.py is not deterministic"
+    dump_json(os.path.join(out, "reference.json"), {
+        "case": case,
+        "class": spec["class"],
+        "converter": "llama.cpp convert_hf_to_gguf.py (vendor/llama.cpp of the llama-cpp-python "
+                     "%s sdist; its vendored gguf-py), run in %s/" % (LLAMA_CPP_PYTHON_VERSION, case),
+        "llama_cpp_python": LLAMA_CPP_PYTHON_VERSION,
+        "commands": commands,
+        "patched": ({"note": GGUF_PATCH_NOTE, **patch} if patch else None),
+        "sentencepiece_pb2_shim": GGUF_SHIM_NOTE if shim else None,
+        "converter_warnings": warnings,
+        "reader": "gguf %s (PyPI) GGUFReader" % importlib_version("gguf"),
+        "files": files,
+    }, ascii=False, compact=True)
+
+    # llama.json / llama.npz: llama.cpp on the reference files
+    # llama.npz holds the f32 file's outputs, and the other files' too except for gpt2 (logits of
+    # every position: ~0.8 MB more); llama.json has their max abs difference from f32 either way
+    runs, arrays = {}, {}
+    for outtype, _ in GGUF_OUTTYPES:
+        r = llama_outputs(os.path.join(out, "reference.%s.gguf" % outtype), GGUF_SENTENCES,
+                          spec["output"])
+        runs[outtype] = r
+        if outtype == "f32" or spec["output"] != "logits":
+            for i, value in enumerate(r["outputs"]):
+                arrays["%s/s%d" % (outtype, i)] = value
+    again = llama_outputs(os.path.join(out, "reference.f32.gguf"), GGUF_SENTENCES, spec["output"])
+    assert again["ids"] == runs["f32"]["ids"]
+    repeat_equal = all(np.array_equal(a, b) for a, b in zip(again["outputs"], runs["f32"]["outputs"]))
+    ids = runs["f32"]["ids"]
+    hf = _gguf_hf_outputs(spec, model, ids, runs["f32"]["decoder_start_token"])
+    f32 = runs["f32"]["outputs"]
+
+    def maxdiff(a, b):
+        return float(np.max(np.abs(a - b)))
+
+    info = {
+        "case": case,
+        "llama_cpp_python": LLAMA_CPP_PYTHON_VERSION,
+        "sentences": GGUF_SENTENCES,
+        "settings": dict(GGUF_LLAMA_SETTINGS, embeddings=spec["output"] == "embeddings",
+                         pooling_type="NONE" if spec["output"] == "embeddings" else None),
+        "output": spec["output"],
+        "output_note": _GGUF_OUTPUT_NOTES[spec["output"]],
+        "decoder_start_token": runs["f32"]["decoder_start_token"],
+        "ids": {outtype: runs[outtype]["ids"] for outtype, _ in GGUF_OUTTYPES},
+        "ids_same_in_all_files": all(runs[o]["ids"] == ids for o, _ in GGUF_OUTTYPES),
+        "pieces": [[_gguf_piece(files["reference.f32.gguf"], t) for t in row] for row in ids],
+        "hf_tokenizer_ids": [tokenizer(s)["input_ids"] for s in GGUF_SENTENCES],
+        "outputs": {key: {"shape": list(v.shape), "dtype": "float32"} for key, v in arrays.items()},
+        "npz": "llama.npz",
+        "repeat_bitwise_equal": repeat_equal,
+        "max_abs_diff_vs_f32": {o: [maxdiff(a, b) for a, b in zip(runs[o]["outputs"], f32)]
+                                for o, _ in GGUF_OUTTYPES if o != "f32"},
+        "max_abs_f32": [float(np.max(np.abs(a))) for a in f32],
+        "hf_max_abs_diff": [maxdiff(a, b) for a, b in zip(f32, hf)],
+    }
+    if spec["output"] == "decoder_logits" and config.tie_word_embeddings:
+        scale = config.d_model ** -0.5
+        info["hf_max_abs_diff_rescaled"] = [maxdiff(a * scale, b) for a, b in zip(f32, hf)]
+        info["note"] = ("tied T5: transformers multiplies the decoder output by d_model**-0.5 "
+                        "before lm_head; llama.cpp does not (hf_max_abs_diff_rescaled compares "
+                        "llama.cpp's logits * d_model**-0.5)")
+    info["hf_comparison"] = ("transformers %s %s from hub/ on llama.cpp's f32 ids (token_type_ids "
+                             "0, attention all ones)" % (transformers.__version__, spec["class"]))
+    dump_json(os.path.join(out, "llama.json"), info, ascii=False, compact=True)
+    _savez_fixed(os.path.join(out, "llama.npz"), arrays)
+    with np.load(os.path.join(out, "llama.npz")) as npz:
+        assert list(npz.files) == list(arrays)
+    for root, _, fnames in os.walk(out):
+        for fname in fnames:
+            os.chmod(os.path.join(root, fname), 0o644)
+    print("gguf:%s: %d tensors (f32), ids equal in all files: %s, hf diff %.3g, f16/bf16/q8_0 vs "
+          "f32 %s" % (case, len(files["reference.f32.gguf"]["tensors"]), info["ids_same_in_all_files"],
+                      max(info["hf_max_abs_diff"]),
+                      " / ".join("%.3g" % max(v) for v in info["max_abs_diff_vs_f32"].values())),
+          flush=True)
+    return {"class": spec["class"], "family": spec["family"], "tf_layout": spec["layout"],
+            "output": spec["output"], "patched": bool(patch), "files": _gguf_case_files(out)}
+
+
+def _gguf_piece(listing, token_id):
+    for kv in listing["kv"]:
+        if kv["key"] == "tokenizer.ggml.tokens":
+            return kv["value"]["values"][token_id]
+    return None
+
+
+def importlib_version(name):
+    import importlib.metadata
+
+    return importlib.metadata.version(name)
+
+
+def _gguf_real_vocab(llama):
+    """Fixtures/gguf/real_vocab.json: the tokenizer keys convert_hf_to_gguf.py --vocab-only writes
+    for the real bert-base-uncased vocabulary (Fixtures/vocab/bert-base-uncased: vocab.txt and
+    tokenizer_config.json, with a BertConfig config.json), unpatched (its pre-tokenizer hash is
+    one the converter knows). Token lists are kept as count + sha256 of their items joined by
+    newlines (UTF-8), the rest as listed."""
+    import hashlib
+    import tempfile
+
+    import transformers
+
+    src = os.path.join(VOCAB_DIR, "bert-base-uncased")
+    with tempfile.TemporaryDirectory() as tmp:
+        model = os.path.join(tmp, "bert-base-uncased")
+        os.makedirs(model)
+        for f in ("vocab.txt", "tokenizer_config.json"):
+            shutil.copy(os.path.join(src, f), model)
+        config = transformers.BertConfig(vocab_size=30522)
+        config.architectures = ["BertModel"]
+        config.to_json_file(os.path.join(model, "config.json"))
+        out = os.path.join(tmp, "vocab.gguf")
+        info = gguf_convert(model, "f32", out, llama, extra=["--vocab-only"])
+        listing = gguf_listing(out)
+    keys = []
+    for e in listing["kv"]:
+        if not e["key"].startswith("tokenizer."):
+            continue
+        v = e["value"]
+        if isinstance(v, dict) and "values" in v:
+            joined = "\n".join(str(x) for x in v["values"]).encode("utf-8")
+            v = {"item_type": v["item_type"], "count": v["count"],
+                 "sha256_joined": hashlib.sha256(joined).hexdigest()}
+        keys.append({"key": e["key"], "type": e["type"], "value": v})
+    dump_json(os.path.join(GGUF_DIR, "real_vocab.json"), {
+        "vocabulary": "vocab/bert-base-uncased (vocab.txt, tokenizer_config.json)",
+        "config": {"vocab_size": 30522, "type_vocab_size": config.type_vocab_size,
+                   "pad_token_id": config.pad_token_id},
+        "command": "convert_hf_to_gguf.py MODEL --outtype f32 --vocab-only",
+        "patched": info["patch"], "kv": keys,
+    }, ascii=False)
+
+
+def part_gguf():
+    """Fixtures/gguf: see the section comment above and Fixtures/README.md."""
+    import torch
+    import transformers
+
+    torch.set_num_threads(1)
+    transformers.logging.set_verbosity_error()
+    spm_pb2_shim()  # T5TokenizerFast's conversion from spiece.model imports it
+    llama = llama_cpp_dir()
+    fresh_dir(GGUF_DIR)
+    spm_info = _gguf_spm(os.path.join(GGUF_DIR, "spiece.model"))
+    cases = {}
+    for case, spec in GGUF_CASES.items():
+        cases[case] = part_gguf_case(case, spec, llama, os.path.join(GGUF_DIR, "spiece.model"))
+    _gguf_real_vocab(llama)
+    dump_json(os.path.join(GGUF_DIR, "golden.json"), {
+        "llama_cpp_python": LLAMA_CPP_PYTHON_VERSION,
+        "gguf": importlib_version("gguf"),
+        "transformers": transformers.__version__,
+        "torch": torch.__version__.split("+")[0],
+        "sentencepiece": importlib_version("sentencepiece"),
+        "sentences": GGUF_SENTENCES,
+        "outtypes": {o: d for o, d in GGUF_OUTTYPES},
+        "bert_vocab": GGUF_BERT_VOCAB,
+        "spm": spm_info,
+        "weights": "torch.manual_seed(0) init, then every trainable parameter += 0.02*N(0,1) "
+                   "(generator seed 1), as Fixtures/hub (_hub_build)",
+        "cases": cases,
+    }, ascii=False, compact=True)
+    total = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(GGUF_DIR) for f in fs)
+    print("gguf: Fixtures/gguf holds %.2f MB" % (total / 1e6))
+
+
 PARTS = {
     "real_vocab": part_real_vocab,
     **{"family:" + fam: (lambda fam=fam: part_family(fam)) for fam in FAMILIES},
@@ -4590,6 +5531,9 @@ PARTS = {
     "tokenizers_hf": part_tokenizers_hf,
     # a GPT-2 style byte-level BPE trained on the corpus, GPT2Tokenizer(Fast) goldens (hf venv)
     "gpt2_bpe": part_gpt2_bpe,
+    # GGUF references made by llama.cpp's convert_hf_to_gguf.py + llama.cpp's outputs (hf venv,
+    # a phase of its own: it reads tokenizers/gpt2, which gpt2_bpe rewrites in the phase before)
+    "gguf": part_gguf,
 }
 PHASE2 = (("optimizer", "safetensors", "gpt2_openai", "tokenizers")
           + tuple("forward:" + f for f in FAMILIES)
@@ -4598,15 +5542,16 @@ PHASE2 = (("optimizer", "safetensors", "gpt2_openai", "tokenizers")
 
 def _part_venv(part):
     """The venv a part runs in: "hf" (transformers + torch) for hf:*, hub:*, torch_format,
-    hub_real, tokenizers_hf and gpt2_bpe."""
+    hub_real, tokenizers_hf, gpt2_bpe and gguf."""
     return "hf" if part.startswith(("hf:", "hub:")) or part in (
-        "torch_format", "hub_real", "tokenizers_hf", "gpt2_bpe") else "main"
+        "torch_format", "hub_real", "tokenizers_hf", "gpt2_bpe", "gguf") else "main"
 
 
 PHASES = [
     [p for p in PARTS if p not in PHASE2 and _part_venv(p) == "main"],
     list(PHASE2),
-    [p for p in PARTS if _part_venv(p) == "hf"],
+    [p for p in PARTS if _part_venv(p) == "hf" and p != "gguf"],
+    ["gguf"],  # after gpt2_bpe (reads tokenizers/gpt2) and tokenizers (tokenizers/corpus.txt)
 ]
 
 
@@ -4679,22 +5624,24 @@ def main(argv):
         if os.path.isdir(d):
             shutil.rmtree(d)
         os.makedirs(d)
-    # hub/ and torch/ (written by hub:* and torch_format in the hf venv) too, unless the hf
-    # parts are skipped: then they stay as they are (they read nothing the other parts write).
+    # hub/, torch/ and gguf/ (written by hub:*, torch_format and gguf in the hf venv) too, unless
+    # the hf parts are skipped: then they stay as they are.
     # tokenizers/ likewise: part tokenizers overwrites its own files and leaves
     # golden.transformers.json (part tokenizers_hf) alone.
     if not skip_hf:
-        for d in (HUB_DIR, TORCH_DIR, HUB_REAL_DIR, TOKENIZERS_DIR):
+        for d in (HUB_DIR, TORCH_DIR, HUB_REAL_DIR, TOKENIZERS_DIR, GGUF_DIR):
             if os.path.isdir(d):
                 shutil.rmtree(d)
     print("generate.py: python %s, %d parallel jobs" % (sys.executable, jobs), flush=True)
     for phase in PHASES:
         if skip_hf and all(_part_venv(p) == "hf" for p in phase):
+            if phase == ["gguf"]:
+                continue  # reported with the phase before
             for path, data in kept_hf.items():
                 with open(path, "wb") as f:
                     f.write(data)
-            print("generate.py: CKPT_SKIP_HF set; hf:*, hub:* and torch_format not run, %d "
-                  "earlier Hugging Face output files kept, hub/ and torch/ left as they are"
+            print("generate.py: CKPT_SKIP_HF set; hf:*, hub:*, torch_format and gguf not run, %d "
+                  "earlier Hugging Face output files kept, hub/, torch/ and gguf/ left as they are"
                   % len(kept_hf), flush=True)
             continue
         failed = run_parts(phase, jobs)

@@ -10,6 +10,14 @@ public struct PlannedInput: Sendable {
     public let nativeShape: [Int]
     /// How the target layout relates to the native tensor.
     public let toTarget: LayoutName
+
+    /// The target holds the source's bytes as they are: no change either way, or a transpose into
+    /// native and the same transpose out (an hf matrix written to GGUF, both `[out, in]`).
+    public var keepsBytes: Bool {
+        func onlyTransposes(_ l: LayoutName) -> Bool { l.transpose && l.squeeze == nil && l.part == nil }
+        return (fromSource.isIdentity && toTarget.isIdentity)
+            || (onlyTransposes(fromSource) && onlyTransposes(toTarget))
+    }
 }
 
 /// One tensor to write.
@@ -40,7 +48,7 @@ public struct PlannedOutput: Sendable {
 
     /// Bytes can go from source to output untouched.
     public var isPassThrough: Bool {
-        inputs.count == 1 && inputs[0].fromSource.isIdentity && inputs[0].toTarget.isIdentity
+        inputs.count == 1 && inputs[0].keepsBytes
             && inputs[0].source.dtype == dtype
             && inputs[0].source.shape == shape && selection == nil
     }
@@ -53,6 +61,7 @@ public struct DroppedTensor: Sendable {
         case bookkeeping = "format bookkeeping"
         case derived = "derived from the config"
         case noTargetName = "no name in the target layout"
+        case unusedByLlamaCpp = "llama.cpp does not use them"
         case buffer = "buffers transformers recomputes"
         case tied = "tied to a weight that is written"
         case taskHead = "task heads bert4keras has no layer for"
@@ -228,7 +237,8 @@ public struct ConversionPlanner {
             } else if let l = b.rule.layouts[options.targetLayout] {
                 targetName = LayerTemplate.expand(l.template, layer: b.layer ?? 0)
             } else {
-                dropped.append(DroppedTensor(tensor: b.input.source, reason: .noTargetName))
+                let reason: DroppedTensor.Reason = options.targetLayout == .gguf ? .unusedByLlamaCpp : .noTargetName
+                dropped.append(DroppedTensor(tensor: b.input.source, reason: reason))
                 continue
             }
             if fused[targetName] == nil { order.append(targetName) }

@@ -86,11 +86,11 @@ public enum Converter {
         let sink = try makeSink(options, folder: folder, tensors: tensors)
         let byName = Dictionary(uniqueKeysWithValues: outputs.map { ($0.name, $0) })
         let segments = Segment.split(tensors, copies: copies, shardOf: sinkShard(options, tensors))
-        let total = tensors.reduce(0) { $0 + $1.byteCount }
+        let total = tensors.reduce(0) { $0 + sink.storedByteCount($1) }
         var done = 0, bytes = 0
         try writeSegments(segments, plan: byName, source: source, sink: sink, options: options) { t in
             done += 1
-            bytes += t.byteCount
+            bytes += sink.storedByteCount(t)
             progress?(bytes, total, t.name)
         }
         try sink.finish()

@@ -18,9 +18,7 @@ public enum TensorAssembly {
         }
         let sourceDType = output.inputs[0].source.dtype
         defer { for input in output.inputs { source.discard(input.source) } }
-        if output.inputs.count == 1, output.inputs[0].fromSource.isIdentity, output.inputs[0].toTarget.isIdentity,
-            output.selection == nil
-        {
+        if output.inputs.count == 1, output.inputs[0].keepsBytes, output.selection == nil {
             try source.withBytes(of: output.inputs[0].source) {
                 try emit($0, from: sourceDType, to: output.dtype, sink)
             }

@@ -321,6 +321,11 @@ final class OutputSafetyTests: ScratchTestCase {
         let commands: [(String, [String])] = [
             ("inspect", ["inspect", src, "--json"]), ("inspect", ["inspect", src, "--json", "--all", "--stats"]),
             ("inspect", ["inspect", hub, "--json", "--all"]),
+            ("inspect", ["inspect", Fixtures.path("gguf/t5/reference.q8_0.gguf"), "--json", "--all", "--stats"]),
+            (
+                "convert",
+                ["convert", Fixtures.path("gguf/gpt2/tf"), "--to", scratch + "/g", "--layout", "gguf", "--json"]
+            ),
             ("inspect-tensor", ["inspect", src, "--tensor", "bert/pooler/dense/bias", "--json"]),
             ("convert", ["convert", src, "--to", scratch + "/j", "--json"]),
             (

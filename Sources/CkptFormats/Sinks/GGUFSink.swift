@@ -12,6 +12,7 @@ public final class GGUFSink: TensorSink {
     private var current: SinkTensor?
     private var pending: [Float] = []
     private var encoded: [UInt8] = []
+    private var sources: [String: MappedFile] = [:]
 
     /// `tensors` in the order they will come; `types` their ggml types (F32 where absent).
     public init(
@@ -33,6 +34,10 @@ public final class GGUFSink: TensorSink {
     }
 
     private func type(of t: SinkTensor) -> GGMLType { types[t.name] ?? .f32 }
+
+    public func storedByteCount(_ tensor: SinkTensor) -> Int {
+        type(of: tensor).byteCount(elements: tensor.shape.reduce(1, *)) ?? tensor.byteCount
+    }
 
     public func begin(_ tensor: SinkTensor) throws {
         try flushCheck()
@@ -87,14 +92,25 @@ public final class GGUFSink: TensorSink {
         var offset = range.offset
         for t in tensors {
             try begin(t)
+            // The kernel copies even across page phases faster than a write from the mapped
+            // source (BERT-base, hf -> gguf: 0.22 s copied, 0.34 s written); encoded types are
+            // produced here.
             if type(of: t).plainDType == t.dtype {
                 try writer.write(StoredRange(path: range.path, offset: offset, count: t.byteCount))
             } else {
-                let file = try MappedFile(path: range.path)
-                try withExtendedLifetime(file) { try append(try file.slice(offset: offset, count: t.byteCount)) }
+                let file = try mapped(range.path)
+                try append(try file.slice(offset: offset, count: t.byteCount, tensor: t.name))
+                file.discard(offset: offset, count: t.byteCount)
             }
             offset += t.byteCount
         }
+    }
+
+    private func mapped(_ path: String) throws -> MappedFile {
+        if let f = sources[path] { return f }
+        let f = try MappedFile(path: path)
+        sources[path] = f
+        return f
     }
 
     public func finish() throws {

@@ -31,9 +31,13 @@ public protocol TensorSink: AnyObject {
     /// The bytes of `tensors`, back to back in `range` of another file.
     func appendCopy(_ range: StoredRange, tensors: [SinkTensor]) throws
     func finish() throws
+    /// The bytes `tensor` takes in the file (fewer than it arrives as when the format encodes it).
+    func storedByteCount(_ tensor: SinkTensor) -> Int
 }
 
 extension TensorSink {
+    public func storedByteCount(_ tensor: SinkTensor) -> Int { tensor.byteCount }
+
     /// For sinks that cannot take a kernel copy: the range read back, tensor by tensor.
     func appendCopyByReading(_ range: StoredRange, tensors: [SinkTensor]) throws {
         let file = try MappedFile(path: range.path)

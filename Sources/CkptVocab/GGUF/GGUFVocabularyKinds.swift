@@ -20,8 +20,13 @@ extension GGUFVocabulary {
 
     /// Added tokens that do not say they are special but look it (`<|...|>`, `<pad>`...).
     static func looksSpecial(_ t: String) -> Bool {
-        ["<pad>", "<mask>", "<2mass>", "[@BOS@]"].contains(t) || (t.hasPrefix("<|") && t.hasSuffix("|>"))
-            || (t.hasPrefix("<｜") && t.hasSuffix("｜>")) || (t.hasPrefix("<unused") && t.hasSuffix(">"))
+        // By bytes, as Python compares code points (Swift's hasPrefix compares Characters).
+        let b = Array(t.utf8)
+        func wraps(_ head: String, _ tail: String) -> Bool {
+            b.starts(with: Array(head.utf8)) && b.reversed().starts(with: Array(tail.utf8).reversed())
+        }
+        return ["<pad>", "<mask>", "<2mass>", "[@BOS@]"].contains(t) || wraps("<|", "|>") || wraps("<｜", "｜>")
+            || wraps("<unused", ">")
     }
 
     /// Types of a vocabulary's tokens: ids with no token unused, added special tokens control,
@@ -40,7 +45,13 @@ extension GGUFVocabulary {
         -> [(key: String, value: GGUFValue)]
     {
         let vocab = try Vocabulary(path: try need(folder, ["vocab.txt"], what: "WordPiece"))
-        let lowercase = WordPieceTokenizer(vocabulary: vocab).lowercase
+        // transformers' BertTokenizer, as its tokenizer_config.json says or as ckpt would write it.
+        let tc = json(FileSystem.join(folder, "tokenizer_config.json"))
+        let lowercase = tc.map { $0["do_lower_case"] as? Bool ?? true } ?? WordPieceTokenizer.isUncased(vocab)
+        let rules = WordPieceRules.transformers(
+            lowercase: lowercase, stripAccents: tc?["strip_accents"] as? Bool,
+            splitCJK: tc?["tokenize_chinese_chars"] as? Bool ?? true)
+        let pre = GGUFPreTokenizer.wordPiece(WordPieceTokenizer(vocabulary: vocab, rules: rules))
         let specials = ["[UNK]", "[SEP]", "[PAD]", "[CLS]", "[MASK]"].filter { vocab.id(of: $0) != nil }
         let files = files(folder, config: config) {
             GGUFSpecialTokens.Files(
@@ -62,14 +73,15 @@ extension GGUFVocabulary {
         // llama.cpp's WordPiece form: a word-initial piece gets "▁", a continuation loses "##".
         let phantom = zip(padded(tokens, rows: n), types).map { t, type -> String in
             if type == .control { return t }
-            return t.hasPrefix("##") ? String(t.dropFirst(2)) : "\u{2581}" + t
+            // By bytes: "##ा" does not have the prefix "##" as Swift compares Characters.
+            let bytes = Array(t.utf8)
+            return bytes.starts(with: [0x23, 0x23])
+                ? String(decoding: bytes.dropFirst(2), as: UTF8.self) : "\u{2581}" + t
         }
         var out: [(key: String, value: GGUFValue)] = [
             ("tokenizer.ggml.token_type_count", .uint32(UInt32(typeVocabSize ?? 1))),
             ("tokenizer.ggml.model", .text("bert")),
-            // Only BPE vocabularies use the pre-tokenizer name; the converter names WordPiece ones by
-            // a hash of a few known vocabularies (bert-bge...) and fails on the others.
-            ("tokenizer.ggml.pre", .text("default")),
+            ("tokenizer.ggml.pre", .text(pre)),
             ("tokenizer.ggml.tokens", strings(phantom)),
             ("tokenizer.ggml.token_type", GGUFVocabulary.types(types)),
         ]
@@ -192,7 +204,7 @@ extension GGUFVocabulary {
             }
         }
         var lines = try FileSystem.readText(path).split(separator: "\n", omittingEmptySubsequences: false)
-        if lines.first?.hasPrefix("#") == true { lines.removeFirst() }
+        if lines.first?.utf8.first == UInt8(ascii: "#") { lines.removeFirst() }
         return lines.compactMap { line in
             let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
             return parts.count == 2 ? "\(parts[0]) \(parts[1])" : nil

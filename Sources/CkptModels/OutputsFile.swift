@@ -47,7 +47,7 @@ public enum ForwardJob {
     ) throws -> ForwardOutputs {
         let readFiles = setup.source.files + [setup.config?.path].compactMap { $0 } + readFiles
         if let output { try OutputsFile.check(output, force: force, readFiles: readFiles, readFolders: readFolders) }
-        let outputs = try ReferenceModel(setup: setup).run(request)
+        let outputs = try ReferenceModel(setup: setup, for: request).run(request)
         if let output {
             let inputs =
                 [("tokens", request.tokens)] + (request.segments.map { [("segments", $0)] } ?? [])

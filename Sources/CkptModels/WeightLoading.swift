@@ -1,41 +1,63 @@
 import CkptCore
 import CkptFormats
 import CkptMappings
+import Foundation
 
 extension WeightStore {
-    /// Every tensor of a conversion plan into the native layout, as float32.
-    public static func load(_ setup: ConversionSetup) throws -> WeightStore {
-        var tensors: [String: Tensor] = [:]
-        for output in setup.plan.outputs {
-            guard let native = output.nativeName else { continue }
-            let count = output.shape.reduce(1, *)
-            // Not zeroed first: every value is written below (checked after).
-            var values = [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
-            var offset = 0
-            let dtype = output.dtype
-            guard DTypeCast.canCast(dtype, to: .float32) else { continue }
-            try TensorAssembly.produce(output, from: setup.source) { bytes in
-                let n = bytes.count / dtype.itemSize!
-                values.withUnsafeMutableBytes { dst in
-                    let piece = UnsafeMutableRawBufferPointer(rebasing: dst[(offset * 4)..<((offset + n) * 4)])
-                    DTypeCast.convert(bytes, from: dtype, into: piece, to: .float32)
-                }
-                offset += n
-            }
-            guard offset == count else {
-                throw CkptError(
-                    .sizeMismatch, file: setup.source.path, tensor: output.name,
-                    "produced \(offset) values, expected \(count)")
-            }
-            tensors[native] = Tensor(shape: output.shape, values: values, dtype: dtype)
+    /// The tensors of a conversion plan into the native layout, as float32, but those `skip`
+    /// names: on every core at once (reading, checksums and copies are memory-bound; libhdf5,
+    /// which is not thread-safe, reads alone).
+    public static func load(_ setup: ConversionSetup, skip: (String) -> Bool = { _ in false }) throws -> WeightStore {
+        let outputs = setup.plan.outputs.filter { o in
+            guard let native = o.nativeName else { return false }
+            return DTypeCast.canCast(o.dtype, to: .float32) && !skip(native)
         }
-        return WeightStore(tensors: tensors, origin: setup.source.path)
+        let loaded = ConcurrentSlots<Result<Tensor, any Error>>(count: outputs.count)
+        let parallel = ["tf", "safetensors", "pytorch", "gguf"].contains(setup.source.formatName)
+        let workers = parallel ? ProcessInfo.processInfo.activeProcessorCount : 1
+        let reader = SharedReader(source: setup.source)
+        DispatchQueue.concurrentPerform(iterations: min(workers, max(outputs.count, 1))) { worker in
+            for i in stride(from: worker, to: outputs.count, by: workers) {
+                loaded.set(i, Result { try tensor(outputs[i], from: reader.source) })
+            }
+        }
+        var tensors: [String: Tensor] = [:]
+        for (o, result) in zip(outputs, loaded.all) { tensors[o.nativeName!] = try result.get() }
+        let available = Set(setup.plan.outputs.compactMap(\.nativeName))
+        return WeightStore(tensors: tensors, origin: setup.source.path, available: available)
+    }
+
+    static func tensor(_ output: PlannedOutput, from source: any TensorSource) throws -> Tensor {
+        let count = output.shape.reduce(1, *)
+        // Not zeroed first: every value is written below (checked after).
+        var values = [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
+        values.withUnsafeMutableBytes { MemoryAdvice.hugePages($0) }
+        var offset = 0
+        let dtype = output.dtype
+        try TensorAssembly.produce(output, from: source) { bytes in
+            let n = bytes.count / dtype.itemSize!
+            guard offset + n <= count else {
+                throw CkptError(.sizeMismatch, file: source.path, tensor: output.name, "more values than its shape")
+            }
+            values.withUnsafeMutableBytes { dst in
+                let piece = UnsafeMutableRawBufferPointer(rebasing: dst[(offset * 4)..<((offset + n) * 4)])
+                DTypeCast.convert(bytes, from: dtype, into: piece, to: .float32)
+            }
+            offset += n
+        }
+        guard offset == count else {
+            throw CkptError(
+                .sizeMismatch, file: source.path, tensor: output.name, "produced \(offset) values, expected \(count)")
+        }
+        return Tensor(shape: output.shape, values: values, dtype: dtype)
     }
 }
 
 extension ReferenceModel {
-    /// The model of a checkpoint in any format ckpt reads, through its family's mapping.
-    public init(setup: ConversionSetup) throws {
+    /// The model of a checkpoint in any format ckpt reads, through its family's mapping; with a
+    /// `request`, only the weights its outputs need are loaded (the heads it does not ask for
+    /// are left in the file).
+    public init(setup: ConversionSetup, for request: ForwardRequest? = nil) throws {
         guard setup.plan.targetLayout == .native else {
             throw CkptError(.unsupported, file: setup.source.path, "the forward pass reads native names")
         }
@@ -46,8 +68,31 @@ extension ReferenceModel {
         }
         // Sizes and shapes first (names and shapes only), then the values.
         try self.init(
-            family: setup.plan.family, spec: spec, weights: try WeightStore.load(setup), config: setup.config,
+            family: setup.plan.family, spec: spec,
+            weights: try WeightStore.load(setup, skip: request.map(Self.unneeded) ?? { _ in false }),
+            config: setup.config,
             layers: setup.plan.layerCount, geometry: geometry)
         if setup.plan.sourceLayout == .hf { t5Convention = .transformers }
     }
+}
+
+extension ReferenceModel {
+    /// Whether a request leaves a weight unused: the heads (and the pooler) it does not ask for.
+    static func unneeded(by request: ForwardRequest) -> (String) -> Bool {
+        var wanted = request.heads
+        if request.application != .encoder { wanted.insert(.mlm) }
+        let prefixes: [(Head, [String])] = [
+            (.pool, ["pooler."]), (.nsp, ["heads.nsp.", "pooler."]), (.mlm, ["heads.mlm."]),
+            (.discriminator, ["heads.discriminator."]),
+        ]
+        let needed = Set(prefixes.filter { wanted.contains($0.0) }.flatMap(\.1))
+        let optional = Set(prefixes.flatMap(\.1)).subtracting(needed)
+        return { name in optional.contains { name.hasPrefix($0) } }
+    }
+}
+
+/// A source read by several workers at once: the TF, safetensors, PyTorch and GGUF readers read
+/// mapped files and lock what they cache (libhdf5 and the npz inflater are left to one thread).
+private struct SharedReader: @unchecked Sendable {
+    let source: any TensorSource
 }

@@ -19,13 +19,17 @@ public struct WeightStore: Sendable {
     public let tensors: [String: Tensor]
     /// For error messages: where the weights came from.
     public let origin: String
+    /// Every weight the checkpoint holds, loaded or not (a forward pass loads only what its
+    /// outputs need: no MLM head for the hidden states).
+    public let available: Set<String>
 
-    public init(tensors: [String: Tensor], origin: String) {
+    public init(tensors: [String: Tensor], origin: String, available: Set<String>? = nil) {
         self.tensors = tensors
         self.origin = origin
+        self.available = available ?? Set(tensors.keys)
     }
 
-    public func has(_ name: String) -> Bool { tensors[name] != nil }
+    public func has(_ name: String) -> Bool { available.contains(name) }
 
     func tensor(_ name: String) throws -> Tensor {
         guard let t = tensors[name] else {

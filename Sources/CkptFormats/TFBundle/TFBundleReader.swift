@@ -1,4 +1,5 @@
 import CkptCore
+import Foundation
 
 /// A TensorFlow tensor bundle (`prefix.index` + `prefix.data-0000k-of-0000n`), read without
 /// TensorFlow, following tensorflow/core/util/tensor_bundle/tensor_bundle.cc.
@@ -18,6 +19,7 @@ public final class TFBundleReader: TensorSource {
     private let index: SSTable
     private let entries: [[UInt8]: BundleEntry]
     private var shards: [Int: MappedFile] = [:]
+    private let shardLock = NSLock()
 
     /// Version of the bundle format this reader understands (tensor_bundle.cc's kTensorBundleVersion).
     static let formatVersion: Int32 = 1
@@ -158,6 +160,9 @@ public final class TFBundleReader: TensorSource {
                 .outOfBounds, file: indexPath, tensor: name,
                 "entry names data shard \(id), but the bundle has \(numShards)")
         }
+        // Locked: a conversion verifies checksums on a second thread, a model loads on several.
+        shardLock.lock()
+        defer { shardLock.unlock() }
         if let f = shards[Int(id)] { return f }
         let f = try MappedFile(path: BundlePath.dataFile(path, shard: Int(id), of: numShards))
         shards[Int(id)] = f

@@ -158,6 +158,52 @@ def forward_inputs(vocab_size, seq=128):
     return ",".join(map(str, ids)), ",".join(map(str, segments))
 
 
+def new_paths_group(args, runner, case, prefix, src_dir, o):
+    """The paths added since the first table, each against its own yardstick on the same bytes:
+    GGUF f32 / f16 from the TF checkpoint against `cp` of a GGUF file of the same size; with the
+    hf venv (torch), a `pytorch_model.bin` of the model -> native against `cp` of the .bin, and
+    `ckpt tokenize` of 450,000 lines against Hugging Face `tokenizers` (Rust) on the same vocab.
+    Returns [(operation, ckpt Cmd, yardstick Cmd, comparison, target ratio)]."""
+    c, hf = args.ckpt, args.hf_python
+    rows, group = [], []
+    for dtype in ("float32", "float16"):
+        made = o("gguf_made_" + dtype)
+        subprocess.run([c, "convert", prefix, "--to", made, "--layout", "gguf", "--dtype", dtype, "--force", "-q"],
+                       check=True)
+        same = o("gguf_same_%s.gguf" % dtype)
+        shutil.copy(os.path.join(made, "model.gguf"), same)
+        shutil.rmtree(made)
+        a = Cmd("ckpt convert gguf " + dtype, "", [c, "convert", prefix, "--to", o("gguf_" + dtype), "--layout",
+                                                  "gguf", "--dtype", dtype], o("gguf_" + dtype), ckpt=True)
+        b = Cmd("cp gguf " + dtype, "", ["cp", same, o("gguf_cp_" + dtype)], o("gguf_cp_" + dtype))
+        group += [b, a]
+        rows.append(("convert --layout gguf --dtype " + dtype, a, b, "cp of a file of the same bytes", 1.3))
+    if hf and case == "base":
+        folder = o("bin_source")
+        if not os.path.exists(os.path.join(folder, "pytorch_model.bin")):
+            subprocess.run([c, "convert", prefix, "--to", folder, "--layout", "hf", "--force", "-q"], check=True)
+            subprocess.run([hf, os.path.join(PY, "make_bin.py"), folder], check=True)
+        binary = os.path.join(folder, "pytorch_model.bin")
+        a = Cmd("ckpt convert .bin native", "", [c, "convert", binary, "--to", o("bin_native")], o("bin_native"),
+                ckpt=True)
+        b = Cmd("cp .bin", "", ["cp", binary, o("bin_cp")], o("bin_cp"))
+        group += [b, a]
+        rows.append(("convert pytorch_model.bin --layout native", a, b, "cp of the .bin", 1.3))
+        lines, tokenizer = o("tok_lines.txt"), o("tok_folder")
+        if not os.path.exists(os.path.join(tokenizer, "tokenizer.json")):
+            subprocess.run([hf, os.path.join(PY, "make_tokenize_input.py"), os.path.join(src_dir, "vocab.txt"),
+                            tokenizer, lines], check=True)
+        a = Cmd("ckpt tokenize", "", [c, "tokenize", tokenizer, "--file", lines], ckpt=True)
+        b = Cmd("HF tokenizers encode_batch", "", [hf, os.path.join(PY, "tokenize_hf.py"),
+                                                   os.path.join(tokenizer, "tokenizer.json"), lines,
+                                                   o("tok_hf.txt")], o("tok_hf.txt"), python=True)
+        group += [b, a]
+        rows.append(("tokenize 450,000 lines", a, b, "Hugging Face tokenizers (Rust) encode_batch", 0.5))
+    log("-- new paths: gguf, .bin, tokenize (%d rounds)" % args.reps)
+    runner.group(case, group, args.reps)
+    return rows
+
+
 def run_case(args, runner, case, rows_out):
     src_dir = os.path.join(args.data, case)
     prefix = os.path.join(src_dir, PREFIX)
@@ -225,6 +271,8 @@ def run_case(args, runner, case, rows_out):
     log("-- inspect (%d rounds)" % args.reps)
     runner.group(case, [inspect, listvars], args.reps)
 
+    gguf_rows = new_paths_group(args, runner, case, prefix, src_dir, o)
+
     fwd = fwd_tf = steady = steady_tf = None
     if case == "base":
         tokens, segments = forward_inputs(cfg["vocab_size"])
@@ -252,11 +300,12 @@ def run_case(args, runner, case, rows_out):
             steady = Cmd("ckpt-bench forward-serve", "", [])
             steady.values["steady_forward_seconds"] = steady_tf.values.get("paired_ckpt_forward_seconds", [])
 
-    def row(op, a, b, comparison, target, kind, rss_applies=True, values_key=None):
+    def row(op, a, b, comparison, target, kind, rss_applies=True, values_key=None, b_values_key=None):
         am = med(a.walls) if values_key is None else med(a.values.get(values_key, []))
         bm = None
+        b_key = b_values_key or values_key
         if b is not None:
-            bm = med(b.walls) if values_key is None else med(b.values.get(values_key, []))
+            bm = med(b.walls) if b_key is None else med(b.values.get(b_key, []))
         ratio = am / bm if (am is not None and bm) else None
         rss = max(a.rss) if (a.rss and a.ckpt) else None
         ok_t = None
@@ -288,8 +337,8 @@ def run_case(args, runner, case, rows_out):
             case=case, op=op, ckpt=am, comparison=comparison, other=bm, ratio=ratio,
             target=ttext, met=met, rss=rss, other_noimport=bnoimp,
             runs=len(a.walls) if values_key is None else len(a.values.get(values_key, [])),
-            other_runs=(len(b.walls) if values_key is None
-                        else len(b.values.get(values_key, []))) if b is not None else 0))
+            other_runs=(len(b.walls) if b_key is None
+                        else len(b.values.get(b_key, []))) if b is not None else 0))
 
     hf_name = "transformers load_tf_weights_in_bert + save_pretrained"
     row("convert --layout native", native, cp, "cp -r of the checkpoint", 1.3, "ratio")
@@ -314,15 +363,21 @@ def run_case(args, runner, case, rows_out):
     row("prune --layout native (10,567 of 21,128 tokens)", prune, py_prune,
         "load_checkpoint + rows + save_file", 0.05, "ratio")
     row("inspect", inspect, listvars, "tf.train.list_variables, fresh process", 0.020, "abs")
+    for op, a, b, comparison, target in gguf_rows:
+        row(op, a, b, comparison, target, "ratio", rss_applies=a.key.startswith("ckpt convert"))
     if fwd:
         row("forward seq 128, whole process", fwd, fwd_tf,
             "TF 2.15 bert4keras build + load + predict", 1.0, "ratio", rss_applies=False)
+        row("forward seq 128, whole process", fwd, steady_tf,
+            "one warm TF 2.15 bert4keras predict_on_batch", 2.0, "ratio", rss_applies=False,
+            b_values_key="steady_forward_seconds")
         row("forward seq 128, per pass (loaded model)", steady or Cmd("", "", []), steady_tf,
             "TF 2.15 bert4keras predict_on_batch", 1.0, "ratio", rss_applies=False,
             values_key="steady_forward_seconds")
     return dict(case=case, prefix=prefix, checkpoint_bytes=ckpt_bytes, model_bytes=model_bytes,
                 largest=largest, cfg=cfg, cmds=[x for x in (
-                    convert_group + [inspect, listvars, fwd, fwd_tf, steady, steady_tf]) if x])
+                    convert_group + [inspect, listvars, fwd, fwd_tf, steady, steady_tf]
+                    + [c for r in gguf_rows for c in r[1:3]]) if x])
 
 
 def table(rows):

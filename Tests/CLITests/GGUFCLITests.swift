@@ -144,4 +144,23 @@ final class GGUFCLITests: ScratchTestCase {
             }
         }
     }
+
+    /// Families llama.cpp has no architecture for, and q8_0 outside GGUF: bad usage (exit 2),
+    /// one line naming what llama.cpp runs; a missing vocabulary: bad input naming the files.
+    func testWhatGGUFCannotHoldIsRefusedBeforeWriting() throws {
+        let nezha = try CLI.run([
+            "convert", Fixtures.path("families/nezha"), "--to", scratch + "/n", "--layout", "gguf",
+        ])
+        XCTAssertEqual(nezha.status, 2, nezha.stderr)
+        XCTAssertTrue(nezha.stderr.contains("llama.cpp runs bert, gpt2, t5"), nezha.stderr)
+        XCTAssertEqual(nezha.stderr.split(separator: "\n").count, 1, nezha.stderr)
+        let q8 = try CLI.run(["convert", Fixtures.path("families/bert"), "--to", scratch + "/q", "--dtype", "q8_0"])
+        XCTAssertEqual(q8.status, 2, q8.stderr)
+        let noVocab = try CLI.run([
+            "convert", Fixtures.path("hub/gpt2_lmhead"), "--to", scratch + "/g", "--layout", "gguf",
+        ])
+        XCTAssertEqual(noVocab.status, 1, noVocab.stderr)
+        XCTAssertTrue(noVocab.stderr.contains("vocab.json"), noVocab.stderr)
+        for out in ["/n", "/q", "/g"] { XCTAssertFalse(FileManager.default.fileExists(atPath: scratch + out)) }
+    }
 }

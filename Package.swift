@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "CSystem"),
         .target(name: "CKernels"),
 
-        .target(name: "CkptCore", dependencies: ["CCRC32C", "CZlib", "CSystem"], swiftSettings: strict),
+        .target(name: "CkptCore", dependencies: ["CCRC32C", "CZlib", "CSystem", "CKernels"], swiftSettings: strict),
         .target(
             name: "CkptFormats", dependencies: ["CkptCore", "CProtos", "CHDF5Shim", "CZlib"],
             swiftSettings: strict),
@@ -87,7 +87,8 @@ let package = Package(
         // Fixture paths and golden comparisons shared by the test targets.
         .target(name: "CkptTestSupport", dependencies: ["CkptCore"], path: "Tests/CkptTestSupport"),
         .testTarget(name: "CkptCoreTests", dependencies: ["CkptCore"]),
-        .testTarget(name: "CkptFormatsTests", dependencies: ["CkptCore", "CkptFormats", "CkptTestSupport"]),
+        .testTarget(
+            name: "CkptFormatsTests", dependencies: ["CkptCore", "CkptFormats", "CkptTestSupport", "CKernels"]),
         .testTarget(
             name: "CkptMappingsTests",
             dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptTableMerge", "CkptTestSupport"]),

@@ -156,7 +156,8 @@ AVX2 static void layer_norm_avx2(float *x, const float *residual, const float *g
     for (; i < cols; i++) x[i] = (x[i] - mean) * inv * gamma[i] + (beta ? beta[i] : 0.0f);
 }
 
-static int scalar_only = 0;
+/* Also read by half.c. */
+int ckpt_scalar_only = 0;
 
 static int have_avx2(void) {
     static int cached = -1;
@@ -164,11 +165,11 @@ static int have_avx2(void) {
         __builtin_cpu_init();
         cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     }
-    return cached && !__atomic_load_n(&scalar_only, __ATOMIC_RELAXED);
+    return cached && !__atomic_load_n(&ckpt_scalar_only, __ATOMIC_RELAXED);
 }
 
 int ckpt_kernels_use_vectors(int enabled) {
-    __atomic_store_n(&scalar_only, !enabled, __ATOMIC_RELAXED);
+    __atomic_store_n(&ckpt_scalar_only, !enabled, __ATOMIC_RELAXED);
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && enabled;
 }

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Conversions between the floating-point dtypes, element by element, IEEE round to nearest even
 /// (NumPy's `astype` and ml_dtypes' bfloat16 cast round the same way).
 public enum DTypeCast {
@@ -13,6 +15,11 @@ public enum DTypeCast {
         let n = src.count / from.itemSize!
         if from == to {
             dst.copyMemory(from: src)
+            return
+        }
+        // The casts a conversion streams (whole tensors): 8 lanes at a time in C.
+        if let kernel = kernel(from, to) {
+            if n > 0 { kernel(src.baseAddress!, dst.baseAddress!, n) }
             return
         }
         let load: (Int) -> Float
@@ -38,6 +45,16 @@ public enum DTypeCast {
         case .float16: let q = dst.bindMemory(to: UInt16.self); for i in 0..<n { q[i] = Float16(load(i)).bitPattern }
         case .bfloat16: let q = dst.bindMemory(to: UInt16.self); for i in 0..<n { q[i] = bfloat16(load(i)) }
         default: preconditionFailure("unsupported cast")
+        }
+    }
+
+    static func kernel(_ from: DType, _ to: DType) -> ((UnsafeRawPointer, UnsafeMutableRawPointer, Int) -> Void)? {
+        switch (from, to) {
+        case (.float32, .float16): return { ckpt_f32_to_f16($0, $1, $2) }
+        case (.float16, .float32): return { ckpt_f16_to_f32($0, $1, $2) }
+        case (.float32, .bfloat16): return { ckpt_f32_to_bf16($0, $1, $2) }
+        case (.bfloat16, .float32): return { ckpt_bf16_to_f32($0, $1, $2) }
+        default: return nil
         }
     }
 

@@ -46,8 +46,6 @@ struct Diff: ParsableCommand {
         let differing = c.compared.filter { $0.maxAbsolute > 0 }
         let changedNames = Set(c.changed.map(\.name))
         let equal = c.compared.filter { $0.maxAbsolute == 0 && !changedNames.contains($0.name) }.count
-        c.compared.count - differing.count
-            - c.changed.filter { x in c.compared.contains { $0.name == x.name } }.count
         if json {
             let object: [String: Any] = [
                 "schema_version": 1, "identical": c.identical,

@@ -1,3 +1,4 @@
+import CKernels
 import CkptCore
 import CkptFormats
 import CkptTestSupport
@@ -37,6 +38,14 @@ final class DTypeCastTests: XCTestCase {
         let a = try arrays()
         XCTAssertGreaterThan(a.f32.count, 50)
         assertSameBits(cast(a.f32, to: .float16), a.f16, a.f32, nanMask: 0x7c00, "float16")
+    }
+
+    /// The same without F16C (the portable path of CPUs that lack it, and of every tail).
+    func testScalarPathsMatchToo() throws {
+        ckpt_kernels_use_vectors(0)
+        defer { ckpt_kernels_use_vectors(1) }
+        try testFloat16MatchesNumPy()
+        try testWideningIsExact()
     }
 
     func testBFloat16MatchesMLDtypes() throws {

@@ -20,6 +20,13 @@ void ckpt_masked_softmax(float *x, const uint8_t *allowed, size_t rows, size_t c
 void ckpt_layer_norm(float *x, const float *residual, const float *gamma, const float *beta, size_t rows, size_t cols,
                      float epsilon, int zero_mean);
 
+/// float32 <-> float16 / bfloat16 of `count` elements, round to nearest even (NumPy's astype,
+/// ml_dtypes, ggml); F16C 8 lanes at a time where the CPU has it. Any alignment.
+void ckpt_f32_to_f16(const void *src, void *dst, size_t count);
+void ckpt_f16_to_f32(const void *src, void *dst, size_t count);
+void ckpt_f32_to_bf16(const void *src, void *dst, size_t count);
+void ckpt_bf16_to_f32(const void *src, void *dst, size_t count);
+
 /// With `enabled` 0, the element-wise kernels above take their portable scalar paths (libm), as
 /// on a CPU without AVX2 — for tests of both; 1 restores the default. Returns whether the
 /// vector paths are now in use.

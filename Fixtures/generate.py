@@ -387,6 +387,28 @@ def write_checkpoint_state(tf, directory, prefix):
     )
 
 
+def write_tf1_checkpoint(tensors, directory):
+    """A TF1 name-based checkpoint (tf.compat.v1.train.Saver) of `tensors` (name -> float32 array):
+    model.ckpt.* and the `checkpoint` state file (relative path, no timestamps). Used by
+    gpt2_openai and gguf."""
+    import tensorflow as tf
+
+    with tf.Graph().as_default():
+        pairs = []
+        for name in sorted(tensors):
+            value = tensors[name]
+            var = tf.compat.v1.get_variable(name, shape=value.shape, dtype=tf.float32,
+                                            initializer=tf.compat.v1.zeros_initializer())
+            pairs.append((var, value))
+        with tf.compat.v1.Session() as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            for var, value in pairs:
+                var.load(value, sess)
+            tf.compat.v1.train.Saver().save(sess, os.path.join(directory, "model.ckpt"),
+                                            write_meta_graph=False, write_state=False)
+    write_checkpoint_state(tf, directory, "model.ckpt")
+
+
 def fresh_dir(path):
     if os.path.isdir(path):
         shutil.rmtree(path)
@@ -1188,21 +1210,7 @@ def part_gpt2_openai():
     unused = {n for n, _ in tf.train.list_variables(src)} - used
     assert not unused, unused  # every gpt/... tensor is used exactly by the relayout
     out = fresh_dir(GPT2_OPENAI_DIR)
-    with tf.Graph().as_default():
-        pairs = []
-        for name in sorted(tensors):
-            value = tensors[name]
-            var = tf.compat.v1.get_variable(name, shape=value.shape, dtype=tf.float32,
-                                            initializer=tf.compat.v1.zeros_initializer())
-            pairs.append((var, value))
-        with tf.compat.v1.Session() as sess:
-            sess.run(tf.compat.v1.global_variables_initializer())
-            for var, value in pairs:
-                var.load(value, sess)
-            saver = tf.compat.v1.train.Saver()
-            saver.save(sess, os.path.join(out, "model.ckpt"), write_meta_graph=False,
-                       write_state=False)
-    write_checkpoint_state(tf, out, "model.ckpt")
+    write_tf1_checkpoint(tensors, out)
     # OpenAI's hparams.json has exactly these keys, in this order. It cannot express the
     # fixture's intermediate size (32 != 4 * n_embd); take it from mlp/c_fc/w's shape.
     hparams = {"n_vocab": config["vocab_size"], "n_ctx": config["max_position_embeddings"],
@@ -5082,27 +5090,6 @@ def _gguf_tf_tensors(spec, model):
     return tensors, sources
 
 
-def _gguf_write_tf(tensors, directory):
-    """A TF1 name-based checkpoint (tf.compat.v1.train.Saver) of `tensors`: model.ckpt.* and the
-    `checkpoint` state file (relative path, no timestamps)."""
-    import tensorflow as tf
-
-    with tf.Graph().as_default():
-        pairs = []
-        for name in sorted(tensors):
-            value = tensors[name]
-            var = tf.compat.v1.get_variable(name, shape=value.shape, dtype=tf.float32,
-                                            initializer=tf.compat.v1.zeros_initializer())
-            pairs.append((var, value))
-        with tf.compat.v1.Session() as sess:
-            sess.run(tf.compat.v1.global_variables_initializer())
-            for var, value in pairs:
-                var.load(value, sess)
-            tf.compat.v1.train.Saver().save(sess, os.path.join(directory, "model.ckpt"),
-                                            write_meta_graph=False, write_state=False)
-    write_checkpoint_state(tf, directory, "model.ckpt")
-
-
 def _gguf_prove_tf(spec, model, prefix):
     """Load the TF checkpoint with transformers' own loader into a fresh model (other seed) and
     assert its state dict equals the model's exactly (torch.equal, every key)."""
@@ -5306,7 +5293,7 @@ def part_gguf_case(case, spec, llama, spm_path):
     # tf/: the same weights as a TF1 checkpoint under ckpt's tf/openai names, proved by
     # transformers' own TF loader
     tensors, sources = _gguf_tf_tensors(spec, model)
-    _gguf_write_tf(tensors, tf_dir)
+    write_tf1_checkpoint(tensors, tf_dir)
     extras = _gguf_tf_extras(spec, config, hub, tf_dir, spm_path)
     proof = _gguf_prove_tf(spec, model, os.path.join(tf_dir, "model.ckpt"))
     golden_tf(tf_dir, "model.ckpt", extra={

@@ -61,15 +61,6 @@ public final class MappedFile: @unchecked Sendable {
         Sys.dontNeed(base + start, end - start)
     }
 
-    /// Maps the pages of `offset..<offset+count` into this process before they are read (fewer
-    /// page faults for a tensor read whole).
-    public func populate(offset: Int, count: Int) {
-        guard let base, count > 0, offset >= 0, offset < size else { return }
-        let page = Sys.pageSize
-        let start = offset / page * page
-        Sys.populate(base + start, min(size, offset + count) - start)
-    }
-
     /// `count` bytes at `offset`, or an `outOfBounds` error (checked arithmetic: both come from headers).
     public func slice(offset: Int, count: Int, tensor: String? = nil) throws -> UnsafeRawBufferPointer {
         let (end, overflow) = offset.addingReportingOverflow(count)

@@ -56,10 +56,12 @@ public enum GGUFMetadata {
         let arch = try architecture(setup)
         let template = setup.table.gguf!
         let natives = OutputConfig.nativeShapes(setup)
+        // The model's folder: its name is the converter's fallback name, and it may hold a pooling module.
+        let folder = FileSystem.isDirectory(sourcePath) ? sourcePath : FileSystem.dirname(sourcePath)
         var out: [(key: String, value: GGUFValue)] = [
             ("general.architecture", .text(arch)),
             ("general.type", .text("model")),
-            ("general.name", .text(modelName(sourcePath))),
+            ("general.name", .text(URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent)),
             ("general.size_label", .text(sizeLabel(setup.plan.outputs.reduce(0) { $0 + $1.shape.reduce(1, *) }))),
         ]
         for spec in template.metadata where spec.archs?.contains(arch) ?? true {
@@ -90,7 +92,7 @@ public enum GGUFMetadata {
             }
             out.append((key, v))
         }
-        if let pooling = try poolingType(besides: sourcePath) { out.append(("\(arch).pooling_type", .uint32(pooling))) }
+        if let pooling = try poolingType(in: folder) { out.append(("\(arch).pooling_type", .uint32(pooling))) }
         out.append(("general.file_type", .uint32(setup.plan.ggufFileType?.code ?? 0)))
         out.append(("general.quantization_version", .uint32(quantizationVersion)))
         return out
@@ -120,17 +122,9 @@ public enum GGUFMetadata {
         return String(format: "%.\(max(2 - digits, 0))f", scaled) + suffix
     }
 
-    /// The folder's name, as llama.cpp's converter names a model it has no card for.
-    static func modelName(_ sourcePath: String) -> String {
-        let folder = FileSystem.isDirectory(sourcePath) ? sourcePath : FileSystem.dirname(sourcePath)
-        let url = URL(fileURLWithPath: folder).standardizedFileURL
-        return url.lastPathComponent
-    }
-
     /// A sentence-transformers pooling module beside the source (`modules.json` naming a
     /// `*Pooling` module whose `config.json` sets the mode): llama.cpp's `pooling_type`.
-    static func poolingType(besides sourcePath: String) throws -> UInt32? {
-        let folder = FileSystem.isDirectory(sourcePath) ? sourcePath : FileSystem.dirname(sourcePath)
+    static func poolingType(in folder: String) throws -> UInt32? {
         let modulesPath = FileSystem.join(folder, "modules.json")
         guard FileSystem.exists(modulesPath) else { return nil }
         guard

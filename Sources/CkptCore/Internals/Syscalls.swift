@@ -141,12 +141,6 @@ enum Sys {
     /// Asks for transparent huge pages over a region not yet touched (best effort).
     static func hugePages(_ p: UnsafeMutableRawPointer, _ size: Int) { _ = madvise(p, size, MADV_HUGEPAGE) }
 
-    /// Maps every page of a file-backed region into the page table now, in one call instead of
-    /// one fault per few pages (MADV_POPULATE_READ, Linux 5.14; best effort).
-    static func populate(_ p: UnsafeRawPointer, _ size: Int) {
-        _ = madvise(UnsafeMutableRawPointer(mutating: p), size, 22)
-    }
-
     /// Names in a folder, without `.` and `..`; nil when it cannot be read.
     static func listFolder(_ path: String) -> [String]? {
         guard let d = opendir(path) else { return nil }

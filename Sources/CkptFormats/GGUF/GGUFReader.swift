@@ -30,9 +30,6 @@ public final class GGUFReader: TensorSource {
         return TensorInfo(name: t.name, dtype: .uint8, shape: [t.byteCount], byteCount: t.byteCount)
     }
 
-    /// The ggml type each tensor is stored as.
-    public func storedType(of name: String) -> GGMLType? { entries[name]?.type }
-
     public var metadata: [String: String] {
         var out: [String: String] = [:]
         for (k, v) in header.metadata { if let s = v.stringValue { out[k] = s } }

@@ -58,22 +58,6 @@ public struct GGMLType: RawRepresentable, Hashable, Sendable, CustomStringConver
         default: return nil
         }
     }
-
-    /// The type a plain dtype is stored as.
-    public init?(plain dtype: DType) {
-        guard let t = Self.traits.keys.sorted().first(where: { GGMLType(rawValue: $0).plainDType == dtype }) else {
-            return nil
-        }
-        self.init(rawValue: t)
-    }
-
-    /// `F32`, `q8_0`... as users and gguf-py spell them.
-    public init?(name: String) {
-        guard let code = Self.traits.first(where: { $0.value.name.lowercased() == name.lowercased() })?.key else {
-            return nil
-        }
-        self.init(rawValue: code)
-    }
 }
 
 /// The value types of GGUF metadata (`GGUFValueType`).

@@ -95,9 +95,6 @@ public final class GGUFWriter {
         }
     }
 
-    /// Bytes written so far, header included: the file offset of the next byte.
-    public var position: Int { file.bytesWritten }
-
     /// Starts the next tensor of the table; `name` must be that tensor.
     public func begin(_ name: String) throws {
         try closeTensor()

@@ -1620,17 +1620,23 @@ SPM_TEXTS = [
 SPM_TYPES = {1: "NORMAL", 2: "UNKNOWN", 3: "CONTROL", 4: "USER_DEFINED", 5: "UNUSED", 6: "BYTE"}
 
 
-def spm_corpus():
-    words = ([s + x for s in _SPM_STEMS for x in _SPM_SUFFIXES] + _SPM_FUNCTION * 4
-             + [n + x for n in _SPM_NOUNS for x in ("", "s")])
-    state, lines = 12345, []
-    for i in range(SPM_LINES):
+def lcg_word_lines(words, count, seed, shortest, spread):
+    """`count` lines of words drawn by a fixed linear congruential generator from `seed` (the
+    same on every Python), line i holding shortest + i % spread words."""
+    state, lines = seed, []
+    for i in range(count):
         line = []
-        for _ in range(3 + i % 6):
+        for _ in range(shortest + i % spread):
             state = (state * 1103515245 + 12345) % 2 ** 31
             line.append(words[(state >> 8) % len(words)])
         lines.append(" ".join(line))
     return lines
+
+
+def spm_corpus():
+    words = ([s + x for s in _SPM_STEMS for x in _SPM_SUFFIXES] + _SPM_FUNCTION * 4
+             + [n + x for n in _SPM_NOUNS for x in ("", "s")])
+    return lcg_word_lines(words, SPM_LINES, 12345, 3, 6)
 
 
 def spm_model_proto_class():
@@ -2196,14 +2202,7 @@ def tokenizers_training_text(lines):
     words = [w for group in (_TOK_ENGLISH, _TOK_LATIN, _TOK_TECH, _TOK_MIXED_CASE, _TOK_GREEK,
                              _TOK_CYRILLIC, _TOK_JAPANESE)
              for line in group for w in line.split()]
-    state, out = 2024, list(lines)
-    for i in range(TOK_TRAIN_LINES):
-        line = []
-        for _ in range(20 + i % 21):
-            state = (state * 1103515245 + 12345) % 2 ** 31
-            line.append(words[(state >> 8) % len(words)])
-        out.append(" ".join(line))
-    return out
+    return list(lines) + lcg_word_lines(words, TOK_TRAIN_LINES, 2024, 20, 21)
 
 
 def _tok_read_corpus():

@@ -91,7 +91,7 @@ let package = Package(
             name: "CkptFormatsTests", dependencies: ["CkptCore", "CkptFormats", "CkptTestSupport", "CKernels"]),
         .testTarget(
             name: "CkptMappingsTests",
-            dependencies: ["CkptCore", "CkptFormats", "CkptMappings", "CkptTableMerge", "CkptTestSupport"]),
+            dependencies: ["CKernels", "CkptCore", "CkptFormats", "CkptMappings", "CkptTableMerge", "CkptTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ckpt", "CkptCore", "CkptFormats", "CkptTestSupport"]),
         .testTarget(name: "CkptVocabTests", dependencies: ["CkptCore", "CkptFormats", "CkptVocab", "CkptTestSupport"]),
         .testTarget(

@@ -43,6 +43,11 @@ extension TensorSource {
     }
 
     public func discard(_ tensor: TensorInfo) {}
+
+    /// Whether several threads may call `withBytes` at once: the TF, safetensors, PyTorch and
+    /// GGUF readers read mapped files and lock what they cache; libhdf5 and the npz inflater are
+    /// left to one thread.
+    public var readsConcurrently: Bool { ["tf", "safetensors", "pytorch", "gguf"].contains(formatName) }
     public func storedRange(of tensor: TensorInfo) -> StoredRange? { nil }
     public func storedCRC32C(of tensor: TensorInfo) -> UInt32? { nil }
     public var metadata: [String: String] { [:] }

@@ -126,13 +126,17 @@ public enum Converter {
     }
 
     /// Writes the segments in order: kernel copies here, computed tensors from the producer
-    /// thread (built one ahead of the writer), or here when HDF5 is involved (libhdf5 is not
-    /// thread-safe). `wrote` is told each tensor once it is written.
+    /// threads (built ahead of the writer, on every core when the source reads concurrently), or
+    /// here when HDF5 is involved (libhdf5 is not thread-safe). `wrote` is told each tensor once
+    /// it is written.
     static func writeSegments(
         _ segments: [Segment], plan byName: [String: PlannedOutput], source: any TensorSource, sink: any TensorSink,
         options: WriteOptions, wrote: (SinkTensor) -> Void
     ) throws {
-        let pipeline = options.container == .kerasH5 || source.formatName == "keras_h5" ? nil : ProducerPipeline()
+        let workers = source.readsConcurrently ? ProcessInfo.processInfo.activeProcessorCount : 1
+        let pipeline =
+            options.container == .kerasH5 || source.formatName == "keras_h5"
+            ? nil : ProducerPipeline(workers: workers)
         pipeline?.start(
             segments.compactMap { if case .produce(let t) = $0 { return byName[t.name]! } else { return nil } },
             source: source)

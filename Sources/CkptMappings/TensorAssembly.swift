@@ -5,8 +5,13 @@ import CkptCore
 /// the mapped source), else through part extraction, transposes, fusion and a dtype cast, one
 /// tensor in memory at a time. Bytes are handed to `sink` in order, possibly in several pieces.
 public enum TensorAssembly {
-    /// Elements converted per piece when only the dtype changes, to keep memory flat.
-    static let castChunk = 1 << 20
+    /// Elements converted per piece when the dtype changes: small enough that the piece is still
+    /// in cache when the sink hands it to the kernel.
+    static let castChunk = 1 << 16
+    /// Bytes of a transposed strip, at least 128 rows of the output (512 bytes of each source row,
+    /// so that a tall matrix's source pages are walked once per 128 columns), in whole 8-row blocks.
+    static let stripBytes = 512 << 10
+    static let stripRows = 128
 
     public static func produce(
         _ output: PlannedOutput, from source: any TensorSource,
@@ -43,6 +48,16 @@ public enum TensorAssembly {
             try selected.withUnsafeBytes { try emit($0, from: sourceDType, to: output.dtype, sink) }
             return
         }
+        if output.inputs.count == 1, output.selection == nil, sourceDType.itemSize == 4,
+            let matrix = loneTranspose(output.inputs[0])
+        {
+            try source.withBytes(of: output.inputs[0].source) { src in
+                try streamTransposed(src, rows: matrix.rows, cols: matrix.cols) {
+                    try emit($0, from: sourceDType, to: output.dtype, sink)
+                }
+            }
+            return
+        }
         var out = try assembled(output, from: source)
         if let selection = output.selection, let axis = output.vocabAxis {
             let fullShape = try ConversionPlanner.targetShape(output.inputs, file: source.path, name: output.name)
@@ -73,6 +88,36 @@ public enum TensorAssembly {
                 }
             }
             count = total
+        }
+    }
+
+    /// The source matrix's `rows × cols` when the one change an input needs is a 2-D transpose
+    /// (into the native layout or out of it; a squeeze moves no bytes).
+    static func loneTranspose(_ input: PlannedInput) -> (rows: Int, cols: Int)? {
+        let from = input.fromSource, to = input.toTarget
+        guard from.part == nil, to.part == nil, to.squeeze == nil, from.transpose != to.transpose else { return nil }
+        var shape = input.source.shape
+        if let axis = from.squeeze { shape.remove(at: axis) }
+        return shape.count == 2 ? (shape[0], shape[1]) : nil
+    }
+
+    /// The transpose of a `rows × cols` matrix of 4-byte elements, handed to `body` in strips of
+    /// whole output rows transposed into one small buffer, reused: each strip is still in cache
+    /// when the sink copies it out, and no tensor-sized copy is made.
+    static func streamTransposed(
+        _ src: UnsafeRawBufferPointer, rows: Int, cols: Int, _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        let rowBytes = rows * 4
+        let perStrip = min(cols, max(stripRows, stripBytes / max(rowBytes, 1) / 8 * 8))
+        guard perStrip > 0 else { return }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: perStrip * rowBytes, alignment: 64)
+        defer { buffer.deallocate() }
+        var c0 = 0
+        while c0 < cols {
+            let k = min(perStrip, cols - c0)
+            ckpt_transpose32_strided(src.baseAddress! + c0 * 4, cols, buffer.baseAddress, rows, rows, k)
+            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<(k * rowBytes)]))
+            c0 += k
         }
     }
 

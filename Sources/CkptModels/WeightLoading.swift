@@ -13,8 +13,7 @@ extension WeightStore {
             return DTypeCast.canCast(o.dtype, to: .float32) && !skip(native)
         }
         let loaded = ConcurrentSlots<Result<Tensor, any Error>>(count: outputs.count)
-        let parallel = ["tf", "safetensors", "pytorch", "gguf"].contains(setup.source.formatName)
-        let workers = parallel ? ProcessInfo.processInfo.activeProcessorCount : 1
+        let workers = setup.source.readsConcurrently ? ProcessInfo.processInfo.activeProcessorCount : 1
         let reader = SharedReader(source: setup.source)
         DispatchQueue.concurrentPerform(iterations: min(workers, max(outputs.count, 1))) { worker in
             for i in stride(from: worker, to: outputs.count, by: workers) {
@@ -91,8 +90,7 @@ extension ReferenceModel {
     }
 }
 
-/// A source read by several workers at once: the TF, safetensors, PyTorch and GGUF readers read
-/// mapped files and lock what they cache (libhdf5 and the npz inflater are left to one thread).
+/// A source read by several workers at once (`readsConcurrently`).
 private struct SharedReader: @unchecked Sendable {
     let source: any TensorSource
 }

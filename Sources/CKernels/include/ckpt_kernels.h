@@ -4,8 +4,15 @@
 #include <stdint.h>
 
 /// dst[c][r] = src[r][c] for a rows × cols matrix of 4-byte elements (float32, int32), walked in
-/// 64 × 64 tiles so both sides stay in cache, with SSE 4 × 4 register transposes on x86-64.
+/// 32 × 32 tiles so both sides stay in cache, with AVX 8 × 8 register transposes where the CPU
+/// has AVX (element by element with `ckpt_kernels_use_vectors(0)`).
 void ckpt_transpose32(const void *src, void *dst, size_t rows, size_t cols);
+
+/// The same for a block: rows × cols elements read with `src_stride` elements between rows,
+/// written transposed with `dst_stride` elements between the output's rows — a strip of a larger
+/// matrix transposed into a small buffer that stays in cache until it is written out.
+void ckpt_transpose32_strided(const void *src, size_t src_stride, void *dst, size_t dst_stride, size_t rows,
+                              size_t cols);
 
 /// In place, x = 0.5·x·(1 + erf(x/√2)) (bert4keras' `gelu`, erf-based), 8 lanes at a time
 /// where the CPU has AVX2 and FMA.

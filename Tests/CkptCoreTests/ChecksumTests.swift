@@ -37,6 +37,24 @@ final class ChecksumTests: XCTestCase {
         }
     }
 
+    /// The carry-less-multiplication CRC-32 equals zlib's `crc32` (the reference) at every start
+    /// phase and length around its 16- and 64-byte blocks, from any starting value.
+    func testFastCRC32AgreesWithZlib() throws {
+        try XCTSkipUnless(Checksum.crc32IsFast, "no PCLMULQDQ on this CPU: zlib's is the only path")
+        let bytes = (0..<(1 << 16 + 300)).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 9) }
+        bytes.withUnsafeBytes { all in
+            for start in 0..<17 {
+                for count in Array(0..<300) + [1023, 1024, 4097, 65_536] where start + count <= all.count {
+                    let piece = UnsafeRawBufferPointer(rebasing: all[start..<(start + count)])
+                    let seed = UInt32(truncatingIfNeeded: count &* 40_503)
+                    XCTAssertEqual(
+                        Checksum.crc32(piece, extending: seed), Checksum.zlibCRC32(piece, extending: seed),
+                        "bytes \(start)..<\(start + count)")
+                }
+            }
+        }
+    }
+
     /// LevelDB's masking (crc32c.h: rotate right 15, add 0xa282ead8) and its inverse.
     func testMaskRoundTrip() {
         for v: UInt32 in [0, 1, 0xE306_9283, 0xFFFF_FFFF] {

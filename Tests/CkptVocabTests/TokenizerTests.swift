@@ -39,6 +39,21 @@ final class TokenizerTests: XCTestCase {
         }
     }
 
+    /// A vocab.txt saved with CRLF line ends reads as bert4keras reads it (Python's universal
+    /// newlines): the same tokens and ids as with LF. "\r\n" is one Swift Character, so a reader
+    /// splitting Characters on "\n" would see one line.
+    func testCRLFLineEndsReadAsLF() throws {
+        let vocab = try Vocabulary(path: Fixtures.path("vocab/vocab.txt"))
+        let dir = NSTemporaryDirectory() + "ckpt-crlf-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/vocab.txt"
+        try (vocab.tokens.joined(separator: "\r\n") + "\r\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let crlf = try Vocabulary(path: path)
+        XCTAssertEqual(crlf.tokens, vocab.tokens)
+        XCTAssertEqual(vocab.tokens.map { crlf.id(of: $0) }, vocab.tokens.map { vocab.id(of: $0) })
+    }
+
     /// `prune --corpus` says when the corpus and the vocabulary disagree: more than 5 % of its
     /// words without a token but [UNK].
     func testCorpusWarnsWhenWordsAreUnknown() throws {

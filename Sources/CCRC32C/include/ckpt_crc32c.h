@@ -11,4 +11,9 @@ uint32_t ckpt_crc32c_extend(uint32_t crc, const void *data, size_t n);
 /// 1 when the hardware path is in use, 0 for the table fallback (for benchmarks and tests).
 int ckpt_crc32c_is_hardware(void);
 
+/// Extends zlib's CRC-32 (`crc32(crc, data, n)`, start with 0) by carry-less multiplication where
+/// the CPU has PCLMULQDQ; byte by byte otherwise — use zlib then (`ckpt_crc32_is_fast` says which).
+uint32_t ckpt_crc32_extend(uint32_t crc, const void *data, size_t n);
+int ckpt_crc32_is_fast(void);
+
 #endif

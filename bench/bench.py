@@ -128,6 +128,42 @@ def machine():
         len(os.sched_getaffinity(0)), model or platform.processor(), ram, platform.release())
 
 
+# Some machines set OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE in the environment for older OpenBLAS
+# builds (on this one: Haswell's AVX2 kernels on an AVX-512 CPU). A user's machine has neither, so
+# the forward rows run ckpt (and, alike, TensorFlow, which does not use OpenBLAS) without them;
+# the table's header says which kernel OpenBLAS then runs, and the rows still check ckpt's hidden
+# states against TensorFlow's.
+FREE_BLAS = ["env", "-u", "OPENBLAS_CORETYPE", "-u", "OPENBLAS_L2_SIZE"]
+
+
+def check_forward_agreement(py, fwd, fwd_tf, tolerance=1e-3):
+    """Runs ckpt's and TensorFlow's forward once more, untimed, keeping both outputs, and checks
+    the hidden states agree within `tolerance` (the issue's bound); exits when they do not."""
+    keep = tempfile.mkdtemp(prefix="ckpt-bench-forward-")
+    paths = []
+    for cmd, name in ((fwd, "ckpt.npz"), (fwd_tf, "tf.npz")):
+        argv = [os.path.join(keep, name) if a == cmd.outdir else a for a in cmd.argv]
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        paths.append(os.path.join(keep, name))
+    out = subprocess.run([py, "-c", "import sys, numpy as np; a = np.load(sys.argv[1])['hidden']; "
+                          "b = np.load(sys.argv[2])['hidden']; print(float(np.abs(a - b).max()))"] + paths,
+                         stdout=subprocess.PIPE, text=True, check=True).stdout
+    shutil.rmtree(keep)
+    diff = float(out.strip())
+    log("forward: ckpt's and TensorFlow's hidden states differ by at most %.2g" % diff)
+    if not diff <= tolerance:
+        sys.exit("bench.py: ckpt forward and TensorFlow disagree (max abs diff %g > %g)" % (diff, tolerance))
+    return diff
+
+
+def blas_line(argv):
+    try:
+        out = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120).stdout
+        return next((line for line in out.splitlines() if line.startswith("OpenBLAS")), None)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
 def version(argv):
     try:
         p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -276,19 +312,20 @@ def run_case(args, runner, case, rows_out):
     fwd = fwd_tf = steady = steady_tf = None
     if case == "base":
         tokens, segments = forward_inputs(cfg["vocab_size"])
-        fwd = Cmd("ckpt forward", "", [c, "forward", prefix, "--tokens", tokens, "--segments",
+        fwd = Cmd("ckpt forward", "", FREE_BLAS + [c, "forward", prefix, "--tokens", tokens, "--segments",
                                        segments, "--output", o("fwd.npz")], o("fwd.npz"),
                   ckpt=True)
         fwd_tf = Cmd("bert4keras TF forward", "",
-                     [py, os.path.join(PY, "tf_forward.py"), prefix, "--tokens", tokens,
+                     FREE_BLAS + [py, os.path.join(PY, "tf_forward.py"), prefix, "--tokens", tokens,
                       "--segments", segments, "--output", o("tf.npz")], o("tf.npz"), python=True)
         log("-- forward, whole process (%d rounds)" % args.reps)
         runner.group(case, [fwd, fwd_tf], args.reps)
+        fwd.values["max_abs_diff_vs_tf"] = [check_forward_agreement(py, fwd, fwd_tf)]
         # Per pass, in loaded models: TensorFlow's and ckpt's passes alternate one by one in a
         # single run (tf_forward.py --paired-ckpt-bench), 20 pairs, because this machine's speed
         # drifts over minutes; without ckpt-bench, TensorFlow alone.
-        argv = [py, os.path.join(PY, "tf_forward.py"), prefix, "--tokens", tokens,
-                "--segments", segments, "--runs", "20"]
+        argv = FREE_BLAS + [py, os.path.join(PY, "tf_forward.py"), prefix, "--tokens", tokens,
+                            "--segments", segments, "--runs", "20"]
         if args.ckpt_bench:
             argv += ["--paired-ckpt-bench", args.ckpt_bench]
         steady_tf = Cmd("bert4keras TF predict_on_batch" + (" paired with ckpt-bench" if args.ckpt_bench else ""),
@@ -419,6 +456,8 @@ def main(argv):
         "date: %s" % stamp,
         "machine: %s" % machine(),
         "ckpt: %s (%s)" % (version([args.ckpt, "--version"]) or "?", args.ckpt),
+        "forward rows (OpenBLAS as a user's machine loads it): %s"
+        % (blas_line(FREE_BLAS + [args.ckpt, "--version"]) or "?"),
         "python pipeline: %s" % (version([args.python, "-c", "import tensorflow as tf, "
                                           "safetensors, numpy; print('TensorFlow', tf.__version__,"
                                           " '/ safetensors', safetensors.__version__, '/ numpy', "
@@ -467,6 +506,9 @@ def main(argv):
                 lines.append("  %-5s %-40s %s / %s / %s s; %.0f MB; %d runs" % (
                     cs["case"], cmd.key, fmt_s(min(cmd.walls)), fmt_s(med(cmd.walls)),
                     fmt_s(max(cmd.walls)), max(cmd.rss), len(cmd.walls)))
+            if cmd.values.get("max_abs_diff_vs_tf"):
+                lines.append("  %-5s ckpt forward vs TF hidden states: max abs diff %.2g (bound 1e-3)" % (
+                    cs["case"], cmd.values["max_abs_diff_vs_tf"][0]))
             if cmd.values.get("paired_ratio_seconds"):
                 lines.append("  %-5s forward per pass, paired rounds: ckpt %s s, TF %s s, median per-pair ratio %s" % (
                     cs["case"], " ".join("%.4f" % v for v in cmd.values.get("paired_ckpt_forward_seconds", [])),

@@ -41,6 +41,11 @@ static get_config_fn get_config;
 
 static void load(void) {
     prefer_avx2_kernels_on_zen4();
+    /* ckpt runs OpenBLAS on one thread per call and splits products itself
+     * (ckpt_blas_single_threaded). Said before the dlopen, OpenBLAS starts no thread pool at all:
+     * started, its threads spin on sched_yield for their first milliseconds, taking a core from
+     * the loading of the weights (a tenth of a whole forward process's CPU time). */
+    setenv("OPENBLAS_NUM_THREADS", "1", 1);
     /* Debian's libopenblas0 (through alternatives), then the generic names. */
     const char *names[] = {"libopenblas.so.0", "libopenblas.so", "libcblas.so.3", "libblas.so.3"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {

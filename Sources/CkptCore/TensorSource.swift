@@ -22,6 +22,10 @@ public protocol TensorSource: AnyObject {
     /// The CRC32C the format stores for the bytes of `storedRange(of:)` (TF bundles), if any:
     /// lets a TF-to-TF copy reuse it instead of reading the bytes.
     func storedCRC32C(of tensor: TensorInfo) -> UInt32?
+    /// The tensor's bytes where they lie in a mapped file, checksums verified, valid for as long
+    /// as `owner` lives: a model can use them in place instead of copying them (no fresh memory
+    /// to fault in). Nil where the bytes must be assembled or decoded (the default).
+    func mappedBytes(of tensor: TensorInfo) throws -> MappedBytes?
     /// Format-level key/value metadata (safetensors `__metadata__`), empty when the format has none.
     var metadata: [String: String] { get }
     /// Every file the source reads (index and data shards), so writers can refuse to touch them.
@@ -49,6 +53,7 @@ extension TensorSource {
     /// left to one thread.
     public var readsConcurrently: Bool { ["tf", "safetensors", "pytorch", "gguf"].contains(formatName) }
     public func storedRange(of tensor: TensorInfo) -> StoredRange? { nil }
+    public func mappedBytes(of tensor: TensorInfo) throws -> MappedBytes? { nil }
     public func storedCRC32C(of tensor: TensorInfo) -> UInt32? { nil }
     public var metadata: [String: String] { [:] }
     public var files: [String] { [path] }
@@ -73,5 +78,16 @@ public struct StoredRange: Sendable, Equatable {
         self.path = path
         self.offset = offset
         self.count = count
+    }
+}
+
+/// Bytes inside a mapping, and the mapping that keeps them valid.
+public struct MappedBytes: @unchecked Sendable {
+    public let bytes: UnsafeRawBufferPointer
+    public let owner: MappedFile
+
+    public init(bytes: UnsafeRawBufferPointer, owner: MappedFile) {
+        self.bytes = bytes
+        self.owner = owner
     }
 }

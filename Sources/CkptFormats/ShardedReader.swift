@@ -77,6 +77,10 @@ public final class ShardedReader: TensorSource {
 
     public func discard(_ tensor: TensorInfo) { owner[tensor.name]?.discard(tensor) }
 
+    public func mappedBytes(of tensor: TensorInfo) throws -> MappedBytes? {
+        try owner[tensor.name]?.mappedBytes(of: tensor)
+    }
+
     public func storedRange(of tensor: TensorInfo) -> StoredRange? { owner[tensor.name]?.storedRange(of: tensor) }
 
     public var aliases: [String: String] {

@@ -84,4 +84,5 @@ public final class RenamedSource: TensorSource {
     public func discard(_ tensor: TensorInfo) { base.discard(original(tensor)) }
     public func storedRange(of tensor: TensorInfo) -> StoredRange? { base.storedRange(of: original(tensor)) }
     public func storedCRC32C(of tensor: TensorInfo) -> UInt32? { base.storedCRC32C(of: original(tensor)) }
+    public func mappedBytes(of tensor: TensorInfo) throws -> MappedBytes? { try base.mappedBytes(of: original(tensor)) }
 }

@@ -75,6 +75,11 @@ enum Normalize {
         return values.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 
+    private static func withOptionalBuffer<R>(_ values: FloatArray?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let values else { return body(nil) }
+        return values.withUnsafeBufferPointer { body($0.baseAddress) }
+    }
+
     /// Softmax of each row; −∞ entries get probability 0.
     static func softmaxRows(_ x: inout Matrix) {
         let cols = x.cols, rows = x.rows

@@ -198,7 +198,9 @@ struct FeedForwardLayer {
                 var linear = x.columnBlock(of: intermediate, cols, bias: intermediateBias)
                 h.apply(activations[0], parallel: false)
                 linear.apply(activations.count > 1 ? activations[1] : .linear, parallel: false)
-                for i in h.data.indices { h.data[i] *= linear.data[i] }
+                h.data.withUnsafeMutableBufferPointer { hp in
+                    linear.data.withUnsafeBufferPointer { lp in for i in 0..<hp.count { hp[i] *= lp[i] } }
+                }
             } else {
                 h = x.columnBlock(of: intermediate, cols, bias: intermediateBias)
                 h.apply(activations[0], parallel: false)

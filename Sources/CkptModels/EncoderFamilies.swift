@@ -22,12 +22,12 @@ extension ReferenceModel {
                 try weights.matrix("pooler.weight", rows: h, cols: h), bias: try weights.vector("pooler.bias", count: h)
             )
             first.apply { Activation.tanh($0) }
-            out.add("pooled", vector: first.data)
+            out.add("pooled", vector: first.data.array)
             if heads.contains(.nsp) {
                 // heads.nsp.weight keeps TF's [2, hidden] orientation.
                 var logits = first.matmul(try weights.matrix("heads.nsp.weight", rows: 2, cols: h), transposed: true)
                 logits.addRow(try weights.vector("heads.nsp.bias", count: 2))
-                out.add("nsp_probs", vector: softmax(logits).data)
+                out.add("nsp_probs", vector: softmax(logits).data.array)
             }
         }
         if heads.contains(.mlm) {

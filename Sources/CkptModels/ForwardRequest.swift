@@ -55,7 +55,7 @@ public struct ForwardOutputs: Sendable {
     public private(set) var arrays: [Array_] = []
 
     mutating func add(_ name: String, _ m: Matrix) {
-        arrays.append(Array_(name: name, shape: [m.rows, m.cols], values: m.data))
+        arrays.append(Array_(name: name, shape: [m.rows, m.cols], values: m.data.array))
     }
     mutating func add(_ name: String, vector: [Float]) {
         arrays.append(Array_(name: name, shape: [vector.count], values: vector))

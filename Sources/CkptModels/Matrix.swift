@@ -2,14 +2,17 @@
 public struct Matrix: Sendable, Equatable {
     public var rows: Int
     public var cols: Int
-    public var data: [Float]
+    /// Owned for activations; a weight may borrow a checkpoint's mapped bytes (`FloatArray`).
+    public var data: FloatArray
 
-    public init(rows: Int, cols: Int, data: [Float]) {
+    public init(rows: Int, cols: Int, data: FloatArray) {
         precondition(data.count == rows * cols, "matrix data does not match its shape")
         self.rows = rows
         self.cols = cols
         self.data = data
     }
+
+    public init(rows: Int, cols: Int, data: [Float]) { self.init(rows: rows, cols: cols, data: FloatArray(data)) }
 
     public init(zeros rows: Int, _ cols: Int) {
         self.init(rows: rows, cols: cols, data: [Float](repeating: 0, count: rows * cols))
@@ -19,7 +22,7 @@ public struct Matrix: Sendable, Equatable {
     init(uninitialized rows: Int, _ cols: Int) {
         self.rows = rows
         self.cols = cols
-        data = [Float](unsafeUninitializedCapacity: rows * cols) { _, n in n = rows * cols }
+        data = FloatArray([Float](unsafeUninitializedCapacity: rows * cols) { _, n in n = rows * cols })
     }
 
     public subscript(r: Int, c: Int) -> Float {
@@ -27,7 +30,7 @@ public struct Matrix: Sendable, Equatable {
         set { data[r * cols + c] = newValue }
     }
 
-    public func row(_ r: Int) -> ArraySlice<Float> { data[(r * cols)..<((r + 1) * cols)] }
+    public func row(_ r: Int) -> Slice<FloatArray> { data[(r * cols)..<((r + 1) * cols)] }
 
     /// `self · other` (other: [cols, n]), or `self · otherᵀ` (other: [n, cols]) through sgemm.
     public func matmul(_ other: Matrix, transposed: Bool = false) -> Matrix {
@@ -136,14 +139,52 @@ public struct Matrix: Sendable, Equatable {
 
     /// Columns `start..<start+count` of every row.
     public func columns(_ start: Int, _ count: Int) -> Matrix {
-        var out = Matrix(zeros: rows, count)
-        for r in 0..<rows { for c in 0..<count { out.data[r * count + c] = data[r * cols + start + c] } }
+        var out = Matrix(uninitialized: rows, count)
+        out.data.withUnsafeMutableBufferPointer { o in
+            data.withUnsafeBufferPointer { d in
+                for r in 0..<rows {
+                    (o.baseAddress! + r * count).update(from: d.baseAddress! + r * cols + start, count: count)
+                }
+            }
+        }
         return out
     }
 
     public func transposed() -> Matrix {
-        var out = Matrix(zeros: cols, rows)
-        for r in 0..<rows { for c in 0..<cols { out.data[c * rows + r] = data[r * cols + c] } }
+        var out = Matrix(uninitialized: cols, rows)
+        out.data.withUnsafeMutableBufferPointer { o in
+            data.withUnsafeBufferPointer { d in
+                for r in 0..<rows { for c in 0..<cols { o[c * rows + r] = d[r * cols + c] } }
+            }
+        }
         return out
+    }
+
+    /// Rows `indices` of this matrix (an embedding lookup), each index in `0..<rows`.
+    func gatherRows(_ indices: [Int]) -> Matrix {
+        var out = Matrix(uninitialized: indices.count, cols)
+        out.data.withUnsafeMutableBufferPointer { o in
+            data.withUnsafeBufferPointer { d in
+                for (i, r) in indices.enumerated() {
+                    precondition(r >= 0 && r < rows, "row index out of range")
+                    (o.baseAddress! + i * cols).update(from: d.baseAddress! + r * cols, count: cols)
+                }
+            }
+        }
+        return out
+    }
+
+    /// Adds row `indices[i]` of `table` to row `i`, each index in `0..<table.rows`.
+    mutating func addRows(of table: Matrix, at indices: [Int]) {
+        precondition(table.cols == cols && indices.count == rows, "embedding shapes")
+        let cols = self.cols
+        data.withUnsafeMutableBufferPointer { o in
+            table.data.withUnsafeBufferPointer { t in
+                for (i, r) in indices.enumerated() {
+                    precondition(r >= 0 && r < table.rows, "row index out of range")
+                    for c in 0..<cols { o[i * cols + c] += t[r * cols + c] }
+                }
+            }
+        }
     }
 }

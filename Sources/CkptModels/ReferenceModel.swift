@@ -154,17 +154,15 @@ public struct ReferenceModel {
     func embed(_ tokens: [Int], segments: [Int]?) throws -> Matrix {
         let g = geometry
         let table = try weights.matrix("embeddings.token.weight", rows: g.vocab, cols: g.embedding)
-        var x = Matrix(zeros: tokens.count, table.cols)
-        for (i, t) in tokens.enumerated() { for c in 0..<table.cols { x[i, c] = table[t, c] } }
+        // Ids are checked against the tables' rows before the pass (`validate`).
+        var x = table.gatherRows(tokens)
         if weights.has("embeddings.segment.weight") {
             let seg = try weights.matrix("embeddings.segment.weight", rows: g.segments, cols: g.embedding)
-            for (i, s) in (segments ?? [Int](repeating: 0, count: tokens.count)).enumerated() {
-                for c in 0..<seg.cols { x[i, c] += seg[s, c] }
-            }
+            x.addRows(of: seg, at: segments ?? [Int](repeating: 0, count: tokens.count))
         }
         if spec.positions == .absolute {
             let pos = try weights.matrix("embeddings.position.weight", rows: g.positions, cols: g.embedding)
-            for i in 0..<tokens.count { for c in 0..<pos.cols { x[i, c] += pos[i, c] } }
+            x.addRows(of: pos, at: Array(0..<tokens.count))
         }
         if spec.embeddingNorm {
             x = try NormLayer.load(

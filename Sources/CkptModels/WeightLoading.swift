@@ -2,6 +2,7 @@ import CkptCore
 import CkptFormats
 import CkptMappings
 import Foundation
+import Synchronization
 
 extension WeightStore {
     /// The tensors of a conversion plan into the native layout, as float32, but those `skip`
@@ -15,9 +16,18 @@ extension WeightStore {
         let loaded = ConcurrentSlots<Result<Tensor, any Error>>(count: outputs.count)
         let workers = setup.source.readsConcurrently ? ProcessInfo.processInfo.activeProcessorCount : 1
         let reader = SharedReader(source: setup.source)
-        DispatchQueue.concurrentPerform(iterations: min(workers, max(outputs.count, 1))) { worker in
-            for i in stride(from: worker, to: outputs.count, by: workers) {
-                loaded.set(i, Result { try tensor(outputs[i], from: reader.source) })
+        // Largest first, each worker taking the next when done: the word embeddings (a sixth of
+        // BERT-base) do not leave one worker with more than its share.
+        let order = outputs.indices.sorted { outputs[$0].byteCount > outputs[$1].byteCount }
+        let next = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: min(workers, max(outputs.count, 1))) { _ in
+            while true {
+                let k = next.withLock { k in
+                    defer { k += 1 }
+                    return k
+                }
+                guard k < order.count else { return }
+                loaded.set(order[k], Result { try tensor(outputs[order[k]], from: reader.source) })
             }
         }
         var tensors: [String: Tensor] = [:]
@@ -27,6 +37,7 @@ extension WeightStore {
     }
 
     static func tensor(_ output: PlannedOutput, from source: any TensorSource) throws -> Tensor {
+        if let borrowed = try borrowed(output, from: source) { return borrowed }
         let count = output.shape.reduce(1, *)
         // Not zeroed first: every value is written below (checked after).
         var values = [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
@@ -49,6 +60,18 @@ extension WeightStore {
                 .sizeMismatch, file: source.path, tensor: output.name, "produced \(offset) values, expected \(count)")
         }
         return Tensor(shape: output.shape, values: values, dtype: dtype)
+    }
+
+    /// The output as its float32 bytes lie in the source's mapping (checksums verified), when the
+    /// native layout is the source's and nothing is cast, pruned or fused: no copy, no fresh memory.
+    static func borrowed(_ output: PlannedOutput, from source: any TensorSource) throws -> Tensor? {
+        guard output.generator == nil, output.selection == nil, output.dtype == .float32, output.inputs.count == 1,
+            output.inputs[0].keepsBytes, output.inputs[0].source.dtype == .float32,
+            output.shape.reduce(1, *) * 4 == output.inputs[0].source.byteCount,
+            let mapped = try source.mappedBytes(of: output.inputs[0].source),
+            mapped.bytes.count == output.inputs[0].source.byteCount, let values = FloatArray(borrowing: mapped)
+        else { return nil }
+        return Tensor(shape: output.shape, values: values, dtype: .float32)
     }
 }
 

@@ -5,14 +5,18 @@ import CkptCore
 public struct WeightStore: Sendable {
     public struct Tensor: Sendable {
         public let shape: [Int]
-        public let values: [Float]
+        public let values: FloatArray
         /// The dtype stored in the checkpoint (values are widened to float32).
         public let dtype: DType
 
-        public init(shape: [Int], values: [Float], dtype: DType = .float32) {
+        public init(shape: [Int], values: FloatArray, dtype: DType = .float32) {
             self.shape = shape
             self.values = values
             self.dtype = dtype
+        }
+
+        public init(shape: [Int], values: [Float], dtype: DType = .float32) {
+            self.init(shape: shape, values: FloatArray(values), dtype: dtype)
         }
     }
 
@@ -58,7 +62,7 @@ public struct WeightStore: Sendable {
                 .sizeMismatch, file: origin, tensor: name,
                 "shape \(ShapeMath.describe(t.shape)), expected [\(count.map(String.init) ?? "*")]")
         }
-        return t.values
+        return t.values.array
     }
 
     func optionalVector(_ name: String, count: Int? = nil) throws -> [Float]? {

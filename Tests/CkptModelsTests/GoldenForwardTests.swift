@@ -54,6 +54,27 @@ final class GoldenForwardTests: ScratchTestCase {
                 options: PlanOptions()))
     }
 
+    /// A TF checkpoint's float32 weights are used where they lie in its mapped data file (no
+    /// copy), hold the bytes the source holds, and writing to one copies it first (the mapping is
+    /// read-only: a write into it would crash).
+    func testWeightsOfAMappedCheckpointAreBorrowed() throws {
+        let dir = Fixtures.path("families/bert")
+        let setup = try ConversionSetup(sourcePath: dir, model: "bert", configPath: nil, options: PlanOptions())
+        let store = try WeightStore.load(setup)
+        var borrowed = 0
+        for o in setup.plan.outputs where o.inputs.count == 1 && o.inputs[0].source.shape.count == 2 {
+            let t = try XCTUnwrap(store.tensors[o.nativeName ?? ""], o.name)
+            let stored = try setup.source.withBytes(of: o.inputs[0].source) { Array($0.bindMemory(to: Float.self)) }
+            XCTAssertEqual(t.values.array, stored, o.name)
+            if t.values.isBorrowed { borrowed += 1 }
+            var copy = t.values
+            copy[0] = copy[0] + 1
+            XCTAssertFalse(copy.isBorrowed)
+            XCTAssertEqual(t.values.array, stored, "\(o.name): a write to a copy reached the source")
+        }
+        XCTAssertGreaterThan(borrowed, 10)
+    }
+
     func check(family: String) throws {
         let dir = Fixtures.path("families/\(family)")
         let setup = try ConversionSetup(sourcePath: dir, model: family, configPath: nil, options: PlanOptions())

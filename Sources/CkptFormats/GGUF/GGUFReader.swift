@@ -57,6 +57,11 @@ public final class GGUFReader: TensorSource {
         return try values.withUnsafeBytes(body)
     }
 
+    public func mappedBytes(of tensor: TensorInfo) throws -> MappedBytes? {
+        let (e, bytes) = try stored(tensor.name)
+        return e.type == .q8_0 ? nil : MappedBytes(bytes: bytes, owner: file)
+    }
+
     public func storedRange(of tensor: TensorInfo) -> StoredRange? {
         guard let e = entries[tensor.name], e.type != .q8_0 else { return nil }
         return StoredRange(path: path, offset: header.dataStart + e.offset, count: e.byteCount)

@@ -140,9 +140,14 @@ public final class SafetensorsReader: TensorSource {
     }
 
     public func withBytes<R>(of tensor: TensorInfo, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try body(try mappedBytes(of: tensor).bytes)
+    }
+
+    public func mappedBytes(of tensor: TensorInfo) throws -> MappedBytes {
         guard let start = offsets[tensor.name] else {
             throw CkptError(.tensorNotFound, file: path, tensor: tensor.name, "no such tensor")
         }
-        return try body(file.slice(offset: dataStart + start, count: tensor.byteCount, tensor: tensor.name))
+        return MappedBytes(
+            bytes: try file.slice(offset: dataStart + start, count: tensor.byteCount, tensor: tensor.name), owner: file)
     }
 }

@@ -146,6 +146,14 @@ public final class TFBundleReader: TensorSource {
         return try full.withUnsafeBytes(body)
     }
 
+    public func mappedBytes(of tensor: TensorInfo) throws -> MappedBytes? {
+        guard tensor.dtype != .string else { return nil }
+        let entry = try entry(for: tensor)
+        guard entry.slices.isEmpty else { return nil }
+        let bytes = try checkedBytes(of: entry, name: tensor.name, dtype: tensor.dtype, shape: tensor.shape)
+        return MappedBytes(bytes: bytes, owner: try shard(entry.shardID, name: tensor.name))
+    }
+
     private func entry(for tensor: TensorInfo) throws -> BundleEntry {
         guard let e = entries[Array(tensor.name.utf8)] else {
             throw CkptError(.tensorNotFound, file: indexPath, tensor: tensor.name, "no such tensor in the index")

@@ -50,3 +50,9 @@ public enum Checksum {
         return UInt32(truncatingIfNeeded: c)
     }
 }
+
+/// A checksum as error messages print it: `0x` and eight hex digits.
+public func hex(_ v: UInt32) -> String {
+    let s = String(v, radix: 16)
+    return "0x" + String(repeating: "0", count: max(0, 8 - s.count)) + s
+}

@@ -24,17 +24,29 @@ final class ChecksumVerifier: @unchecked Sendable {
             defer { done.signal() }
             do {
                 let source = try CheckpointOpener.open(path)
-                for name in tensors {
-                    let t = try source.tensor(named: name)
-                    try source.withBytes(of: t) { _ in }
-                    source.discard(t)
-                }
+                for name in tensors { try Self.verify(try source.tensor(named: name), of: source) }
             } catch {
                 lock.lock()
                 failure = error
                 lock.unlock()
             }
         }.start()
+    }
+
+    /// A TF bundle entry's CRC32C from its file by `pread` (no mapping, so no resident pages);
+    /// other formats' own checks through `withBytes`, the pages dropped after.
+    static func verify(_ t: TensorInfo, of source: any TensorSource) throws {
+        guard let range = source.storedRange(of: t), let stored = source.storedCRC32C(of: t) else {
+            try source.withBytes(of: t) { _ in }
+            source.discard(t)
+            return
+        }
+        let actual = try range.crc32c()
+        guard actual == stored else {
+            throw CkptError(
+                .checksumMismatch, file: range.path, tensor: t.name,
+                "CRC32C mismatch (index says \(hex(stored)), data gives \(hex(actual)))")
+        }
     }
 
     /// Waits for the verification; rethrows its failure.

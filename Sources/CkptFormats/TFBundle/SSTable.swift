@@ -129,8 +129,3 @@ struct SSTable {
         return entries
     }
 }
-
-func hex(_ v: UInt32) -> String {
-    let s = String(v, radix: 16)
-    return "0x" + String(repeating: "0", count: max(0, 8 - s.count)) + s
-}

@@ -262,9 +262,12 @@ public final class TFBundleReader: TensorSource {
     }
 
     public func discard(_ tensor: TensorInfo) {
-        guard let entry = entries[Array(tensor.name.utf8)], entry.slices.isEmpty, let file = shards[Int(entry.shardID)]
-        else { return }
-        file.discard(offset: Int(clamping: entry.offset), count: Int(clamping: entry.size))
+        guard let entry = entries[Array(tensor.name.utf8)], entry.slices.isEmpty else { return }
+        // Under the shard lock: another thread may be mapping a shard (inserting into `shards`).
+        shardLock.lock()
+        let file = shards[Int(entry.shardID)]
+        shardLock.unlock()
+        file?.discard(offset: Int(clamping: entry.offset), count: Int(clamping: entry.size))
     }
 
     public func strings(of tensor: TensorInfo) throws -> [[UInt8]] {

@@ -9,6 +9,10 @@ struct PieceTrie: Sendable {
     /// - Parameter lastWins: a repeated piece keeps its last id (bert4keras' vocabulary dict),
     ///   else its first (SentencePiece).
     init(_ pieces: [(bytes: [UInt8], id: Int)], lastWins: Bool = false) {
+        // At most a node per byte: sized once, never rehashed.
+        let bytes = pieces.reduce(0) { $0 + $1.bytes.count }
+        children.reserveCapacity(bytes)
+        ids.reserveCapacity(bytes + 1)
         for (bytes, id) in pieces where !bytes.isEmpty {
             var node = 0
             for b in bytes {

@@ -115,15 +115,6 @@ public final class GGUFWriter {
         written += bytes.count
     }
 
-    /// The open tensor's stored bytes copied by the kernel from another file.
-    public func write(_ range: StoredRange) throws {
-        guard let open, written + range.count <= open.byteCount else {
-            throw CkptError(.sizeMismatch, file: path, tensor: open?.name, "more bytes than the tensor holds")
-        }
-        try file.append(range)
-        written += range.count
-    }
-
     private func closeTensor() throws {
         guard let t = open else { return }
         guard written == t.byteCount else {

@@ -73,18 +73,7 @@ public final class OutputFile {
     }
 
     private func appendByReading(_ src: Int32, from start: Int, count: Int, sourcePath: String) throws {
-        var buffer = [UInt8](repeating: 0, count: min(count, 4 << 20))
-        var offset = start, left = count
-        while left > 0 {
-            let read = buffer.withUnsafeMutableBytes { Sys.pread(src, $0.baseAddress, min(left, $0.count), offset) }
-            if case .failure(let e) = read, e.isInterrupted { continue }
-            guard case .success(let n) = read, n > 0 else {
-                throw CkptError(.truncated, file: sourcePath, "ends before byte \(start + count)")
-            }
-            try buffer.withUnsafeBytes { try write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-            offset += n
-            left -= n
-        }
+        try Sys.readRange(src, path: sourcePath, from: start, count: count, buffer: 4 << 20) { try write($0) }
     }
 
     /// Closes the file; with `sync`, first waits until its bytes are on disk. Conversions do not

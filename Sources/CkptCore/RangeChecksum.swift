@@ -5,21 +5,34 @@ extension StoredRange {
     public func crc32c() throws -> UInt32 {
         let fd = try Sys.openForReading(path).get(path, "cannot open")
         defer { _ = Sys.close(fd) }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: min(max(count, 1), 1 << 20), alignment: 4096)
-        defer { buffer.deallocate() }
         var crc: UInt32 = 0
+        try Sys.readRange(fd, path: path, from: offset, count: count, buffer: 1 << 20) {
+            crc = Checksum.crc32c($0, extending: crc)
+        }
+        return crc
+    }
+}
+
+extension Sys {
+    /// `count` bytes of `fd` from `start`, read with `pread` into one reused buffer of at most
+    /// `buffer` bytes and handed to `body` piece by piece; a file that ends early is `truncated`.
+    static func readRange(
+        _ fd: Int32, path: String, from start: Int, count: Int, buffer: Int,
+        _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: max(min(count, buffer), 1), alignment: 4096)
+        defer { chunk.deallocate() }
         var done = 0
         while done < count {
-            switch Sys.pread(fd, buffer.baseAddress, min(buffer.count, count - done), offset + done) {
+            switch Sys.pread(fd, chunk.baseAddress, min(chunk.count, count - done), start + done) {
             case .success(0):
-                throw CkptError(.truncated, file: path, "ends before byte \(offset + count)")
+                throw CkptError(.truncated, file: path, "ends before byte \(start + count)")
             case .success(let n):
-                crc = Checksum.crc32c(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), extending: crc)
+                try body(UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
                 done += n
             case .failure(let e) where e.isInterrupted: continue
             case .failure(let e): throw e.error(path, "cannot read")
             }
         }
-        return crc
     }
 }
